@@ -1,0 +1,114 @@
+if DEMO:
+
+    rule demo_mirror:
+        output:
+            demo_mirror(),
+        log:
+            f"{LOGS}/data/demo_mirror.log",
+        conda:
+            "../envs/visionrepro.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        params:
+            root=lambda w, output: Path(output[0]).parents[1],
+            images_per_class=DEMO["images_per_class"],
+            seed=DEMO["seed"],
+        script:
+            "../workflow_scripts/demo_mirror.py"
+
+
+rule coco_annotations:
+    input:
+        demo_mirror(),
+        code=lib("download"),
+    output:
+        ANNOTATIONS,
+    log:
+        f"{LOGS}/data/coco_annotations.log",
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=job("data", "runtime"),
+    params:
+        url=COCO["annotations_url"],
+        md5=COCO["annotations_md5"],
+        local_dir=COCO["local_dir"],
+        download=COCO["download"],
+        archive=f"{COCO_DIR}/downloads/annotations_trainval2017.zip",
+    script:
+        "../workflow_scripts/coco_annotations.py"
+
+
+rule coco_subset:
+    input:
+        annotations=ANNOTATIONS,
+        code=lib("coco"),
+    output:
+        manifest=f"{COCO_DIR}/subset/manifest.csv",
+        dataset=f"{COCO_DIR}/subset/dataset.json",
+    log:
+        f"{LOGS}/data/coco_subset.log",
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=job("data", "mem_mb"),
+        runtime=job("data", "runtime"),
+    params:
+        annotation_sets=COCO["annotation_sets"],
+        categories=COCO["categories"],
+        per_class=COCO["per_class"],
+        seed=COCO["split_seed"],
+    script:
+        "../workflow_scripts/coco_subset.py"
+
+
+rule coco_images:
+    input:
+        demo_mirror(),
+        manifest=f"{COCO_DIR}/subset/manifest.csv",
+        code=lib("coco", "download"),
+    output:
+        index=f"{IMAGE_CACHE}/index.csv",
+    log:
+        f"{LOGS}/data/coco_images.log",
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: job("data", "threads")
+    resources:
+        mem_mb=2000,
+        runtime=job("data", "runtime"),
+    params:
+        images_url=COCO["images_url"],
+        local_dir=COCO["local_dir"],
+        size=COCO["image_size"],
+        download=COCO["download"],
+    script:
+        "../workflow_scripts/coco_images.py"
+
+
+rule coco_pack:
+    input:
+        manifest=f"{COCO_DIR}/subset/manifest.csv",
+        index=f"{IMAGE_CACHE}/index.csv",
+        code=lib("coco", "datasets"),
+    output:
+        train=packed("coco", "train"),
+        val=packed("coco", "val"),
+    log:
+        f"{LOGS}/data/coco_pack.log",
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        size=COCO["image_size"],
+        categories=COCO["categories"],
+    script:
+        "../workflow_scripts/coco_pack.py"

@@ -1,0 +1,24 @@
+rule train:
+    input:
+        train=lambda w: experiment_dataset(w, "train"),
+        val=lambda w: experiment_dataset(w, "val"),
+        network=lambda w: str(network_source(w.network)),
+        code=lib("training", "datasets", "models/__init__"),
+    output:
+        model=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/model.pt",
+        history=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/train.json",
+    log:
+        f"{LOGS}/train/{{experiment}}/{{network}}/seed{{seed}}.log",
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: job("train", "threads")
+    resources:
+        gpu=job("train", "gpu"),
+        mem_mb=job("train", "mem_mb"),
+        runtime=job("train", "runtime"),
+    params:
+        train=lambda w: EXPERIMENTS[w.experiment]["train"],
+        color=lambda w: EXPERIMENTS[w.experiment]["color"],
+        checkpoint=lambda w: f"{run_dir(w.experiment, w.network, w.seed)}/checkpoint.pt",
+    script:
+        "../workflow_scripts/train.py"

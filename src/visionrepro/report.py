@@ -1,0 +1,72 @@
+"""The self-contained HTML report: tables, figures (embedded), config and provenance."""
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+import yaml
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True)
+class FigureEntry:
+    """A figure of the report, with the section it belongs to."""
+
+    section: str
+    title: str
+    path: str
+    caption: str
+
+    def data_uri(self) -> str:
+        """The PNG as a data: URI, so the page needs no other file."""
+        return "data:image/png;base64," + base64.b64encode(Path(self.path).read_bytes()).decode()
+
+
+def html_table(frame: pd.DataFrame, float_format: str = "{:.2f}") -> str:
+    """A DataFrame as an HTML table (NaN shown as a dash)."""
+    return frame.to_html(
+        index=False, na_rep="–", border=0, classes="table", float_format=float_format.format
+    )
+
+
+def summary_view(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary with the difference to the reference, rounded for reading."""
+    view = summary.copy()
+    view["mean − reference"] = view["mean"] - view["reference"]
+    return view
+
+
+def render(
+    *,
+    summary: pd.DataFrame,
+    per_class: pd.DataFrame,
+    runs: pd.DataFrame,
+    datasets: pd.DataFrame,
+    figures: Sequence[FigureEntry],
+    config: Mapping[str, Any],
+    notes: Sequence[str],
+) -> str:
+    """Render the report page."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+    )
+    sections: dict[str, list[FigureEntry]] = {}
+    for fig in figures:
+        sections.setdefault(fig.section, []).append(fig)
+    commits = sorted(set(runs["git_commit"])) if "git_commit" in runs else []
+    return env.get_template("report.html.j2").render(
+        summary=html_table(summary_view(summary)),
+        per_class=html_table(per_class, "{:.3f}"),
+        runs=html_table(runs),
+        datasets=html_table(datasets),
+        sections=sections,
+        config=yaml.safe_dump(dict(config), sort_keys=False),
+        commits=commits,
+        notes=notes,
+    )

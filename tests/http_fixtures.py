@@ -1,0 +1,184 @@
+"""A local HTTP file server with Range support and fault injection, for download tests."""
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import unquote, urlsplit
+
+_CHUNK = 1 << 16
+_GARBAGE = b"this is not the file you asked for\n"
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+@dataclass
+class Faults:
+    """Faults to inject, keyed by file path relative to the served root (no leading slash)."""
+
+    cut_after: dict[str, int] = field(default_factory=dict)  # send N body bytes, drop (once)
+    fail_first: dict[str, int] = field(default_factory=dict)  # 503 for the first N requests
+    corrupt: set[str] = field(default_factory=set)  # serve same-length garbage
+    ignore_range: set[str] = field(default_factory=set)  # answer 200 with the full body
+    requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range)
+    hits: Counter[str] = field(default_factory=Counter)  # requests per path
+    _cut_done: set[str] = field(default_factory=set, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def record(self, path: str, range_header: str | None) -> int:
+        """Log a request and return how many requests for path have been seen, this included."""
+        with self._lock:
+            self.requests.append((path, range_header))
+            self.hits[path] += 1
+            return self.hits[path]
+
+    def cut_limit(self, path: str) -> int | None:
+        """Return the byte budget for this response if path is to be cut now (once per path)."""
+        with self._lock:
+            if path not in self.cut_after or path in self._cut_done:
+                return None
+            self._cut_done.add(path)
+            return self.cut_after[path]
+
+
+class _Server(ThreadingHTTPServer):
+    """A quiet threading HTTP server that knows its root and faults."""
+
+    daemon_threads = True
+
+    def __init__(self, root: Path, faults: Faults) -> None:
+        """Bind to a free port on 127.0.0.1."""
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.root = root.resolve()
+        self.faults = faults
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Stay silent about client disconnects and other handler errors."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Serve files under the server root with single-range support and injected faults."""
+
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    timeout = 30
+
+    def do_GET(self) -> None:
+        """Answer a GET request."""
+        self._serve(body=True)
+
+    def do_HEAD(self) -> None:
+        """Answer a HEAD request."""
+        self._serve(body=False)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Log nothing."""
+
+    def _serve(self, *, body: bool) -> None:
+        """Serve one request, applying the configured faults."""
+        faults = self.server.faults
+        key = unquote(urlsplit(self.path).path).lstrip("/")
+        count = faults.record(key, self.headers.get("Range"))
+        if count <= faults.fail_first.get(key, 0):
+            self._empty(503)
+            return
+        path = self._resolve(key)
+        if path is None:
+            self._empty(404)
+            return
+        size = path.stat().st_size
+        header = None if key in faults.ignore_range else self.headers.get("Range")
+        span = _parse_range(header, size)
+        if span is not None and span[0] >= size:
+            self._empty(416, {"Content-Range": f"bytes */{size}"})
+            return
+        start, end = (0, size - 1) if span is None else span
+        self.send_response(200 if span is None else 206)
+        self.send_header("Content-Length", str(end - start + 1))
+        self.send_header("Accept-Ranges", "bytes")
+        if span is not None:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.end_headers()
+        if body:
+            self._send_body(key, path, start, end - start + 1)
+
+    def _resolve(self, key: str) -> Path | None:
+        """Return the file under root named by key, or None if missing or outside root."""
+        path = (self.server.root / key).resolve()
+        if not path.is_file() or not path.is_relative_to(self.server.root):
+            return None
+        return path
+
+    def _empty(self, code: int, headers: dict[str, str] | None = None) -> None:
+        """Send a response with an empty body."""
+        self.send_response(code)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _send_body(self, key: str, path: Path, start: int, length: int) -> None:
+        """Send length bytes of path from start, cut short or garbled if so configured."""
+        faults = self.server.faults
+        limit = faults.cut_limit(key)
+        to_send = length if limit is None else min(limit, length)
+        try:
+            with path.open("rb") as fh:
+                fh.seek(start)
+                self._copy(fh, to_send, garble=key in faults.corrupt)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+            return
+        if to_send < length:
+            self.close_connection = True
+
+    def _copy(self, fh: BinaryIO, count: int, *, garble: bool) -> None:
+        """Write count bytes from fh (or as many garbage bytes) to the client."""
+        while count > 0:
+            chunk = fh.read(min(_CHUNK, count))
+            if not chunk:
+                return
+            if garble:
+                chunk = (_GARBAGE * (len(chunk) // len(_GARBAGE) + 1))[: len(chunk)]
+            self.wfile.write(chunk)
+            count -= len(chunk)
+
+
+def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """Parse one 'bytes=a-b', 'bytes=a-' or 'bytes=-n' range into (first, last) clipped to size.
+
+    Returns None when there is no valid range (serve the whole file); first >= size means the
+    range is unsatisfiable (416).
+    """
+    match = _RANGE.fullmatch((header or "").strip())
+    if not match or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if not first:  # suffix range: the last n bytes
+        return (max(size - int(last), 0) if int(last) else size), size - 1
+    if last and int(last) < int(first):
+        return None
+    return int(first), min(int(last), size - 1) if last else size - 1
+
+
+@contextmanager
+def serve_directory(root: Path, faults: Faults | None = None) -> Iterator[str]:
+    """Serve the files under root on 127.0.0.1 in a daemon thread; yield the base URL."""
+    server = _Server(Path(root), faults if faults is not None else Faults())
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="serve_directory",
+        daemon=True,
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

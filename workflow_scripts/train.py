@@ -1,0 +1,58 @@
+"""Train one network for one seed (rule train); resumes from its checkpoint if interrupted."""
+
+import logging
+from pathlib import Path
+
+import torch
+
+from visionrepro.datasets import ArrayDataset
+from visionrepro.fileio import atomic_path, write_json
+from visionrepro.logs import setup_logging
+from visionrepro.models import count_parameters
+from visionrepro.provenance import provenance
+from visionrepro.training import TrainSettings, configure_threads, select_device, train
+
+setup_logging(snakemake.log[0])
+log = logging.getLogger("train")
+w, params = snakemake.wildcards, snakemake.params
+
+configure_threads(snakemake.threads)
+device = select_device()
+settings = TrainSettings.from_config(params.train, color=params.color)
+train_set = ArrayDataset.load(snakemake.input.train)
+val_set = ArrayDataset.load(snakemake.input.val)
+checkpoint = Path(params.checkpoint)
+model, history = train(
+    w.network, train_set, val_set, settings, seed=int(w.seed), device=device, checkpoint=checkpoint
+)
+
+with atomic_path(snakemake.output.model) as tmp:
+    torch.save(
+        {
+            "network": w.network,
+            "classes": list(train_set.classes),
+            "state_dict": model.state_dict(),
+        },
+        tmp,
+    )
+write_json(
+    snakemake.output.history,
+    {
+        "experiment": w.experiment,
+        "network": w.network,
+        "seed": int(w.seed),
+        "params": count_parameters(model),
+        "history": history,
+        "provenance": provenance(
+            Path(snakemake.scriptdir).parent,
+            seed=int(w.seed),
+            device=str(device),
+            device_name=torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+            threads=torch.get_num_threads(),
+            train=params.train,
+            color=params.color,
+            dataset={"train": snakemake.input.train, "val": snakemake.input.val},
+        ),
+    },
+)
+checkpoint.unlink(missing_ok=True)
