@@ -1,0 +1,93 @@
+"""End-to-end: the whole DAG on a tiny demo config, then what reruns after an edit."""
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from workflow_helpers import copy_workflow, demo_like_config, planned_jobs, snakemake, write_config
+
+pytestmark = pytest.mark.slow
+
+DOWNSTREAM_OF_TRAINING = {
+    "train",
+    "evaluate",
+    "aggregate",
+    "plot_experiment",
+    "plot_accuracy",
+    "report_html",
+    "all",
+}
+REPORT_ONLY = {"plot_experiment", "plot_accuracy", "plot_samples", "report_html", "all"}
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A scratch copy of the workflow after a complete run of the tiny config."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
+    config = write_config(workdir, demo_like_config())
+    snakemake(workdir, "--configfile", str(config))
+    return workdir, str(config)
+
+
+def test_run_ends_with_summary_and_report(finished: tuple[Path, str]) -> None:
+    workdir, _ = finished
+    summary = pd.read_csv(workdir / "results/tables/summary.csv")
+    assert {
+        "experiment",
+        "network",
+        "params",
+        "metric",
+        "n_seeds",
+        "mean",
+        "std",
+        "reference",
+    } <= set(summary.columns)
+    assert sorted(summary["experiment"].unique()) == ["coco_gray", "coco_rgb"]
+    assert set(summary["network"]) == {"HW4Net1", "HW4Net2", "HW4Net3"}
+    assert (summary["n_seeds"] == 1).all()
+    html = (workdir / "results/report/index.html").read_text()
+    assert '<img src="data:image/png;base64,' in html
+    for network in ("HW4Net1", "HW4Net2", "HW4Net3"):
+        assert network in html
+    metrics = (workdir / "results/runs/coco_rgb/HW4Net1/seed0/metrics.json").read_text()
+    for field in ("git_commit", "versions", "device", "seed", "train"):
+        assert f'"{field}"' in metrics
+
+
+def test_second_run_has_nothing_to_do(finished: tuple[Path, str]) -> None:
+    workdir, config = finished
+    assert planned_jobs(workdir, "--configfile", config) == {}
+
+
+def _edit_then_plan(workdir: Path, config: str, relative: str) -> dict[str, int]:
+    """Append a comment to a file, plan a run, then restore the file and its times."""
+    path = workdir / relative
+    original, stat = path.read_text(), path.stat()
+    try:
+        path.write_text(original + "\n# edited by a test\n")
+        return planned_jobs(workdir, "--configfile", config)
+    finally:
+        path.write_text(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_editing_a_model_reruns_its_training_and_what_follows(finished: tuple[Path, str]) -> None:
+    workdir, config = finished
+    jobs = _edit_then_plan(workdir, config, "src/visionrepro/models/hw4net.py")
+    assert set(jobs) == DOWNSTREAM_OF_TRAINING
+    assert jobs["train"] == 6  # 2 experiments x 3 networks x 1 seed
+
+
+def test_editing_the_figure_code_reruns_only_the_report(finished: tuple[Path, str]) -> None:
+    workdir, config = finished
+    assert set(_edit_then_plan(workdir, config, "src/visionrepro/figures.py")) == REPORT_ONLY
+
+
+def test_changing_a_reference_number_retrains_nothing(finished: tuple[Path, str]) -> None:
+    workdir, _ = finished
+    config = demo_like_config()
+    config["experiments"]["coco_rgb"]["reference"] = {"HW4Net1": {"val_accuracy": 12.5}}
+    jobs = planned_jobs(workdir, "--configfile", str(write_config(workdir, config, "edited.yaml")))
+    assert "train" not in jobs and "evaluate" not in jobs
+    assert {"aggregate", "report_html"} <= set(jobs)

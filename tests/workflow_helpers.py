@@ -1,0 +1,82 @@
+"""Run the workflow in a scratch copy of the project, as a user would."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+PROJECT = Path(__file__).resolve().parents[1]
+WORKFLOW_PARTS = (
+    "Snakefile",
+    "config.yaml",
+    "rules",
+    "workflow_scripts",
+    "src",
+    "schemas",
+    "envs",
+    "report",
+    "profiles",
+    "configs",
+)
+
+
+def copy_workflow(dest: Path) -> Path:
+    """Copy the workflow (not results, data or caches) into `dest`."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for part in WORKFLOW_PARTS:
+        src = PROJECT / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, ignore=ignore)
+        else:
+            shutil.copy2(src, dest / part)
+    return dest
+
+
+def write_config(workdir: Path, config: dict, name: str = "test_config.yaml") -> Path:
+    """Write an extra config file into the scratch copy."""
+    path = workdir / name
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run snakemake in `workdir`; on failure, show its output."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
+    """Rules a dry run would execute, with their job counts."""
+    out = snakemake(workdir, "--dry-run", *args).stdout
+    if "Nothing to be done" in out:
+        return {}
+    table = out.split("Job stats:", 1)[1].splitlines()
+    jobs = {}
+    for line in table[3:]:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        jobs[parts[0]] = int(parts[1])
+    return jobs
+
+
+def demo_like_config(**overrides: object) -> dict:
+    """A tiny version of the demo: small mirror, small subset, one epoch, one seed."""
+    config = yaml.safe_load((PROJECT / "configs" / "demo.yaml").read_text())
+    config["demo"]["images_per_class"] = {"train2017": 10, "val2017": 4}
+    config["coco"]["per_class"] = {"train": 8, "val": 4}
+    for exp in config["experiments"].values():
+        exp["seeds"] = [0]
+        exp["train"] = {**exp["train"], "epochs": 1}
+    config.update(overrides)
+    return config
