@@ -31,12 +31,14 @@ class JpegDataset(Dataset):
 
     def __init__(self, files: list[Path], labels: list[int]) -> None:
         self.files, self.labels = files, labels
-        self.transform = transforms.Compose([
-            transforms.ToTensor(),
-            transforms.RandomHorizontalFlip(0.5),
-            transforms.Grayscale(num_output_channels=3),
-            transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
-        ])
+        self.transform = transforms.Compose(
+            [
+                transforms.ToTensor(),
+                transforms.RandomHorizontalFlip(0.5),
+                transforms.Grayscale(num_output_channels=3),
+                transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
+            ]
+        )
 
     def __len__(self) -> int:
         return len(self.files)
@@ -78,8 +80,9 @@ def reference_rate(files: list[Path], labels: list[int], iterations: int) -> flo
 
 def engine_rate(data: ArrayDataset, iterations: int) -> float:
     """Samples/s of visionrepro.training.train for one epoch of `iterations` batches."""
-    settings = TrainSettings(epochs=1, batch_size=4, lr=1e-3, betas=(0.9, 0.99), hflip=0.5,
-                             color="gray", log_every=10**9)
+    settings = TrainSettings(
+        epochs=1, batch_size=4, lr=1e-3, betas=(0.9, 0.99), hflip=0.5, color="gray", log_every=10**9
+    )
     n = iterations * 4
     part = ArrayDataset(data.images[:n], data.labels[:n], data.ids[:n], data.classes)
     val = ArrayDataset(data.images[:4], data.labels[:4], data.ids[:4], data.classes)

@@ -21,6 +21,7 @@ from visionrepro.download import (
     fetch_file,
     rewrite_url,
 )
+from visionrepro.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ OFFLINE_HINT = (
 )
 
 
-class SubsetError(ValueError):
+class SubsetError(UserError, ValueError):
     """The requested subset cannot be drawn from the annotations."""
 
 
@@ -74,7 +75,7 @@ def obtain_annotations(
             return
         archive = local / archive.name
         if not archive.is_file():
-            raise FileNotFoundError(
+            raise UserError(
                 f"coco.local_dir: {local} has neither {[p.name for p in outputs]} nor "
                 f"{archive.name}; point coco.local_dir at a COCO 2017 copy"
             )

@@ -16,6 +16,7 @@ from typing import BinaryIO, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from visionrepro import __version__
+from visionrepro.errors import UserError
 
 T = TypeVar("T")
 
@@ -35,7 +36,7 @@ _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-\d+|\*)/(\d+|\*)")
 _sleep = time.sleep  # module-level so tests can replace the backoff sleep
 
 
-class DownloadError(RuntimeError):
+class DownloadError(UserError, RuntimeError):
     """A download that failed for good; the message names the URL and the cause."""
 
 

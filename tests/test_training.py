@@ -1,0 +1,322 @@
+"""Tests for the training engine: determinism, resume from checkpoints, logging, inputs."""
+
+import logging
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from visionrepro.datasets import ArrayDataset
+from visionrepro.training import (
+    TrainSettings,
+    configure_threads,
+    predict,
+    to_model_input,
+    train,
+)
+
+CLASSES = ("boat", "cake", "couch", "dog", "motorcycle")
+NETWORK = "HW4Net1"
+CPU = torch.device("cpu")
+# 42 images in batches of 4: 11 iterations per epoch, the last one a batch of 2, so that the
+# loss log (every 5 iterations) has a partial window at the end of every epoch.
+N_TRAIN, N_VAL = 42, 20
+ITERS = 11
+SETTINGS = TrainSettings(epochs=3, batch_size=4, lr=1e-3, betas=(0.9, 0.99), log_every=5)
+
+
+def _dataset(n: int, seed: int) -> ArrayDataset:
+    """Noisy 3x64x64 images whose brightness (and a little hue) depends on the class."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % len(CLASSES)
+    rng.shuffle(labels)
+    base = 30 + 45 * labels[:, None, None, None] + np.array([0, 10, -10])[None, :, None, None]
+    noise = rng.normal(0, 12, size=(n, 3, 64, 64))
+    images = np.clip(base + noise, 0, 255).astype(np.uint8)
+    return ArrayDataset(images, labels.astype(np.int64), np.arange(n) + 1000 * seed, CLASSES)
+
+
+TRAIN = _dataset(N_TRAIN, seed=1)
+VAL = _dataset(N_VAL, seed=2)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread() -> Iterator[None]:
+    """Train with one intra-op thread (repeatable reductions); restore the setting after."""
+    before = torch.get_num_threads()
+    configure_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+class Killed(Exception):
+    """Stands in for the job being killed between two epochs."""
+
+
+def _kill_after_first(epoch: int) -> None:
+    """on_epoch_end callback: the job dies right after epoch 1 (and its checkpoint)."""
+    if epoch == 1:
+        raise Killed
+
+
+def _run(
+    settings: TrainSettings = SETTINGS, seed: int = 0, **kwargs: Any
+) -> tuple[nn.Module, dict[str, Any]]:
+    return train(NETWORK, TRAIN, VAL, settings, seed=seed, device=CPU, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def reference(one_thread: None) -> tuple[nn.Module, dict[str, Any]]:
+    """One uninterrupted run with the default settings and seed 0."""
+    return _run()
+
+
+def _losses(history: dict[str, Any]) -> list[float]:
+    return [entry["loss"] for entry in history["loss"]]
+
+
+def _assert_same_run(
+    got: tuple[nn.Module, dict[str, Any]], want: tuple[nn.Module, dict[str, Any]]
+) -> None:
+    """Identical loss log, validation accuracies and weights."""
+    (model, history), (want_model, want_history) = got, want
+    assert history["loss"] == want_history["loss"]
+    assert history["val_accuracy"] == want_history["val_accuracy"]
+    assert len(history["epoch_seconds"]) == len(want_history["epoch_seconds"])
+    state, want_state = model.state_dict(), want_model.state_dict()
+    assert list(state) == list(want_state)
+    for name, tensor in state.items():
+        assert torch.equal(tensor, want_state[name]), name
+
+
+def test_same_seed_same_run(reference: tuple[nn.Module, dict[str, Any]]) -> None:
+    _, history = reference
+    assert len(history["val_accuracy"]) == SETTINGS.epochs
+    assert all(np.isfinite(_losses(history)))
+    _assert_same_run(_run(), reference)
+
+
+def test_other_seed_other_run(reference: tuple[nn.Module, dict[str, Any]]) -> None:
+    _, history = _run(seed=1)
+    assert len(_losses(history)) == len(_losses(reference[1]))
+    assert _losses(history) != _losses(reference[1])
+    assert _losses(history)[0] != _losses(reference[1])[0]  # other initial weights
+
+
+def test_learns_the_brightness_classes(reference: tuple[nn.Module, dict[str, Any]]) -> None:
+    _, history = reference
+    losses = _losses(history)
+    assert np.mean(losses[-3:]) < np.mean(losses[:3])
+    assert history["val_accuracy"][-1] > 100 / len(CLASSES)
+
+
+def test_resume_after_kill_equals_uninterrupted_run(
+    reference: tuple[nn.Module, dict[str, Any]],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    checkpoint = tmp_path / "ckpt.pt"
+    with pytest.raises(Killed):
+        _run(checkpoint=checkpoint, on_epoch_end=_kill_after_first)
+    assert checkpoint.is_file()
+    assert not checkpoint.with_name(checkpoint.name + ".tmp").exists()
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    assert saved["epoch"] == 1
+    assert saved["history"]["loss"] == reference[1]["loss"][:3]
+
+    torch.rand(1000)  # disturb the global generator between the kill and the restart
+    seen: list[int] = []
+    with caplog.at_level(logging.INFO, logger="visionrepro.training"):
+        resumed = _run(checkpoint=checkpoint, on_epoch_end=seen.append)
+    assert seen == [2, 3], "resumed run repeated or skipped epochs"
+    assert "from the checkpoint after epoch 1" in caplog.text
+    _assert_same_run(resumed, reference)
+    assert torch.load(checkpoint, map_location="cpu", weights_only=False)["epoch"] == 3
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param({"settings": replace(SETTINGS, lr=2e-3)}, id="other-lr"),
+        pytest.param({"seed": 7}, id="other-seed"),
+    ],
+)
+def test_checkpoint_of_other_configuration_is_ignored(
+    other: dict[str, Any],
+    reference: tuple[nn.Module, dict[str, Any]],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    checkpoint = tmp_path / "ckpt.pt"
+    settings = other.get("settings", SETTINGS)
+    with pytest.raises(Killed):
+        train(
+            NETWORK,
+            TRAIN,
+            VAL,
+            settings,
+            seed=other.get("seed", 0),
+            device=CPU,
+            checkpoint=checkpoint,
+            on_epoch_end=_kill_after_first,
+        )
+    # The checkpoint now belongs to the other configuration (after its epoch 1).
+    seen: list[int] = []
+    with caplog.at_level(logging.INFO, logger="visionrepro.training"):
+        got = _run(checkpoint=checkpoint, on_epoch_end=seen.append)
+    assert seen == [1, 2, 3]
+    assert "belongs to another configuration" in caplog.text
+    assert "resuming" not in caplog.text
+    _assert_same_run(got, reference)
+
+
+def test_checkpoint_of_other_training_data_is_ignored(
+    reference: tuple[nn.Module, dict[str, Any]], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    checkpoint = tmp_path / "ckpt.pt"
+    other_train = _dataset(N_TRAIN, seed=3)
+    with pytest.raises(Killed):
+        train(
+            NETWORK,
+            other_train,
+            VAL,
+            SETTINGS,
+            seed=0,
+            device=CPU,
+            checkpoint=checkpoint,
+            on_epoch_end=_kill_after_first,
+        )
+    assert torch.load(checkpoint, map_location="cpu", weights_only=False)["epoch"] == 1
+    with caplog.at_level(logging.WARNING, logger="visionrepro.training"):
+        got = _run(checkpoint=checkpoint)
+    assert "belongs to another configuration or dataset" in caplog.text
+    _assert_same_run(got, reference)
+
+
+def test_unreadable_checkpoint_is_ignored(
+    reference: tuple[nn.Module, dict[str, Any]], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    checkpoint = tmp_path / "ckpt.pt"
+    checkpoint.write_bytes(b"not a checkpoint")
+    with caplog.at_level(logging.WARNING, logger="visionrepro.training"):
+        got = _run(checkpoint=checkpoint)
+    assert "ignoring unreadable checkpoint" in caplog.text
+    _assert_same_run(got, reference)
+
+
+def test_loss_log_windows(reference: tuple[nn.Module, dict[str, Any]]) -> None:
+    _, history = reference
+    log = history["loss"]
+    expected_iterations = [
+        (epoch - 1) * ITERS + done for epoch in (1, 2, 3) for done in (5, 10, ITERS)
+    ]
+    assert [entry["iteration"] for entry in log] == expected_iterations
+    assert [entry["epoch"] for entry in log] == [1, 1, 1, 2, 2, 2, 3, 3, 3]
+    assert all(set(entry) == {"epoch", "iteration", "loss"} for entry in log)
+
+    # Every entry is the mean of the per-iteration losses of its window (5, 5, then 1).
+    _, per_iteration = _run(replace(SETTINGS, log_every=1))
+    single = _losses(per_iteration)
+    assert [e["iteration"] for e in per_iteration["loss"]] == list(range(1, 3 * ITERS + 1))
+    windows = [(0, 5), (5, 10), (10, 11)]
+    expected = [
+        np.mean(single[(epoch * ITERS) + a : (epoch * ITERS) + b])
+        for epoch in range(3)
+        for a, b in windows
+    ]
+    np.testing.assert_allclose(_losses(history), expected, rtol=1e-6)
+
+
+def test_predict_labels_in_range(reference: tuple[nn.Module, dict[str, Any]]) -> None:
+    model, history = reference
+    inputs = to_model_input(VAL.images, SETTINGS)
+    preds = predict(model, inputs, batch_size=7)
+    assert preds.shape == (N_VAL,)
+    assert preds.dtype == torch.int64
+    assert preds.min() >= 0 and preds.max() < len(CLASSES)
+    with torch.no_grad():
+        assert torch.equal(preds, model(inputs).argmax(1))
+    accuracy = 100.0 * (preds == torch.as_tensor(VAL.labels)).double().mean().item()
+    assert accuracy == history["val_accuracy"][-1]
+
+
+def test_gray_inputs_have_identical_channels() -> None:
+    images = np.zeros((3, 3, 2, 2), dtype=np.uint8)
+    images[0, 0] = 255  # pure red
+    images[1, 2] = 255  # pure blue
+    images[2] = 255  # white
+    gray = to_model_input(images, replace(SETTINGS, color="gray"), chunk=2)
+    assert gray.shape == (3, 3, 2, 2) and gray.dtype == torch.float32
+    assert torch.equal(gray[:, 0], gray[:, 1]) and torch.equal(gray[:, 1], gray[:, 2])
+    # ITU-R 601 luma, normalised with mean 0.5, std 0.5.
+    expected = torch.tensor([0.299, 0.114, 1.0]) * 2 - 1
+    torch.testing.assert_close(gray[:, 0, 0, 0], expected, atol=2e-3, rtol=0)
+
+    rgb = to_model_input(images, SETTINGS)
+    torch.testing.assert_close(rgb[0, :, 0, 0], torch.tensor([1.0, -1.0, -1.0]))
+    torch.testing.assert_close(rgb[1, :, 0, 0], torch.tensor([-1.0, -1.0, 1.0]))
+    assert not torch.equal(rgb[:, 0], rgb[:, 2])
+
+
+def test_gray_training_runs() -> None:
+    settings = replace(SETTINGS, epochs=1, color="gray")
+    model, history = _run(settings)
+    assert len(history["val_accuracy"]) == 1
+    assert 0.0 <= history["val_accuracy"][0] <= 100.0
+
+
+def test_settings_reject_unknown_colour() -> None:
+    with pytest.raises(ValueError, match="'hsv'"):
+        TrainSettings(epochs=1, batch_size=4, lr=1e-3, color="hsv")
+
+
+def test_from_config() -> None:
+    config = {"epochs": 2, "batch_size": 4, "lr": 1e-3, "betas": [0.9, 0.99], "log_every": 5}
+    settings = TrainSettings.from_config(config, color="gray")
+    assert settings == replace(SETTINGS, epochs=2, color="gray")
+    assert settings.betas == (0.9, 0.99)
+
+    with pytest.raises(KeyError) as err:
+        TrainSettings.from_config({**config, "momentum": 0.9, "nesterov": True})
+    assert "momentum" in str(err.value) and "nesterov" in str(err.value)
+    assert "epochs" not in str(err.value).split(";")[0]
+    with pytest.raises(ValueError, match="'sepia'"):
+        TrainSettings.from_config(config, color="sepia")
+
+
+@pytest.mark.xfail(
+    reason="BUG training.fingerprint hashes the train set but not the val set: a checkpoint "
+    "written with another val set is resumed, and its stale per-epoch val accuracies are kept",
+    strict=True,
+)
+def test_checkpoint_with_other_val_set_is_not_resumed(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "ckpt.pt"
+    with pytest.raises(Killed):
+        _run(checkpoint=checkpoint, on_epoch_end=_kill_after_first)
+    # Another val set: same images, every label shifted to the next class.
+    other_val = replace(VAL, labels=(VAL.labels + 1) % len(CLASSES))
+    _, fresh = train(NETWORK, TRAIN, other_val, SETTINGS, seed=0, device=CPU)
+    _, resumed = train(
+        NETWORK, TRAIN, other_val, SETTINGS, seed=0, device=CPU, checkpoint=checkpoint
+    )
+    # Same training data and seed: the weights and losses agree either way...
+    assert resumed["loss"] == fresh["loss"]
+    # ...but epoch 1's accuracy in the resumed history was measured on the old val set.
+    assert resumed["val_accuracy"] == fresh["val_accuracy"]
+
+
+@pytest.mark.xfail(
+    reason="BUG TrainSettings.from_config counts 'color' as a known train key, then passes it "
+    "twice to the constructor: TypeError instead of the unknown-key error",
+    raises=TypeError,
+    strict=True,
+)
+def test_from_config_rejects_color_inside_train() -> None:
+    config = {"epochs": 2, "batch_size": 4, "lr": 1e-3, "color": "gray"}
+    with pytest.raises((KeyError, ValueError), match="color"):
+        TrainSettings.from_config(config, color="rgb")
