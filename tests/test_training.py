@@ -289,11 +289,6 @@ def test_from_config() -> None:
         TrainSettings.from_config(config, color="sepia")
 
 
-@pytest.mark.xfail(
-    reason="BUG training.fingerprint hashes the train set but not the val set: a checkpoint "
-    "written with another val set is resumed, and its stale per-epoch val accuracies are kept",
-    strict=True,
-)
 def test_checkpoint_with_other_val_set_is_not_resumed(tmp_path: Path) -> None:
     checkpoint = tmp_path / "ckpt.pt"
     with pytest.raises(Killed):
@@ -310,12 +305,6 @@ def test_checkpoint_with_other_val_set_is_not_resumed(tmp_path: Path) -> None:
     assert resumed["val_accuracy"] == fresh["val_accuracy"]
 
 
-@pytest.mark.xfail(
-    reason="BUG TrainSettings.from_config counts 'color' as a known train key, then passes it "
-    "twice to the constructor: TypeError instead of the unknown-key error",
-    raises=TypeError,
-    strict=True,
-)
 def test_from_config_rejects_color_inside_train() -> None:
     config = {"epochs": 2, "batch_size": 4, "lr": 1e-3, "color": "gray"}
     with pytest.raises((KeyError, ValueError), match="color"):

@@ -54,7 +54,7 @@ class TrainSettings:
     @classmethod
     def from_config(cls, train: Mapping[str, Any], color: str = "rgb") -> "TrainSettings":
         """Build from an experiment's `train` mapping; keys the engine does not know are errors."""
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)} - {"color"}
         unknown = set(train) - known
         if unknown:
             raise KeyError(f"unknown train settings {sorted(unknown)}; known: {sorted(known)}")
@@ -86,31 +86,35 @@ def seed_everything(seed: int) -> None:
 
 
 def to_model_input(
-    images: np.ndarray | Tensor, settings: TrainSettings, chunk: int = 2048
+    images: np.ndarray | Tensor,
+    settings: TrainSettings,
+    *,
+    mirrors: bool = False,
+    chunk: int = 1024,
 ) -> Tensor:
-    """uint8 N x 3 x H x W -> float in [0, 1], grey if asked, normalised with mean/std."""
+    """uint8 N x 3 x H x W -> float in [0, 1], grey if asked, normalised, channels-last.
+
+    With `mirrors`, rows N..2N-1 hold the horizontally flipped images, so that a batch, flipped
+    or not, is gathered with one index operation (row i, or row i + N for its mirror image).
+    """
     images = torch.as_tensor(images)
-    out = torch.empty(images.shape, dtype=torch.float32)
-    for start in range(0, len(images), chunk):
+    n = len(images)
+    out = torch.empty(
+        (2 * n if mirrors else n, *images.shape[1:]), memory_format=torch.channels_last
+    )
+    for start in range(0, n, chunk):
         x = images[start : start + chunk].float().div_(255)
         if settings.color == "gray":
             x = TF.rgb_to_grayscale(x, num_output_channels=3)
-        out[start : start + chunk] = (x - settings.mean) / settings.std
+        x = (x - settings.mean) / settings.std
+        out[start : start + len(x)] = x
+        if mirrors:
+            out[n + start : n + start + len(x)] = x.flip(-1)
     return out
 
 
 def _channels_last(x: Tensor) -> Tensor:
     return x.contiguous(memory_format=torch.channels_last) if x.ndim == 4 else x
-
-
-def flip_bank(inputs: Tensor, hflip: float) -> Tensor:
-    """The inputs followed by their mirror images (if flips are on), channels-last.
-
-    Gathering a batch from this bank with index i + n * flipped is one operation, instead of
-    one gather plus a flip and a select per batch.
-    """
-    bank = torch.cat([inputs, inputs.flip(-1)]) if hflip > 0 else inputs
-    return _channels_last(bank)
 
 
 def predict(model: nn.Module, inputs: Tensor, batch_size: int = 256) -> Tensor:
@@ -125,13 +129,15 @@ def predict(model: nn.Module, inputs: Tensor, batch_size: int = 256) -> Tensor:
     return torch.cat(preds)
 
 
-def fingerprint(network: str, seed: int, settings: TrainSettings, train: ArrayDataset) -> str:
+def fingerprint(
+    network: str, seed: int, settings: TrainSettings, train: ArrayDataset, val: ArrayDataset
+) -> str:
     """Identify a run, so that a checkpoint is only resumed by the very same run."""
     digest = hashlib.sha256()
     model_cls = type(build_network(network, len(train.classes)))
     digest.update(inspect.getsource(inspect.getmodule(model_cls)).encode())
     digest.update(repr((network, seed, sorted(asdict(settings).items()))).encode())
-    for array in (train.images, train.labels):
+    for array in (train.images, train.labels, val.images, val.labels):
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
 
@@ -177,14 +183,18 @@ def train(
     model = build_network(network, num_classes)
     model = model.to(device=device, memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(
-        model.parameters(), lr=settings.lr, betas=settings.betas, weight_decay=settings.weight_decay
+        model.parameters(),
+        lr=settings.lr,
+        betas=settings.betas,
+        weight_decay=settings.weight_decay,
+        fused=True,
     )
     loss_fn = nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(seed)
     history: dict[str, Any] = {"loss": [], "val_accuracy": [], "epoch_seconds": []}
     start_epoch = 1
 
-    fp = fingerprint(network, seed, settings, train_set)
+    fp = fingerprint(network, seed, settings, train_set, val_set) if checkpoint else ""
     state = _load_checkpoint(checkpoint, fp)
     if state is not None:
         model.load_state_dict(state["model"])
@@ -197,7 +207,7 @@ def train(
             "resuming %s seed %d from the checkpoint after epoch %d", network, seed, state["epoch"]
         )
 
-    bank = flip_bank(to_model_input(train_set.images, settings), settings.hflip).to(device)
+    bank = to_model_input(train_set.images, settings, mirrors=settings.hflip > 0).to(device)
     targets = torch.as_tensor(train_set.labels).to(device)
     val_inputs = to_model_input(val_set.images, settings).to(device)
     val_targets = torch.as_tensor(val_set.labels)
