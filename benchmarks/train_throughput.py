@@ -12,6 +12,7 @@ engine's one-off conversion of the split).
 """
 
 import argparse
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -116,19 +117,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=3000)
     parser.add_argument("--images", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each way")
     parser.add_argument("--threads", type=int, default=2, help="the training job's threads")
     args = parser.parse_args()
     configure_threads(args.threads)
-    with tempfile.TemporaryDirectory() as tmp:
-        data, files = make_data(args.images, Path(tmp))
-        ref = reference_rate(files, data.labels.tolist(), args.iterations)
-        eng = engine_rate(data, args.iterations)
     print(
         f"threads: {torch.get_num_threads()}  iterations: {args.iterations}  images: "
         f"{args.images}  batch size: 4"
     )
-    print(f"reference (PIL JPEG per item + DataLoader, 2 workers): {ref:.0f} samples/s")
-    print(f"engine (visionrepro.training): {eng:.0f} samples/s")
+    refs, engines = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        data, files = make_data(args.images, Path(tmp))
+        for _ in range(args.repeats):
+            refs.append(reference_rate(files, data.labels.tolist(), args.iterations))
+            engines.append(engine_rate(data, args.iterations))
+            print(f"reference {refs[-1]:.0f} samples/s, engine {engines[-1]:.0f} samples/s")
+    ref, eng = statistics.median(refs), statistics.median(engines)
+    print(f"reference (PIL JPEG per item + DataLoader, 2 workers): {ref:.0f} samples/s (median)")
+    print(f"engine (visionrepro.training): {eng:.0f} samples/s (median)")
     print(f"ratio: {eng / ref:.2f}")
 
 

@@ -229,12 +229,13 @@ def train(
         started = time.perf_counter()
         order = torch.randperm(n, generator=generator)
         flips = (torch.rand(n, generator=generator) < settings.hflip).long()
+        rows = (order + flips[order] * n).to(device)  # each image's row, or its mirror's
+        labels = targets[order.to(device)]
         running = torch.zeros((), device=device)
         for it in range(iters_per_epoch):
-            idx = order[it * settings.batch_size : (it + 1) * settings.batch_size]
-            pick = (idx + flips[idx] * n).to(device)  # row of the image, or of its mirror
+            batch = slice(it * settings.batch_size, (it + 1) * settings.batch_size)
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(bank[pick]), targets[idx.to(device)])
+            loss = loss_fn(model(bank[rows[batch]]), labels[batch])
             loss.backward()
             optimizer.step()
             running += loss.detach()
