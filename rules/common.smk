@@ -95,6 +95,12 @@ def datasets():
     return sorted({exp["dataset"] for exp in EXPERIMENTS.values()})
 
 
+def dataset_config(wildcards):
+    """The config keys that define an experiment's dataset (recorded in its provenance)."""
+    keys = ["annotation_sets", "categories", "per_class", "split_seed", "image_size"]
+    return {"name": "coco", **{k: COCO[k] for k in keys}}
+
+
 def job(kind, key):
     return config["jobs"][kind][key]
 

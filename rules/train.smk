@@ -19,6 +19,7 @@ rule train:
     params:
         train=lambda w: EXPERIMENTS[w.experiment]["train"],
         color=lambda w: EXPERIMENTS[w.experiment]["color"],
+        dataset=dataset_config,
         checkpoint=lambda w: f"{run_dir(w.experiment, w.network, w.seed)}/checkpoint.pt",
     script:
         "../workflow_scripts/train.py"

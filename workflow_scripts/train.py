@@ -51,7 +51,7 @@ write_json(
             threads=torch.get_num_threads(),
             train=params.train,
             color=params.color,
-            dataset={"train": snakemake.input.train, "val": snakemake.input.val},
+            dataset={**params.dataset, "train": snakemake.input.train, "val": snakemake.input.val},
         ),
     },
 )

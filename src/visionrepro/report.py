@@ -1,6 +1,7 @@
 """The self-contained HTML report: tables, figures (embedded), config and provenance."""
 
 import base64
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 import yaml
+from markupsafe import Markup, escape
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -41,6 +43,11 @@ def summary_view(summary: pd.DataFrame) -> pd.DataFrame:
     return view
 
 
+def rst_literals(text: str) -> Markup:
+    """Escape text for HTML and show its ``literals`` (reStructuredText) as <code>."""
+    return Markup(re.sub(r"``(.+?)``", r"<code>\1</code>", str(escape(text))))
+
+
 def render(
     *,
     summary: pd.DataFrame,
@@ -68,5 +75,5 @@ def render(
         sections=sections,
         config=yaml.safe_dump(dict(config), sort_keys=False),
         commits=commits,
-        notes=notes,
+        notes=[rst_literals(note) for note in notes],
     )
