@@ -15,7 +15,7 @@ sys.path.insert(0, str(SRC))
 from visionrepro.registry import NETWORK_MODULES, network_source  # noqa: E402
 
 DATA = config["data_dir"]
-RESULTS = "results"
+RESULTS = config["results_dir"]
 LOGS = f"{RESULTS}/logs"
 EXPERIMENTS = config["experiments"]
 COCO = config["coco"]
