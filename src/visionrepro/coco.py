@@ -22,6 +22,7 @@ from visionrepro.download import (
     rewrite_url,
 )
 from visionrepro.errors import UserError
+from visionrepro.fileio import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -233,10 +234,8 @@ def fetch_one(
         validate=lambda b: decode_image(b, width, height),
     )
     small = resize_area(decode_image(data, width, height), size)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    small.save(tmp, format="PNG")
-    tmp.replace(dest)
+    with atomic_path(dest) as tmp:
+        small.save(tmp, format="PNG")
     return True
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import zipfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -27,6 +26,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 from pycocotools import mask as mask_utils
+
+from visionrepro.fileio import atomic_path
 
 DEMO_CATEGORIES = ("boat", "cake", "couch", "dog", "motorcycle")
 SETS = ("train2017", "val2017")
@@ -308,9 +309,8 @@ def _render(rng: np.random.Generator, plan: _Plan) -> tuple[Image.Image, list[di
 
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write data to a hidden temp file next to path, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _jpeg_bytes(image: Image.Image, mode: str) -> bytes:

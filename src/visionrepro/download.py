@@ -3,7 +3,6 @@
 import hashlib
 import http.client
 import logging
-import os
 import re
 import shutil
 import time
@@ -17,6 +16,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from visionrepro import __version__
 from visionrepro.errors import UserError
+from visionrepro.fileio import atomic_path
 
 T = TypeVar("T")
 
@@ -398,12 +398,6 @@ def _member_info(zf: zipfile.ZipFile, archive: Path, name: str) -> zipfile.ZipIn
 def _extract_one(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest_dir: Path) -> Path:
     """Extract one member to dest_dir/<basename> via a temporary file and rename."""
     target = dest_dir / PureWindowsPath(info.filename).name
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-    try:
-        with zf.open(info) as src, tmp.open("wb") as out:
-            shutil.copyfileobj(src, out)
-        tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(target) as tmp, zf.open(info) as src, tmp.open("wb") as out:
+        shutil.copyfileobj(src, out)
     return target

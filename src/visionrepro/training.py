@@ -10,7 +10,6 @@ import hashlib
 import inspect
 import logging
 import math
-import os
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -24,6 +23,7 @@ from torch import Tensor, nn
 from torchvision.transforms.v2 import functional as TF
 
 from visionrepro.datasets import ArrayDataset
+from visionrepro.fileio import atomic_path
 from visionrepro.models import build_network
 
 log = logging.getLogger(__name__)
@@ -143,9 +143,8 @@ def fingerprint(
 
 
 def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
 
 
 def _load_checkpoint(path: Path | None, fp: str) -> dict[str, Any] | None:
