@@ -1,6 +1,7 @@
 """End-to-end: the whole DAG on a tiny demo config, then what reruns after an edit."""
 
 import os
+import socket
 from pathlib import Path
 
 import pandas as pd
@@ -91,3 +92,44 @@ def test_changing_a_reference_number_retrains_nothing(finished: tuple[Path, str]
     jobs = planned_jobs(workdir, "--configfile", str(write_config(workdir, config, "edited.yaml")))
     assert "train" not in jobs and "evaluate" not in jobs
     assert {"aggregate", "report_html"} <= set(jobs)
+
+
+def test_snakemake_report_collects_figures_and_tables(finished: tuple[Path, str]) -> None:
+    workdir, config = finished
+    snakemake(workdir, "--configfile", config, "--report", "report.html")
+    html = (workdir / "report.html").read_text(errors="replace")
+    for name in ("summary.csv", "loss.png", "confusion.png", "accuracy.png", "samples.png"):
+        assert name in html
+
+
+def test_unknown_config_key_is_named(tmp_path: Path) -> None:
+    workdir = copy_workflow(tmp_path)
+    config = demo_like_config()
+    config["coco"]["per_clas"] = config["coco"].pop("per_class")
+    proc = snakemake(
+        workdir, "--dry-run", "--configfile", str(write_config(workdir, config)), check=False
+    )
+    assert proc.returncode != 0
+    assert "per_clas" in proc.stdout + proc.stderr
+
+
+def test_unreachable_server_fails_fast_with_what_to_configure(tmp_path: Path) -> None:
+    workdir = copy_workflow(tmp_path)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = demo_like_config()
+    del config["demo"]
+    config["coco"].update(
+        annotations_url=f"http://127.0.0.1:{port}/annotations.zip",
+        images_url=f"http://127.0.0.1:{port}/",
+        download={"workers": 2, "retries": 2, "timeout": 5, "backoff": 0},
+    )
+    proc = snakemake(workdir, "--configfile", str(write_config(workdir, config)), check=False)
+    assert proc.returncode != 0
+    log = (workdir / "results/logs/data/coco_annotations.log").read_text()
+    assert f"127.0.0.1:{port}" in log
+    for hint in ("coco.local_dir", "coco.images_url", "configs/demo.yaml"):
+        assert hint in log
+    assert 'File "' not in log  # an explained error, not a traceback
+    assert not list(workdir.glob("data/demo/coco/annotations/*.json"))
