@@ -6,12 +6,13 @@ import sys
 import traceback
 from types import TracebackType
 
+from visionrepro.errors import UserError
+
 
 def _log_uncaught(kind: type[BaseException], err: BaseException, tb: TracebackType | None) -> None:
-    """Put an uncaught error in the job's log: its message first, then the traceback."""
-    logging.getLogger("visionrepro").error(
-        "%s: %s\n%s", kind.__name__, err, "".join(traceback.format_tb(tb))
-    )
+    """Put an uncaught error in the job's log: its message, and a traceback if unexpected."""
+    trace = "" if isinstance(err, UserError) else "\n" + "".join(traceback.format_tb(tb))
+    logging.getLogger("visionrepro").error("%s: %s%s", kind.__name__, err, trace)
 
 
 def setup_logging(log_file: str | os.PathLike | None = None, level: int = logging.INFO) -> None:
