@@ -32,7 +32,6 @@ wildcard_constraints:
     experiment="|".join(EXPERIMENTS),
     network="[A-Za-z0-9_]+",
     seed=r"\d+",
-    split="train|val",
 
 
 def check_config():
