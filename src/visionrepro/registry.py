@@ -11,11 +11,15 @@ NETWORK_MODULES: dict[str, str] = {
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def network_source(name: str) -> Path:
-    """Return the file that defines network `name` (an input of its training rule)."""
+def network_module(name: str) -> str:
+    """The module (under visionrepro.models) that defines network `name`."""
     try:
-        module = NETWORK_MODULES[name]
+        return NETWORK_MODULES[name]
     except KeyError:
         known = ", ".join(sorted(NETWORK_MODULES))
         raise KeyError(f"unknown network {name!r}; known networks: {known}") from None
-    return PACKAGE_DIR / "models" / f"{module}.py"
+
+
+def network_source(name: str) -> Path:
+    """Return the file that defines network `name` (an input of its training rule)."""
+    return PACKAGE_DIR / "models" / f"{network_module(name)}.py"

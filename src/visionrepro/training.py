@@ -7,7 +7,6 @@ and their mirror images, convolutions run channels-last and Adam runs fused.
 """
 
 import hashlib
-import inspect
 import logging
 import math
 import random
@@ -25,6 +24,7 @@ from torchvision.transforms.v2 import functional as TF
 from visionrepro.datasets import ArrayDataset
 from visionrepro.fileio import atomic_path
 from visionrepro.models import build_network
+from visionrepro.registry import network_source
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +134,7 @@ def fingerprint(
 ) -> str:
     """Identify a run, so that a checkpoint is only resumed by the very same run."""
     digest = hashlib.sha256()
-    model_cls = type(build_network(network, len(train.classes)))
-    digest.update(inspect.getsource(inspect.getmodule(model_cls)).encode())
+    digest.update(network_source(network).read_bytes())
     digest.update(repr((network, seed, sorted(asdict(settings).items()))).encode())
     for array in (train.images, train.labels, val.images, val.labels):
         digest.update(np.ascontiguousarray(array).tobytes())

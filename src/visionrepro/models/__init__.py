@@ -4,15 +4,12 @@ import importlib
 
 from torch import nn
 
-from visionrepro.registry import NETWORK_MODULES
+from visionrepro.registry import network_module
 
 
 def build_network(name: str, num_classes: int) -> nn.Module:
     """Instantiate the network called `name` with `num_classes` outputs."""
-    if name not in NETWORK_MODULES:
-        known = ", ".join(sorted(NETWORK_MODULES))
-        raise KeyError(f"unknown network {name!r}; known networks: {known}")
-    module = importlib.import_module(f"visionrepro.models.{NETWORK_MODULES[name]}")
+    module = importlib.import_module(f"visionrepro.models.{network_module(name)}")
     return getattr(module, name)(num_classes=num_classes)
 
 
