@@ -1,7 +1,7 @@
 rule aggregate:
     input:
         metrics=run_files("metrics.json"),
-        code=lib("metrics"),
+        code=lib("metrics", "tables"),
     output:
         summary=report(
             f"{RESULTS}/tables/summary.csv",
