@@ -1,4 +1,4 @@
-"""Tests for the HW4Net networks, build_network and the network registry."""
+"""Tests for the networks (HW4Net, segmentation nets), build_network and the registry."""
 
 import ast
 import importlib
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from visionrepro.models import build_network, count_parameters
-from visionrepro.registry import NETWORK_MODULES, network_source
+from visionrepro.registry import NETWORKS, network_source
 
 NUM_CLASSES = 5
 
@@ -74,18 +74,86 @@ def test_registry_unknown_network_names_the_known_ones() -> None:
     with pytest.raises(KeyError) as err:
         network_source("ResNet50")
     assert "ResNet50" in str(err.value)
-    assert all(name in str(err.value) for name in NETWORK_MODULES)
+    assert all(name in str(err.value) for name in NETWORKS)
 
 
-@pytest.mark.parametrize("name", sorted(NETWORK_MODULES))
+@pytest.mark.parametrize("name", sorted(set(NETWORKS) - {"deeplabv3"}))
 def test_network_source_defines_the_class(name: str) -> None:
     path = network_source(name)
     assert path.is_file()
     assert path.suffix == ".py"
     tree = ast.parse(path.read_text())
     classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
-    assert name in classes
+    assert NETWORKS[name].cls in classes
     # It is the very module build_network imports the class from.
     model = build_network(name, NUM_CLASSES)
     module = importlib.import_module(type(model).__module__)
     assert path.resolve() == Path(module.__file__).resolve()
+
+
+# Segmentation nets (CSC413 write-up): kernel 3, NF = 32 filters, 3 input channels, NC = 6
+# classes (background + 5). Every block is conv (or transposed conv) + BatchNorm (2 x channels).
+NF, NC = 32, 6
+
+
+def bn(c: int) -> int:
+    """BatchNorm's weight and bias."""
+    return 2 * c
+
+
+# conv(3->32)+BN, conv(32->64)+BN, conv(64->32)+BN, conv(32->6)+BN, conv(6->6):
+# 896+64 + 18,496+128 + 18,464+64 + 1,734+12 + 330 = 40,188; a transposed conv has as many.
+POOL_UPSAMPLE = (
+    conv(3, NF)
+    + bn(NF)
+    + conv(NF, 2 * NF)
+    + bn(2 * NF)
+    + conv(2 * NF, NF)
+    + bn(NF)
+    + conv(NF, NC)
+    + bn(NC)
+    + conv(NC, NC)
+)
+# UNet: block 4 takes cat(block 1, block 3) = 64 channels, the final conv cat(x, block 4) = 9:
+# 960 + 18,624 + 18,528 + (64*6*9+6 + 12 = 3,474) + (9*6*9+6 = 492) = 42,078.
+UNET = (
+    conv(3, NF)
+    + bn(NF)
+    + conv(NF, 2 * NF)
+    + bn(2 * NF)
+    + conv(2 * NF, NF)
+    + bn(NF)
+    + conv(2 * NF, NC)
+    + bn(NC)
+    + conv(3 + NC, NC)
+)
+SEGMENTATION = {"PoolUpsampleNet": POOL_UPSAMPLE, "ConvTransposeNet": POOL_UPSAMPLE, "UNet": UNET}
+
+
+def test_hand_derived_segmentation_counts() -> None:
+    assert SEGMENTATION == {
+        "PoolUpsampleNet": 40_188,
+        "ConvTransposeNet": 40_188,
+        "UNet": 42_078,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(SEGMENTATION))
+def test_segmentation_net_counts_and_shapes(name: str) -> None:
+    torch.manual_seed(0)
+    model = build_network(name, NC)
+    assert count_parameters(model) == SEGMENTATION[name]
+    with torch.no_grad():
+        out = model.eval()(torch.randn(2, 3, 64, 64))
+    assert out.shape == (2, NC, 64, 64)
+    assert torch.isfinite(out).all()
+    # The colourization set-up of the write-up: grey in, 24 colours out, 32x32.
+    colour = build_network(name, 24, in_channels=1)
+    with torch.no_grad():
+        assert colour.eval()(torch.randn(2, 1, 32, 32)).shape == (2, 24, 32, 32)
+
+
+def test_unet_skips_set_the_channels_of_block_four_and_the_final_conv() -> None:
+    unet, plain = build_network("UNet", NC), build_network("ConvTransposeNet", NC)
+    assert (unet.up2[0].in_channels, unet.final.in_channels) == (2 * NF, 3 + NC)
+    assert (plain.up2[0].in_channels, plain.final.in_channels) == (NF, NC)

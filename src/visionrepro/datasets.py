@@ -1,8 +1,11 @@
-"""The engine's in-memory dataset format: uint8 images N x C x H x W, labels, ids, class names."""
+"""The engine's in-memory dataset format: uint8 images N x C x H x W, labels, ids, class names,
+and for segmentation uint8 masks N x H x W (0 background, label + 1 for each class)."""
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -17,6 +20,7 @@ class ArrayDataset:
     labels: np.ndarray
     ids: np.ndarray
     classes: tuple[str, ...]
+    masks: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.images.dtype != np.uint8 or self.images.ndim != 4:
@@ -25,6 +29,18 @@ class ArrayDataset:
             )
         if not len(self.images) == len(self.labels) == len(self.ids):
             raise ValueError("images, labels and ids differ in length")
+        if self.masks is not None and (
+            self.masks.dtype != np.uint8 or self.masks.shape != (len(self), *self.images.shape[2:])
+        ):
+            raise ValueError(
+                f"masks must be uint8 N x H x W matching the images {self.images.shape}, "
+                f"got {self.masks.dtype} {self.masks.shape}"
+            )
+
+    @property
+    def mask_classes(self) -> tuple[str, ...]:
+        """The classes of mask pixels: background, then the dataset's classes."""
+        return ("background", *self.classes)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -41,19 +57,43 @@ class ArrayDataset:
             )
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "ArrayDataset":
-        """Read a split written by `save`."""
-        path = Path(path)
-        try:
-            with np.load(path) as data:
-                return cls(
-                    images=data["images"],
-                    labels=data["labels"].astype(np.int64),
-                    ids=data["ids"],
-                    classes=tuple(str(c) for c in data["classes"]),
-                )
-        except (OSError, KeyError, ValueError) as err:
+    def load(
+        cls, path: str | os.PathLike, masks: str | os.PathLike | None = None
+    ) -> "ArrayDataset":
+        """Read a split written by `save`, with the masks written by `save_masks` if given."""
+        with _packed(path) as data:
+            dataset = cls(
+                images=data["images"],
+                labels=data["labels"].astype(np.int64),
+                ids=data["ids"],
+                classes=tuple(str(c) for c in data["classes"]),
+            )
+        if masks is None:
+            return dataset
+        with _packed(masks) as data:
+            ids, mask_array = data["ids"], data["masks"]
+        if not np.array_equal(ids, dataset.ids):
             raise ValueError(
-                f"{path} is not a packed dataset ({err}); delete it and rerun "
-                "the workflow to rebuild it"
-            ) from err
+                f"{masks} belongs to other images than {path}; delete both and rerun the "
+                "workflow to rebuild them"
+            )
+        return replace(dataset, masks=mask_array)
+
+
+def save_masks(path: str | os.PathLike, masks: np.ndarray, ids: np.ndarray) -> None:
+    """Write a split's masks, with the ids of the images they belong to, as an .npz file."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, masks=masks, ids=ids)
+
+
+@contextmanager
+def _packed(path: str | os.PathLike) -> Iterator[Any]:
+    """Open a packed .npz file; a broken one is an error that says how to rebuild it."""
+    try:
+        with np.load(path) as data:
+            yield data
+    except (OSError, KeyError, ValueError) as err:
+        raise ValueError(
+            f"{path} is not a packed dataset ({err}); delete it and rerun the workflow to "
+            "rebuild it"
+        ) from err

@@ -1,25 +1,39 @@
-"""Which module defines each network: importable without torch, so the workflow can use it."""
+"""Which module defines each network, and for which task: importable without torch."""
 
 from pathlib import Path
+from typing import NamedTuple
 
-NETWORK_MODULES: dict[str, str] = {
-    "HW4Net1": "hw4net",
-    "HW4Net2": "hw4net",
-    "HW4Net3": "hw4net",
+
+class NetworkEntry(NamedTuple):
+    """Where a network is defined (module under visionrepro.models, class name) and its task."""
+
+    module: str
+    cls: str
+    task: str
+
+
+NETWORKS: dict[str, NetworkEntry] = {
+    "HW4Net1": NetworkEntry("hw4net", "HW4Net1", "classification"),
+    "HW4Net2": NetworkEntry("hw4net", "HW4Net2", "classification"),
+    "HW4Net3": NetworkEntry("hw4net", "HW4Net3", "classification"),
+    "PoolUpsampleNet": NetworkEntry("segnets", "PoolUpsampleNet", "segmentation"),
+    "ConvTransposeNet": NetworkEntry("segnets", "ConvTransposeNet", "segmentation"),
+    "UNet": NetworkEntry("segnets", "UNet", "segmentation"),
+    "deeplabv3": NetworkEntry("deeplab", "DeepLabV3Head", "segmentation"),
 }
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def network_module(name: str) -> str:
-    """The module (under visionrepro.models) that defines network `name`."""
+def network_entry(name: str) -> NetworkEntry:
+    """The registry entry of network `name`."""
     try:
-        return NETWORK_MODULES[name]
+        return NETWORKS[name]
     except KeyError:
-        known = ", ".join(sorted(NETWORK_MODULES))
+        known = ", ".join(sorted(NETWORKS))
         raise KeyError(f"unknown network {name!r}; known networks: {known}") from None
 
 
 def network_source(name: str) -> Path:
     """Return the file that defines network `name` (an input of its training rule)."""
-    return PACKAGE_DIR / "models" / f"{network_module(name)}.py"
+    return PACKAGE_DIR / "models" / f"{network_entry(name).module}.py"

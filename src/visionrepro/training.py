@@ -1,5 +1,8 @@
 """The training engine: the whole split in memory, batches by indexing, a checkpoint per epoch.
 
+One loop serves classification (a label per image) and segmentation (a mask per image): the
+targets are gathered with the same index as the images, so a mirrored image gets its mirrored mask.
+
 Compared with a per-item Dataset + DataLoader, the maths are the same (same model, batch size,
 optimizer, flips with probability p, normalisation) but the images are converted and normalised
 once, each batch (flipped or not) is gathered with one index operation from a bank of the images
@@ -23,17 +26,20 @@ from torchvision.transforms.v2 import functional as TF
 
 from visionrepro.datasets import ArrayDataset
 from visionrepro.fileio import atomic_path
+from visionrepro.losses import LOSSES, make_loss
+from visionrepro.metrics import segmentation_metrics
 from visionrepro.models import build_network
 from visionrepro.registry import network_source
 
 log = logging.getLogger(__name__)
 
 COLORS = ("rgb", "gray")
+TASKS = ("classification", "segmentation")
 
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """Hyperparameters of one training run (the experiment's `train` config plus its colour)."""
+    """Hyperparameters of one training run (the experiment's `train` config, colour and task)."""
 
     epochs: int
     batch_size: int
@@ -41,27 +47,34 @@ class TrainSettings:
     betas: tuple[float, float] = (0.9, 0.999)
     weight_decay: float = 0.0
     hflip: float = 0.5
-    mean: float = 0.5
-    std: float = 0.5
+    mean: float | tuple[float, ...] = 0.5
+    std: float | tuple[float, ...] = 0.5
+    loss: str = "cross_entropy"
     color: str = "rgb"
+    task: str = "classification"
     log_every: int = 100
     eval_batch_size: int = 256
 
     def __post_init__(self) -> None:
-        if self.color not in COLORS:
-            raise ValueError(f"color must be one of {COLORS}, got {self.color!r}")
+        for key, value, allowed in (
+            ("color", self.color, COLORS),
+            ("task", self.task, TASKS),
+            ("loss", self.loss, LOSSES),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{key} must be one of {allowed}, got {value!r}")
 
     @classmethod
-    def from_config(cls, train: Mapping[str, Any], color: str = "rgb") -> "TrainSettings":
+    def from_config(
+        cls, train: Mapping[str, Any], color: str = "rgb", task: str = "classification"
+    ) -> "TrainSettings":
         """Build from an experiment's `train` mapping; keys the engine does not know are errors."""
-        known = {f.name for f in fields(cls)} - {"color"}
+        known = {f.name for f in fields(cls)} - {"color", "task"}
         unknown = set(train) - known
         if unknown:
             raise KeyError(f"unknown train settings {sorted(unknown)}; known: {sorted(known)}")
-        values = dict(train)
-        if "betas" in values:
-            values["betas"] = tuple(values["betas"])
-        return cls(**values, color=color)
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in train.items()}
+        return cls(**values, color=color, task=task)
 
 
 def select_device(prefer: str = "auto") -> torch.device:
@@ -106,11 +119,44 @@ def to_model_input(
         x = images[start : start + chunk].float().div_(255)
         if settings.color == "gray":
             x = TF.rgb_to_grayscale(x, num_output_channels=3)
-        x = (x - settings.mean) / settings.std
+        x = (x - _per_channel(settings.mean)) / _per_channel(settings.std)
         out[start : start + len(x)] = x
         if mirrors:
             out[n + start : n + start + len(x)] = x.flip(-1)
     return out
+
+
+def _per_channel(value: float | tuple[float, ...]) -> Tensor:
+    """A scalar, or one value per channel shaped to broadcast over C x H x W."""
+    return torch.tensor(value).reshape(-1, 1, 1)
+
+
+def to_targets(dataset: ArrayDataset, settings: TrainSettings, *, mirrors: bool = False) -> Tensor:
+    """The training targets: labels (int64), or uint8 masks for segmentation (rows N..2N-1: the
+    mirror images')."""
+    if settings.task == "classification":
+        labels = torch.as_tensor(dataset.labels)
+        return torch.cat([labels, labels]) if mirrors else labels
+    if dataset.masks is None:
+        raise ValueError("a segmentation run needs a dataset with masks")
+    masks = torch.as_tensor(dataset.masks)
+    return torch.cat([masks, masks.flip(-1)]) if mirrors else masks
+
+
+def target_classes(dataset: ArrayDataset, task: str) -> tuple[str, ...]:
+    """What the network predicts: the dataset's classes, or background + them per pixel."""
+    return dataset.mask_classes if task == "segmentation" else dataset.classes
+
+
+def val_scores(preds: Tensor, dataset: ArrayDataset, settings: TrainSettings) -> dict[str, float]:
+    """The per-epoch validation scores: accuracy, or mIoU and pixel accuracy (all in %)."""
+    targets = to_targets(dataset, settings)
+    if settings.task == "classification":
+        return {"val_accuracy": 100.0 * (preds == targets).double().mean().item()}
+    scores = segmentation_metrics(
+        targets.numpy(), preds.numpy(), dataset.mask_classes, dataset.labels + 1
+    )
+    return {f"val_{k}": scores[k] for k in ("miou", "pixel_accuracy")}
 
 
 def _channels_last(x: Tensor) -> Tensor:
@@ -130,14 +176,23 @@ def predict(model: nn.Module, inputs: Tensor, batch_size: int = 256) -> Tensor:
 
 
 def fingerprint(
-    network: str, seed: int, settings: TrainSettings, train: ArrayDataset, val: ArrayDataset
+    network: str,
+    seed: int,
+    settings: TrainSettings,
+    train: ArrayDataset,
+    val: ArrayDataset,
+    options: Mapping[str, Any],
 ) -> str:
     """Identify a run, so that a checkpoint is only resumed by the very same run."""
     digest = hashlib.sha256()
     digest.update(network_source(network).read_bytes())
-    digest.update(repr((network, seed, sorted(asdict(settings).items()))).encode())
-    for array in (train.images, train.labels, val.images, val.labels):
-        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(
+        repr((network, seed, sorted(asdict(settings).items()), sorted(options.items()))).encode()
+    )
+    for data in (train, val):
+        for array in (data.images, data.labels, data.masks):
+            if array is not None:
+                digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
 
 
@@ -170,29 +225,33 @@ def train(
     device: torch.device,
     checkpoint: Path | None = None,
     on_epoch_end: Callable[[int], None] | None = None,
+    network_options: Mapping[str, Any] | None = None,
 ) -> tuple[nn.Module, dict[str, Any]]:
-    """Train `network` and return it with its history (loss curve, val accuracy per epoch).
+    """Train `network` and return it with its history (loss curve, val scores per epoch).
+
+    `network_options` go to the network's constructor (e.g. deeplabv3's pretrained weights).
 
     A checkpoint is written after every epoch; a later call with the same arguments resumes
     from it and ends with exactly the same model and history as an uninterrupted run.
     """
     seed_everything(seed)
-    num_classes = len(train_set.classes)
-    model = build_network(network, num_classes)
+    options = dict(network_options or {})
+    num_classes = len(target_classes(train_set, settings.task))
+    model = build_network(network, num_classes, **options)
     model = model.to(device=device, memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(
-        model.parameters(),
+        [p for p in model.parameters() if p.requires_grad],
         lr=settings.lr,
         betas=settings.betas,
         weight_decay=settings.weight_decay,
         fused=True,
     )
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = make_loss(settings.loss)
     generator = torch.Generator().manual_seed(seed)
-    history: dict[str, Any] = {"loss": [], "val_accuracy": [], "epoch_seconds": []}
+    history: dict[str, Any] = {"loss": [], "epoch_seconds": []}
     start_epoch = 1
 
-    fp = fingerprint(network, seed, settings, train_set, val_set) if checkpoint else ""
+    fp = fingerprint(network, seed, settings, train_set, val_set, options) if checkpoint else ""
     state = _load_checkpoint(checkpoint, fp)
     if state is not None:
         model.load_state_dict(state["model"])
@@ -206,9 +265,8 @@ def train(
         )
 
     bank = to_model_input(train_set.images, settings, mirrors=settings.hflip > 0).to(device)
-    targets = torch.as_tensor(train_set.labels).to(device)
+    targets = to_targets(train_set, settings, mirrors=settings.hflip > 0).to(device)
     val_inputs = to_model_input(val_set.images, settings).to(device)
-    val_targets = torch.as_tensor(val_set.labels)
     n = len(train_set)
     iters_per_epoch = math.ceil(n / settings.batch_size)
     log.info(
@@ -228,12 +286,12 @@ def train(
         order = torch.randperm(n, generator=generator)
         flips = (torch.rand(n, generator=generator) < settings.hflip).long()
         rows = (order + flips[order] * n).to(device)  # each image's row, or its mirror's
-        labels = targets[order.to(device)]
         running = torch.zeros((), device=device)
         for it in range(iters_per_epoch):
             batch = slice(it * settings.batch_size, (it + 1) * settings.batch_size)
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(bank[rows[batch]]), labels[batch])
+            index = rows[batch]
+            loss = loss_fn(model(bank[index]), targets[index].long())
             loss.backward()
             optimizer.step()
             running += loss.detach()
@@ -255,15 +313,16 @@ def train(
                     rate,
                 )
         preds = predict(model, val_inputs, settings.eval_batch_size)
-        accuracy = 100.0 * (preds == val_targets).double().mean().item()
-        history["val_accuracy"].append(accuracy)
+        scores = val_scores(preds, val_set, settings)
+        for key, value in scores.items():
+            history.setdefault(key, []).append(value)
         history["epoch_seconds"].append(time.perf_counter() - started)
         log.info(
-            "epoch %d/%d done in %.1f s: val accuracy %.2f %%",
+            "epoch %d/%d done in %.1f s: %s",
             epoch,
             settings.epochs,
             history["epoch_seconds"][-1],
-            accuracy,
+            ", ".join(f"{k.replace('_', ' ')} {v:.2f} %" for k, v in scores.items()),
         )
         if checkpoint is not None:
             _save_checkpoint(

@@ -1,16 +1,18 @@
 """Network definitions; `build_network` instantiates one by name."""
 
 import importlib
+from typing import Any
 
 from torch import nn
 
-from visionrepro.registry import network_module
+from visionrepro.registry import network_entry
 
 
-def build_network(name: str, num_classes: int) -> nn.Module:
-    """Instantiate the network called `name` with `num_classes` outputs."""
-    module = importlib.import_module(f"visionrepro.models.{network_module(name)}")
-    return getattr(module, name)(num_classes=num_classes)
+def build_network(name: str, num_classes: int, **options: Any) -> nn.Module:
+    """Instantiate the network called `name` with `num_classes` outputs (and its `options`)."""
+    entry = network_entry(name)
+    module = importlib.import_module(f"visionrepro.models.{entry.module}")
+    return getattr(module, entry.cls)(num_classes=num_classes, **options)
 
 
 def count_parameters(model: nn.Module) -> int:
