@@ -1,4 +1,5 @@
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -12,12 +13,14 @@ os.environ.update(
 )
 sys.path.insert(0, str(SRC))
 
-from visionrepro.registry import NETWORK_MODULES, network_source  # noqa: E402
+from visionrepro.registry import NETWORKS, network_source  # noqa: E402
 
 DATA = config["data_dir"]
 RESULTS = config["results_dir"]
 LOGS = f"{RESULTS}/logs"
-EXPERIMENTS = config["experiments"]
+EXPERIMENTS = {
+    name: exp for name, exp in config["experiments"].items() if exp.get("enabled", True)
+}
 COCO = config["coco"]
 DEMO = config.get("demo")
 COCO_DIR = f"{DATA}/coco"
@@ -36,12 +39,19 @@ wildcard_constraints:
 
 def check_config():
     """Checks the schema cannot express; each error names the config key to fix."""
-    for name, exp in EXPERIMENTS.items():
-        unknown = [n for n in exp["networks"] if n not in NETWORK_MODULES]
+    for name, exp in config["experiments"].items():
+        unknown = [n for n in exp["networks"] if n not in NETWORKS]
         if unknown:
             raise ValueError(
                 f"experiments.{name}.networks: unknown {unknown}; "
-                f"known networks: {sorted(NETWORK_MODULES)}"
+                f"known networks: {sorted(NETWORKS)}"
+            )
+        wrong = [n for n in exp["networks"] if NETWORKS[n].task != exp["task"]]
+        if wrong:
+            fitting = sorted(n for n, e in NETWORKS.items() if e.task == exp["task"])
+            raise ValueError(
+                f"experiments.{name}.networks: {wrong} are not {exp['task']} networks "
+                f"(experiments.{name}.task); {exp['task']} networks: {fitting}"
             )
         stray = sorted(set(exp.get("reference", {})) - set(exp["networks"]))
         if stray:
@@ -82,16 +92,67 @@ def run_files(name, experiment=None):
     return [f"{run_dir(*r)}/{name}" for r in runs(experiment)]
 
 
+def first_seed_files(name, experiment):
+    """`name` of each network's first-seed run, in the order of the experiment's networks."""
+    exp = EXPERIMENTS[experiment]
+    return [
+        f"{run_dir(experiment, n, exp['seeds'][0])}/{name}" for n in exp["networks"]
+    ]
+
+
 def packed(dataset, split):
     return f"{DATA}/{dataset}/packed/{split}.npz"
+
+
+def packed_masks(dataset, split):
+    return f"{DATA}/{dataset}/packed/{split}_masks.npz"
 
 
 def experiment_dataset(wildcards, split):
     return packed(EXPERIMENTS[wildcards.experiment]["dataset"], split)
 
 
-def datasets():
-    return sorted({exp["dataset"] for exp in EXPERIMENTS.values()})
+def experiment_masks(wildcards, split):
+    """The masks of a segmentation experiment's split (nothing for classification)."""
+    exp = EXPERIMENTS[wildcards.experiment]
+    return packed_masks(exp["dataset"], split) if exp["task"] == "segmentation" else []
+
+
+def experiments_of(task):
+    return [name for name, exp in EXPERIMENTS.items() if exp["task"] == task]
+
+
+def one_of(names):
+    """A wildcard regex matching exactly `names` (and nothing if there are none)."""
+    return "|".join(re.escape(n) for n in names) or "(?!)"
+
+
+def network_options(wildcards):
+    """Constructor options of the network (deeplabv3's pretrained weights)."""
+    if wildcards.network != "deeplabv3":
+        return {}
+    exp = EXPERIMENTS[wildcards.experiment]
+    return {
+        "pretrained": exp.get("pretrained", False),
+        "weights_path": exp.get("weights_path", ""),
+        "weights_dir": f"{DATA}/weights",
+    }
+
+
+def datasets(task=None):
+    return sorted(
+        {exp["dataset"] for exp in EXPERIMENTS.values() if task in (None, exp["task"])}
+    )
+
+
+def summary_metrics():
+    """The metrics with a bar chart: val accuracy, and mIoU when there is segmentation."""
+    tasks = {exp["task"] for exp in EXPERIMENTS.values()}
+    return [
+        m
+        for task, m in (("classification", "val_accuracy"), ("segmentation", "miou"))
+        if task in tasks
+    ]
 
 
 def dataset_config(wildcards):
@@ -123,23 +184,40 @@ def figure_entries():
     entries = []
     for name, exp in EXPERIMENTS.items():
         section = f"Experiment {name}: {exp.get('description', '')}"
-        entries += [
-            (section, "Training loss", f"{RESULTS}/figures/{name}/loss.png", "loss"),
+        figures = f"{RESULTS}/figures/{name}"
+        entries.append((section, "Training loss", f"{figures}/loss.png", "loss"))
+        if exp["task"] == "segmentation":
+            entries += [
+                (
+                    section,
+                    "IoU per class",
+                    f"{figures}/per_class_iou.png",
+                    "per_class_iou",
+                ),
+                (
+                    section,
+                    "Val predictions",
+                    f"{figures}/predictions.png",
+                    "predictions",
+                ),
+            ]
+        else:
+            entries.append(
+                (section, "Confusion matrices", f"{figures}/confusion.png", "confusion")
+            )
+    titles = {
+        "val_accuracy": "Val accuracy per network",
+        "miou": "Val mIoU per network",
+    }
+    for metric in summary_metrics():
+        entries.append(
             (
-                section,
-                "Confusion matrices",
-                f"{RESULTS}/figures/{name}/confusion.png",
-                "confusion",
-            ),
-        ]
-    entries.append(
-        (
-            "Accuracy",
-            "Val accuracy per network",
-            f"{RESULTS}/figures/accuracy.png",
-            "accuracy",
+                "Summary figures",
+                titles[metric],
+                f"{RESULTS}/figures/{metric}.png",
+                metric,
+            )
         )
-    )
     for dataset in datasets():
         entries.append(
             (
@@ -147,6 +225,15 @@ def figure_entries():
                 "Training images",
                 f"{RESULTS}/figures/{dataset}/samples.png",
                 "samples",
+            )
+        )
+    for dataset in datasets("segmentation"):
+        entries.append(
+            (
+                f"Dataset {dataset}",
+                "Training images with their masks",
+                f"{RESULTS}/figures/{dataset}/masks.png",
+                "masks",
             )
         )
     return entries

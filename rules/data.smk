@@ -112,3 +112,26 @@ rule coco_pack:
         categories=COCO["categories"],
     script:
         "../workflow_scripts/coco_pack.py"
+
+
+rule coco_masks:
+    input:
+        annotations=ANNOTATIONS,
+        manifest=f"{COCO_DIR}/subset/manifest.csv",
+        code=lib("coco", "datasets"),
+    output:
+        train=packed_masks("coco", "train"),
+        val=packed_masks("coco", "val"),
+    log:
+        f"{LOGS}/data/coco_masks.log",
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=job("data", "mem_mb"),
+        runtime=job("data", "runtime"),
+    params:
+        annotation_sets=COCO["annotation_sets"],
+        size=COCO["image_size"],
+    script:
+        "../workflow_scripts/coco_masks.py"

@@ -46,6 +46,8 @@ rule plot_experiment:
         ),
     log:
         f"{LOGS}/report/plot_{{experiment}}.log",
+    wildcard_constraints:
+        experiment=one_of(experiments_of("classification")),
     conda:
         "../envs/visionrepro.yaml"
     threads: 1
@@ -56,26 +58,73 @@ rule plot_experiment:
         "../workflow_scripts/plot_experiment.py"
 
 
-rule plot_accuracy:
+rule plot_segmentation:
     input:
-        summary=f"{RESULTS}/tables/summary.csv",
-        code=lib("figures"),
+        histories=lambda w: run_files("train.json", w.experiment),
+        metrics=lambda w: run_files("metrics.json", w.experiment),
+        predicted=lambda w: first_seed_files("predicted_masks.npz", w.experiment),
+        val=lambda w: experiment_dataset(w, "val"),
+        val_masks=lambda w: experiment_masks(w, "val"),
+        code=lib("figures", "datasets"),
     output:
-        report(
-            f"{RESULTS}/figures/accuracy.png",
-            caption="../report/accuracy.rst",
-            category="Summary",
+        loss=report(
+            f"{RESULTS}/figures/{{experiment}}/loss.png",
+            caption="../report/loss.rst",
+            category="{experiment}",
+        ),
+        per_class=report(
+            f"{RESULTS}/figures/{{experiment}}/per_class_iou.png",
+            caption="../report/per_class_iou.rst",
+            category="{experiment}",
+        ),
+        predictions=report(
+            f"{RESULTS}/figures/{{experiment}}/predictions.png",
+            caption="../report/predictions.rst",
+            category="{experiment}",
         ),
     log:
-        f"{LOGS}/report/plot_accuracy.log",
+        f"{LOGS}/report/plot_{{experiment}}.log",
+    wildcard_constraints:
+        experiment=one_of(experiments_of("segmentation")),
     conda:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        networks=lambda w: EXPERIMENTS[w.experiment]["networks"],
+        per_class=2,
     script:
-        "../workflow_scripts/plot_accuracy.py"
+        "../workflow_scripts/plot_segmentation.py"
+
+
+rule plot_metric:
+    input:
+        summary=f"{RESULTS}/tables/summary.csv",
+        code=lib("figures"),
+    output:
+        report(
+            f"{RESULTS}/figures/{{metric}}.png",
+            caption="../report/{metric}.rst",
+            category="Summary",
+        ),
+    log:
+        f"{LOGS}/report/plot_{{metric}}.log",
+    wildcard_constraints:
+        metric="val_accuracy|miou",
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        label=lambda w: {"val_accuracy": "val accuracy (%)", "miou": "val mIoU (%)"}[
+            w.metric
+        ],
+    script:
+        "../workflow_scripts/plot_metric.py"
 
 
 rule plot_samples:
@@ -100,6 +149,29 @@ rule plot_samples:
         "../workflow_scripts/plot_samples.py"
 
 
+rule plot_masks:
+    input:
+        train=lambda w: packed(w.dataset, "train"),
+        masks=lambda w: packed_masks(w.dataset, "train"),
+        code=lib("figures", "datasets"),
+    output:
+        report(
+            f"{RESULTS}/figures/{{dataset}}/masks.png",
+            caption="../report/masks.rst",
+            category="Datasets",
+        ),
+    log:
+        f"{LOGS}/report/plot_masks_{{dataset}}.log",
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../workflow_scripts/plot_samples.py"
+
+
 rule report_html:
     input:
         summary=f"{RESULTS}/tables/summary.csv",
@@ -107,9 +179,7 @@ rule report_html:
         per_class=f"{RESULTS}/tables/per_class.csv",
         manifest=f"{DATA}/coco/subset/manifest.csv",
         figures=[entry[2] for entry in figure_entries()],
-        captions=expand(
-            "report/{name}.rst", name=["loss", "confusion", "accuracy", "samples"]
-        ),
+        captions=sorted({f"report/{entry[3]}.rst" for entry in figure_entries()}),
         notes="report/workflow.rst",
         code=lib("report"),
         template=str(SRC / "visionrepro" / "templates" / "report.html.j2"),

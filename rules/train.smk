@@ -2,8 +2,10 @@ rule train:
     input:
         train=lambda w: experiment_dataset(w, "train"),
         val=lambda w: experiment_dataset(w, "val"),
+        train_masks=lambda w: experiment_masks(w, "train"),
+        val_masks=lambda w: experiment_masks(w, "val"),
         network=lambda w: str(network_source(w.network)),
-        code=lib("training", "datasets", "models/__init__"),
+        code=lib("training", "datasets", "losses", "metrics", "models/__init__"),
     output:
         model=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/model.pt",
         history=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/train.json",
@@ -19,6 +21,8 @@ rule train:
     params:
         train=lambda w: EXPERIMENTS[w.experiment]["train"],
         color=lambda w: EXPERIMENTS[w.experiment]["color"],
+        task=lambda w: EXPERIMENTS[w.experiment]["task"],
+        network_options=network_options,
         dataset=dataset_config,
         checkpoint=lambda w: f"{run_dir(w.experiment, w.network, w.seed)}/checkpoint.pt",
     script:

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -12,6 +13,7 @@ from workflow_helpers import PROJECT, copy_workflow, snakemake, write_config
 SAMPLE = PROJECT.parent / "shared" / "data" / "coco-sample"
 SAMPLE_MD5 = "48ea07cf06cdb4ca516e016446a5fa13"
 PARAMS = {"HW4Net1": 406_885, "HW4Net2": 529_765, "HW4Net3": 622_245}
+SEGMENTATION = {"PoolUpsampleNet", "ConvTransposeNet", "UNet"}
 
 pytestmark = [
     pytest.mark.slow,
@@ -45,10 +47,15 @@ def test_real_coco_sample_end_to_end(tmp_path: Path) -> None:
         snakemake(workdir, "--configfile", str(config))
 
     summary = pd.read_csv(workdir / "results/tables/summary.csv")
-    assert len(summary) == 6
-    assert sorted(summary["experiment"].unique()) == ["coco_gray", "coco_rgb"]
-    assert dict(zip(summary["network"], summary["params"], strict=False)) == PARAMS
-    assert (summary["params"] == summary["reference_params"]).all()
+    accuracy = summary[summary["metric"] == "val_accuracy"]
+    assert len(accuracy) == 6
+    assert sorted(accuracy["experiment"].unique()) == ["coco_gray", "coco_rgb"]
+    assert dict(zip(accuracy["network"], accuracy["params"], strict=False)) == PARAMS
+    assert (accuracy["params"] == accuracy["reference_params"]).all()
+    miou = summary[summary["metric"] == "miou"]
+    assert sorted(miou["experiment"].unique()) == ["coco_seg", "coco_seg_iou"]
+    assert set(miou["network"]) == SEGMENTATION and len(miou) == 6
+    assert miou["mean"].between(0, 100).all()
 
     manifest = pd.read_csv(workdir / "data/coco/subset/manifest.csv")
     assert manifest.groupby(["category", "split"]).size().to_dict() == {
@@ -57,6 +64,14 @@ def test_real_coco_sample_end_to_end(tmp_path: Path) -> None:
         for s, n in (("train", 4), ("val", 2))
     }
     assert set(manifest["annotation_set"]) <= {"train2017", "val2017"}
+    for split in ("train", "val"):
+        with np.load(workdir / f"data/coco/packed/{split}_masks.npz") as packed:
+            masks, ids = packed["masks"], packed["ids"]
+        part = manifest[manifest["split"] == split]
+        assert list(ids) == list(part["image_id"])
+        for mask, label in zip(masks, part["label"], strict=True):
+            assert set(np.unique(mask)) <= {0, label + 1}
+        assert np.mean([m.any() for m in masks]) >= 0.9  # objects survive the resize to 64
     reference = json.loads((workdir / "data/coco/subset/dataset.json").read_text())
     assert len(reference["train"]) == 20 and len(reference["val"]) == 10
 

@@ -10,16 +10,20 @@ from workflow_helpers import copy_workflow, demo_like_config, planned_jobs, snak
 
 pytestmark = pytest.mark.slow
 
-DOWNSTREAM_OF_TRAINING = {
-    "train",
-    "evaluate",
-    "aggregate",
+SUMMARY_AND_REPORT = {"aggregate", "plot_metric", "report_html", "all"}
+DOWNSTREAM_OF_TRAINING = {"train", "evaluate", "plot_experiment", *SUMMARY_AND_REPORT}
+DOWNSTREAM_OF_SEGMENTATION = {"train", "evaluate_segmentation", "plot_segmentation"} | (
+    SUMMARY_AND_REPORT
+)
+REPORT_ONLY = {
     "plot_experiment",
-    "plot_accuracy",
+    "plot_segmentation",
+    "plot_metric",
+    "plot_samples",
+    "plot_masks",
     "report_html",
     "all",
 }
-REPORT_ONLY = {"plot_experiment", "plot_accuracy", "plot_samples", "report_html", "all"}
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +48,25 @@ def test_run_ends_with_summary_and_report(finished: tuple[Path, str]) -> None:
         "std",
         "reference",
     } <= set(summary.columns)
-    assert sorted(summary["experiment"].unique()) == ["coco_gray", "coco_rgb"]
-    assert set(summary["network"]) == {"HW4Net1", "HW4Net2", "HW4Net3"}
+    experiments = ["coco_gray", "coco_rgb", "coco_seg", "coco_seg_iou"]
+    assert sorted(summary["experiment"].unique()) == experiments
+    metrics = summary.groupby("experiment")["metric"].agg(set).to_dict()
+    assert metrics["coco_gray"] == {"val_accuracy"}
+    assert metrics["coco_seg_iou"] == {"miou", "pixel_accuracy", "thresholded_iou"}
+    assert set(summary["network"]) == {
+        "HW4Net1",
+        "HW4Net2",
+        "HW4Net3",
+        "PoolUpsampleNet",
+        "ConvTransposeNet",
+        "UNet",
+    }
     assert (summary["n_seeds"] == 1).all()
+    assert summary["mean"].between(0, 100).all()
     html = (workdir / "results/report/index.html").read_text()
     assert '<img src="data:image/png;base64,' in html
-    for network in ("HW4Net1", "HW4Net2", "HW4Net3"):
-        assert network in html
+    for text in ("HW4Net1", "UNet", "Per-class IoU (segmentation)", "Val mIoU per network"):
+        assert text in html
     metrics = (workdir / "results/runs/coco_rgb/HW4Net1/seed0/metrics.json").read_text()
     for field in ("git_commit", "versions", "device", "seed", "train"):
         assert f'"{field}"' in metrics
@@ -78,6 +94,9 @@ def test_editing_a_model_reruns_its_training_and_what_follows(finished: tuple[Pa
     jobs = _edit_then_plan(workdir, config, "src/visionrepro/models/hw4net.py")
     assert set(jobs) == DOWNSTREAM_OF_TRAINING
     assert jobs["train"] == 6  # 2 experiments x 3 networks x 1 seed
+    jobs = _edit_then_plan(workdir, config, "src/visionrepro/models/segnets.py")
+    assert set(jobs) == DOWNSTREAM_OF_SEGMENTATION
+    assert jobs["train"] == 6  # coco_seg and coco_seg_iou x 3 networks x 1 seed
 
 
 def test_editing_the_figure_code_reruns_only_the_report(finished: tuple[Path, str]) -> None:
@@ -98,8 +117,45 @@ def test_snakemake_report_collects_figures_and_tables(finished: tuple[Path, str]
     workdir, config = finished
     snakemake(workdir, "--configfile", config, "--report", "report.html")
     html = (workdir / "report.html").read_text(errors="replace")
-    for name in ("summary.csv", "loss.png", "confusion.png", "accuracy.png", "samples.png"):
+    names = ("summary.csv", "loss.png", "confusion.png", "val_accuracy.png", "samples.png")
+    names += ("miou.png", "per_class_iou.png", "predictions.png", "masks.png")
+    for name in names:
         assert name in html
+
+
+def test_a_disabled_experiment_is_left_out_and_deeplab_plans_when_enabled(
+    finished: tuple[Path, str],
+) -> None:
+    workdir, _ = finished
+    config = demo_like_config()
+    config["experiments"]["coco_seg_deeplab"] = {
+        "enabled": False,
+        "task": "segmentation",
+        "dataset": "coco",
+        "networks": ["deeplabv3"],
+        "pretrained": False,
+        "seeds": [0],
+        "train": {"epochs": 1, "batch_size": 4, "lr": 0.05, "mean": [0.485, 0.456, 0.406]},
+    }
+    disabled = planned_jobs(workdir, "--configfile", str(write_config(workdir, config, "d.yaml")))
+    assert set(disabled) <= {"report_html", "all"}  # the report shows the config used
+    config["experiments"]["coco_seg_deeplab"]["enabled"] = True
+    jobs = planned_jobs(workdir, "--configfile", str(write_config(workdir, config, "d.yaml")))
+    assert jobs["train"] == 1 and jobs["evaluate_segmentation"] == 1
+    assert "evaluate" not in jobs
+
+
+def test_a_network_of_the_wrong_task_is_named(tmp_path: Path) -> None:
+    workdir = copy_workflow(tmp_path)
+    config = demo_like_config()
+    config["experiments"]["coco_seg"]["networks"] = ["UNet", "HW4Net1"]
+    proc = snakemake(
+        workdir, "--dry-run", "--configfile", str(write_config(workdir, config)), check=False
+    )
+    assert proc.returncode != 0
+    assert "experiments.coco_seg.networks: ['HW4Net1'] are not segmentation networks" in (
+        proc.stdout + proc.stderr
+    )
 
 
 def test_unknown_config_key_is_named(tmp_path: Path) -> None:

@@ -1,7 +1,6 @@
-"""Loss curves and confusion matrices of one experiment."""
+"""Loss curves and confusion matrices of one classification experiment."""
 
 import numpy as np
-import pandas as pd
 
 from visionrepro import figures
 from visionrepro.fileio import read_json
@@ -10,11 +9,11 @@ from visionrepro.logs import setup_logging
 setup_logging(snakemake.log[0])
 experiment = snakemake.wildcards.experiment
 
-curves: dict[str, list[pd.DataFrame]] = {}
-for path in snakemake.input.histories:
-    run = read_json(path)
-    curves.setdefault(run["network"], []).append(pd.DataFrame(run["history"]["loss"]))
-figures.save(figures.loss_curves(curves, f"{experiment}: training loss"), snakemake.output.loss)
+histories = [read_json(path) for path in snakemake.input.histories]
+figures.save(
+    figures.loss_curves(figures.curves_by_network(histories), f"{experiment}: training loss"),
+    snakemake.output.loss,
+)
 
 matrices: dict[str, np.ndarray] = {}
 for path in snakemake.input.metrics:

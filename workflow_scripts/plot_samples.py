@@ -1,9 +1,12 @@
-"""Three training images per class."""
+"""Three training images per class (rules plot_samples, and plot_masks with their masks)."""
 
 from visionrepro import figures
 from visionrepro.datasets import ArrayDataset
 from visionrepro.logs import setup_logging
 
 setup_logging(snakemake.log[0])
-dataset = ArrayDataset.load(snakemake.input.train)
-figures.save(figures.sample_grid(dataset, per_class=3), snakemake.output[0])
+masks = snakemake.input.get("masks")
+dataset = ArrayDataset.load(snakemake.input.train, masks=masks)
+figures.save(
+    figures.sample_grid(dataset, per_class=3, with_masks=masks is not None), snakemake.output[0]
+)

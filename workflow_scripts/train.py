@@ -10,7 +10,13 @@ from visionrepro.fileio import atomic_path, write_json
 from visionrepro.logs import setup_logging
 from visionrepro.models import count_parameters
 from visionrepro.provenance import provenance
-from visionrepro.training import TrainSettings, configure_threads, select_device, train
+from visionrepro.training import (
+    TrainSettings,
+    configure_threads,
+    select_device,
+    target_classes,
+    train,
+)
 
 setup_logging(snakemake.log[0])
 log = logging.getLogger("train")
@@ -18,19 +24,27 @@ w, params = snakemake.wildcards, snakemake.params
 
 configure_threads(snakemake.threads)
 device = select_device()
-settings = TrainSettings.from_config(params.train, color=params.color)
-train_set = ArrayDataset.load(snakemake.input.train)
-val_set = ArrayDataset.load(snakemake.input.val)
+settings = TrainSettings.from_config(params.train, color=params.color, task=params.task)
+inputs = snakemake.input
+train_set = ArrayDataset.load(inputs.train, masks=inputs.train_masks or None)
+val_set = ArrayDataset.load(inputs.val, masks=inputs.val_masks or None)
 checkpoint = Path(params.checkpoint)
 model, history = train(
-    w.network, train_set, val_set, settings, seed=int(w.seed), device=device, checkpoint=checkpoint
+    w.network,
+    train_set,
+    val_set,
+    settings,
+    seed=int(w.seed),
+    device=device,
+    checkpoint=checkpoint,
+    network_options=params.network_options,
 )
 
 with atomic_path(snakemake.output.model) as tmp:
     torch.save(
         {
             "network": w.network,
-            "classes": list(train_set.classes),
+            "classes": list(target_classes(train_set, settings.task)),
             "state_dict": model.state_dict(),
         },
         tmp,
@@ -51,6 +65,8 @@ write_json(
             threads=torch.get_num_threads(),
             train=params.train,
             color=params.color,
+            task=params.task,
+            network_options=params.network_options,
             dataset={**params.dataset, "train": snakemake.input.train, "val": snakemake.input.val},
         ),
     },

@@ -48,16 +48,22 @@ def iou_per_class(confusion: np.ndarray) -> np.ndarray:
         return np.where(union > 0, tp / union, np.nan)
 
 
-def thresholded_iou(y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray) -> float:
-    """The CSC413 write-up's score: per image, the IoU of its object's class (`values[i]`) in
-    prediction and truth, turned into the fraction of thresholds 0.50, 0.55, ..., 0.95 it
-    exceeds, averaged over images. Images where the class is in neither are left out."""
+def image_ious(y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per image, the IoU of its object's class (`values[i]`) in prediction and truth; NaN
+    where the class is in neither."""
     values = np.asarray(values)[:, None, None]
     truth, pred = y_true == values, y_pred == values
     union = (truth | pred).sum((1, 2))
-    keep = union > 0
-    iou = (truth & pred).sum((1, 2))[keep] / union[keep]
-    return float((iou[:, None] > IOU_THRESHOLDS[None, :]).mean()) if keep.any() else float("nan")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, (truth & pred).sum((1, 2)) / union, np.nan)
+
+
+def thresholded_iou(y_true: np.ndarray, y_pred: np.ndarray, values: np.ndarray) -> float:
+    """The CSC413 write-up's score: each image's IoU (`image_ious`) turned into the fraction of
+    thresholds 0.50, 0.55, ..., 0.95 it exceeds, averaged over the images where it is defined."""
+    iou = image_ious(y_true, y_pred, values)
+    iou = iou[~np.isnan(iou)]
+    return float((iou[:, None] > IOU_THRESHOLDS[None, :]).mean()) if len(iou) else float("nan")
 
 
 def segmentation_metrics(

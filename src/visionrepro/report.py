@@ -43,6 +43,25 @@ def summary_view(summary: pd.DataFrame) -> pd.DataFrame:
     return view
 
 
+PER_CLASS_COLUMNS = {
+    "Per-class precision and recall (classification)": ["precision", "recall", "f1", "support"],
+    "Per-class IoU (segmentation)": ["iou", "pixels", "predicted"],
+}
+
+
+def per_class_views(per_class: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The per-class table split by task: each part with its own metric columns."""
+    keys = ["experiment", "network", "class"]
+    views = {}
+    for title, columns in PER_CLASS_COLUMNS.items():
+        present = [c for c in columns if c in per_class]
+        if present:
+            part = per_class[keys + present].dropna(subset=present, how="all")
+            if len(part):
+                views[title] = part
+    return views
+
+
 def rst_literals(text: str) -> Markup:
     """Escape text for HTML and show its ``literals`` (reStructuredText) as <code>."""
     return Markup(re.sub(r"``(.+?)``", r"<code>\1</code>", str(escape(text))))
@@ -69,7 +88,7 @@ def render(
     commits = sorted(set(runs["git_commit"])) if "git_commit" in runs else []
     return env.get_template("report.html.j2").render(
         summary=html_table(summary_view(summary)),
-        per_class=html_table(per_class, "{:.3f}"),
+        per_class={t: html_table(v, "{:.3f}") for t, v in per_class_views(per_class).items()},
         runs=html_table(runs),
         datasets=html_table(datasets),
         sections=sections,

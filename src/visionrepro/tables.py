@@ -7,8 +7,16 @@ import pandas as pd
 
 from visionrepro.metrics import summarise
 
-METRICS = ("val_accuracy",)
+METRICS = {
+    "classification": ("val_accuracy",),
+    "segmentation": ("miou", "pixel_accuracy", "thresholded_iou"),
+}
 PROVENANCE_COLUMNS = ("device", "threads", "git_commit", "host", "created")
+
+
+def run_metrics(run: Mapping[str, Any]) -> tuple[str, ...]:
+    """The summary metrics of a run, by its task (classification for runs that name none)."""
+    return METRICS[run.get("task", "classification")]
 
 
 def run_table(runs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
@@ -17,7 +25,7 @@ def run_table(runs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         [
             {
                 **{k: run[k] for k in ("experiment", "network", "params", "seed")},
-                **{m: run[m] for m in METRICS},
+                **{m: run[m] for m in run_metrics(run)},
                 "train_seconds": run["train_seconds"],
                 **{k: run["provenance"][k] for k in PROVENANCE_COLUMNS},
                 "torch": run["provenance"]["versions"]["torch"],
@@ -39,7 +47,7 @@ def summary_table(
                 "value": run[m],
             }
             for run in runs
-            for m in METRICS
+            for m in run_metrics(run)
         ]
     )
     summary = summarise(long)
@@ -53,16 +61,14 @@ def summary_table(
 
 
 def per_class_table(runs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """Per-class precision, recall, F1 and support, mean over seeds."""
+    """Per class, mean over seeds: precision, recall, F1 and support (classification), or IoU,
+    true and predicted pixels (segmentation; a seed where the class is absent is skipped)."""
     rows = [
         {"experiment": run["experiment"], "network": run["network"], **c}
         for run in runs
         for c in run["per_class"]
     ]
-    columns = ["precision", "recall", "f1", "support"]
-    return (
-        pd.DataFrame(rows)
-        .groupby(["experiment", "network", "class"], sort=False)[columns]
-        .mean()
-        .reset_index()
-    )
+    keys = ["experiment", "network", "class"]
+    table = pd.DataFrame(rows)
+    columns = [c for c in table.columns if c not in keys]
+    return table.groupby(keys, sort=False)[columns].mean().reset_index()
