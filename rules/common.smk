@@ -215,7 +215,7 @@ def figure_entries():
                 "Summary figures",
                 titles[metric],
                 f"{RESULTS}/figures/{metric}.png",
-                metric,
+                "metric_bars",
             )
         )
     for dataset in datasets():

@@ -106,7 +106,7 @@ rule plot_metric:
     output:
         report(
             f"{RESULTS}/figures/{{metric}}.png",
-            caption="../report/{metric}.rst",
+            caption="../report/metric_bars.rst",
             category="Summary",
         ),
     log:
