@@ -16,12 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from visionrepro.errors import UserError
+
 log = logging.getLogger(__name__)
 
 VISIBLE = "CUDA_VISIBLE_DEVICES"
 
 
-class NoFreeSlotError(RuntimeError):
+class NoFreeSlotError(UserError):
     """Every GPU slot is taken."""
 
 
@@ -131,3 +133,4 @@ def gpu_slot(
     finally:
         env.pop(VISIBLE, None)
         release_slot(slot)
+        log.info("released GPU slot %d", slot.index)
