@@ -63,6 +63,7 @@ def slurm() -> Iterator[None]:
 
 def run_demo(workdir: Path, *args: str) -> tuple[pd.DataFrame, str]:
     """Run the tiny demo in a scratch copy of the workflow: its summary table and output."""
+    workdir.mkdir()
     copy_workflow(workdir)
     config = write_config(workdir, demo_like_config())
     proc = snakemake(workdir, "--configfile", str(config), *args)
