@@ -79,7 +79,8 @@ def test_demo_through_the_slurm_profile_equals_a_local_run(tmp_path: Path) -> No
     submitted = Counter(
         re.findall(r"submitted with SLURM jobid \d+ \(log: \S*/rule_(\w+)/", output)
     )
-    assert submitted["train"] == 6 and submitted["evaluate"] == 6 and submitted["report_html"] == 1
+    runs = list((tmp_path / "slurm/results/runs").glob("*/*/seed*/train.json"))
+    assert submitted["train"] == len(runs) > 0 and submitted["report_html"] == 1
     assert "localrule coco_annotations:" in output  # cluster.local_rules: on the submit host
     log = (tmp_path / "slurm/results/logs/train/coco_rgb/HW4Net1/seed0.log").read_text()
     assert "CUDA_VISIBLE_DEVICES=0 already set" in log  # SLURM's fake GPU, kept
