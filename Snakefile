@@ -23,3 +23,9 @@ rule all:
     default_target: True
     input:
         final_outputs(),
+
+
+# `localrules:` with the names from the config: these run on the submit host under a cluster
+# executor (downloads need the internet, which compute nodes often lack).
+check_local_rules()
+workflow.localrules(*LOCAL_RULES)

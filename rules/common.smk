@@ -13,6 +13,7 @@ os.environ.update(
 )
 sys.path.insert(0, str(SRC))
 
+from visionrepro.gpus import GpuSettings  # noqa: E402
 from visionrepro.registry import NETWORKS, network_source  # noqa: E402
 
 DATA = config["data_dir"]
@@ -29,6 +30,10 @@ ANNOTATIONS = expand(
     annotation_set=COCO["annotation_sets"],
 )
 IMAGE_CACHE = f"{COCO_DIR}/images{COCO['image_size']}"
+# Training jobs take a GPU slot (a lock file here); an object, so retraining never follows
+# a change of GPU placement (Snakemake's params trigger skips objects).
+GPU = GpuSettings(slot_dir=f"{DATA}/.gpu_slots", **config["gpu"])
+LOCAL_RULES = config["cluster"]["local_rules"]
 
 
 wildcard_constraints:
@@ -66,6 +71,16 @@ def check_config():
 
 
 check_config()
+
+
+def check_local_rules():
+    """Every name in cluster.local_rules is a rule of this workflow."""
+    unknown = sorted(set(LOCAL_RULES) - {rule.name for rule in workflow.rules})
+    if unknown:
+        raise ValueError(
+            f"cluster.local_rules: unknown rules {unknown}; "
+            f"rules: {sorted(rule.name for rule in workflow.rules)}"
+        )
 
 
 def lib(*modules):

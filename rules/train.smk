@@ -5,7 +5,7 @@ rule train:
         train_masks=lambda w: experiment_masks(w, "train"),
         val_masks=lambda w: experiment_masks(w, "val"),
         network=lambda w: str(network_source(w.network)),
-        code=lib("training", "datasets", "losses", "metrics", "models/__init__"),
+        code=lib("training", "datasets", "gpus", "losses", "metrics", "models/__init__"),
     output:
         model=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/model.pt",
         history=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/train.json",
@@ -25,5 +25,6 @@ rule train:
         network_options=network_options,
         dataset=dataset_config,
         checkpoint=lambda w: f"{run_dir(w.experiment, w.network, w.seed)}/checkpoint.pt",
+        gpu=GPU,
     script:
         "../workflow_scripts/train.py"

@@ -7,6 +7,7 @@ import torch
 
 from visionrepro.datasets import ArrayDataset
 from visionrepro.fileio import atomic_path, write_json
+from visionrepro.gpus import gpu_slot
 from visionrepro.logs import setup_logging
 from visionrepro.models import count_parameters
 from visionrepro.provenance import provenance
@@ -23,22 +24,23 @@ log = logging.getLogger("train")
 w, params = snakemake.wildcards, snakemake.params
 
 configure_threads(snakemake.threads)
-device = select_device()
 settings = TrainSettings.from_config(params.train, color=params.color, task=params.task)
 inputs = snakemake.input
 train_set = ArrayDataset.load(inputs.train, masks=inputs.train_masks or None)
 val_set = ArrayDataset.load(inputs.val, masks=inputs.val_masks or None)
 checkpoint = Path(params.checkpoint)
-model, history = train(
-    w.network,
-    train_set,
-    val_set,
-    settings,
-    seed=int(w.seed),
-    device=device,
-    checkpoint=checkpoint,
-    network_options=params.network_options,
-)
+with gpu_slot(params.gpu):
+    device = select_device()
+    model, history = train(
+        w.network,
+        train_set,
+        val_set,
+        settings,
+        seed=int(w.seed),
+        device=device,
+        checkpoint=checkpoint,
+        network_options=params.network_options,
+    )
 
 with atomic_path(snakemake.output.model) as tmp:
     torch.save(

@@ -1,0 +1,136 @@
+"""GPU slots: a training job takes a free slot (an OS file lock) and sees only its slot's device.
+
+Snakemake's `gpu` resource only counts GPUs; it never tells a job which one to use. Each slot is
+a file under the slot folder locked with flock, so a crashed holder's lock is released by the
+kernel. Slot i is on device i // slots_per_device (so several slots per device pack jobs onto
+the first devices). The job exports CUDA_VISIBLE_DEVICES before CUDA initialises.
+"""
+
+import fcntl
+import logging
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from visionrepro.errors import UserError
+
+log = logging.getLogger(__name__)
+
+VISIBLE = "CUDA_VISIBLE_DEVICES"
+
+
+class NoFreeSlotError(UserError):
+    """Every GPU slot is taken."""
+
+
+@dataclass(frozen=True)
+class GpuSettings:
+    """The `gpu` config: devices ('auto' detects, an integer overrides) and slots per device.
+
+    Rules pass it as an object, not a dict: Snakemake's params trigger skips objects, so
+    changing where jobs run never retrains them.
+    """
+
+    slot_dir: str
+    devices: int | str = "auto"
+    slots_per_device: int = 1
+
+    def __post_init__(self) -> None:
+        devices = self.devices
+        number = isinstance(devices, int) and not isinstance(devices, bool) and devices >= 0
+        if devices != "auto" and not number:
+            raise ValueError(f"gpu.devices: expected 'auto' or an integer >= 0, got {devices!r}")
+        if self.slots_per_device < 1:
+            raise ValueError(
+                f"gpu.slots_per_device: expected an integer >= 1, got {self.slots_per_device!r}"
+            )
+
+    def device_count(self) -> int:
+        """The number of devices: detected for 'auto', else the configured number."""
+        return detected_devices() if self.devices == "auto" else int(self.devices)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A held GPU slot: its number, its device and the open, locked file descriptor."""
+
+    index: int
+    device: int
+    fd: int
+
+
+def detected_devices() -> int:
+    """Number of NVIDIA GPUs from nvidia-smi (0 without it); CUDA itself is not initialised."""
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return 0
+    proc = subprocess.run([smi, "-L"], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return 0
+    return sum(line.startswith("GPU ") for line in proc.stdout.splitlines())
+
+
+def take_slot(slot_dir: Path, devices: int, slots_per_device: int) -> Slot:
+    """Lock the lowest free slot without waiting; NoFreeSlotError if all are taken."""
+    slot_dir.mkdir(parents=True, exist_ok=True)
+    for index in range(devices * slots_per_device):
+        fd = os.open(slot_dir / f"slot{index}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        return Slot(index=index, device=index // slots_per_device, fd=fd)
+    raise NoFreeSlotError(
+        f"all {devices * slots_per_device} GPU slots under {slot_dir} are taken "
+        f"({devices} devices x gpu.slots_per_device={slots_per_device}); run with "
+        "--resources gpu=<at most that many>, or raise gpu.slots_per_device"
+    )
+
+
+def release_slot(slot: Slot) -> None:
+    """Unlock and close a slot's file."""
+    fcntl.flock(slot.fd, fcntl.LOCK_UN)
+    os.close(slot.fd)
+
+
+@contextmanager
+def gpu_slot(
+    settings: GpuSettings, environ: MutableMapping[str, str] | None = None
+) -> Iterator[Slot | None]:
+    """Hold a free GPU slot with CUDA_VISIBLE_DEVICES set to its device; None when none apply.
+
+    No slot is taken when CUDA_VISIBLE_DEVICES is already set (e.g. by SLURM): it is kept.
+    Without devices (no GPU found and no `gpu.devices` override) this is a no-op: CPU training.
+    """
+    env = os.environ if environ is None else environ
+    if VISIBLE in env:
+        log.info(
+            "%s=%s already set (by SLURM or the user): kept, no GPU slot taken",
+            VISIBLE,
+            env[VISIBLE],
+        )
+        yield None
+        return
+    count = settings.device_count()
+    if count == 0:
+        log.info(
+            "no GPU (gpu.devices=%s): no GPU slot taken, training on the CPU", settings.devices
+        )
+        yield None
+        return
+    slot = take_slot(Path(settings.slot_dir), count, settings.slots_per_device)
+    env[VISIBLE] = str(slot.device)
+    log.info("GPU slot %d (device %d), %s=%d", slot.index, slot.device, VISIBLE, slot.device)
+    try:
+        yield slot
+    finally:
+        env.pop(VISIBLE, None)
+        release_slot(slot)
+        log.info("released GPU slot %d", slot.index)

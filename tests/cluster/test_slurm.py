@@ -1,0 +1,90 @@
+"""The demo workflow through profiles/slurm on a real one-node SLURM (tests/cluster/slurm_local.sh).
+
+Skips where SLURM cannot run: not root, or slurm-wlm/munge not installed (.ci/run installs them).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from workflow_helpers import copy_workflow, demo_like_config, snakemake, write_config
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = Path(__file__).with_name("slurm_local.sh")
+PARTITION = "visionrepro"
+CANNOT_RUN = 2  # slurm_local.sh's exit status when SLURM cannot run on this machine
+# Test-only overrides of profiles/slurm: the local partition, no accounting (so squeue, not
+# sacct, and no account) and a short first status check.
+OVERRIDES = (
+    "--default-resources",
+    f"slurm_partition={PARTITION}",
+    "--slurm-status-command",
+    "squeue",
+    "--slurm-no-account",
+    "--slurm-init-seconds-before-status-checks",
+    "2",
+)
+
+
+def slurm_local(command: str, state: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SLURM_LOCAL_DIR": str(state), "SLURM_LOCAL_PARTITION": PARTITION}
+    return subprocess.run(
+        ["bash", str(SCRIPT), command], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def slurm() -> Iterator[None]:
+    """A running local SLURM, shut down (by its pid files) afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("the local SLURM needs root (slurmd and munged)")
+    if shutil.which("slurmctld") is None:
+        pytest.skip("SLURM is not installed: apt-get install slurm-wlm munge")
+    state = Path(tempfile.mkdtemp(prefix="visionrepro-slurm-"))  # readable by the slurm user
+    try:
+        up = slurm_local("up", state)
+        if up.returncode == CANNOT_RUN:
+            pytest.skip(f"SLURM cannot run here: {up.stderr.strip()}")
+        assert up.returncode == 0, f"slurm_local.sh up failed:\n{up.stdout}\n{up.stderr}"
+        yield
+    finally:
+        down = slurm_local("down", state)
+        assert down.returncode == 0, down.stderr
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def run_demo(workdir: Path, *args: str) -> tuple[pd.DataFrame, str]:
+    """Run the tiny demo in a scratch copy of the workflow: its summary table and output."""
+    workdir.mkdir()
+    copy_workflow(workdir)
+    config = write_config(workdir, demo_like_config())
+    proc = snakemake(workdir, "--configfile", str(config), *args)
+    assert (workdir / "results/report/index.html").stat().st_size > 0
+    return pd.read_csv(workdir / "results/tables/summary.csv"), proc.stdout + proc.stderr
+
+
+@pytest.mark.usefixtures("slurm")
+def test_demo_through_the_slurm_profile_equals_a_local_run(tmp_path: Path) -> None:
+    on_slurm, output = run_demo(
+        tmp_path / "slurm", "--workflow-profile", "profiles/slurm", *OVERRIDES
+    )
+    submitted = Counter(
+        re.findall(r"submitted with SLURM jobid \d+ \(log: \S*/rule_(\w+)/", output)
+    )
+    runs = list((tmp_path / "slurm/results/runs").glob("*/*/seed*/train.json"))
+    assert submitted["train"] == len(runs) > 0 and submitted["report_html"] == 1
+    assert "localrule coco_annotations:" in output  # cluster.local_rules: on the submit host
+    log = (tmp_path / "slurm/results/logs/train/coco_rgb/HW4Net1/seed0.log").read_text()
+    assert "CUDA_VISIBLE_DEVICES=0 already set" in log  # SLURM's fake GPU, kept
+    assert "on cpu" in log
+
+    local, _ = run_demo(tmp_path / "local")
+    pd.testing.assert_frame_equal(on_slurm, local)
