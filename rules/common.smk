@@ -142,16 +142,21 @@ def one_of(names):
     return "|".join(re.escape(n) for n in names) or "(?!)"
 
 
-def network_options(wildcards):
-    """Constructor options of the network (deeplabv3's pretrained weights)."""
-    if wildcards.network != "deeplabv3":
-        return {}
+# torchvision's DeepLabV3 weights file (a test checks the name against torchvision's URL).
+DEEPLAB_WEIGHTS = f"{DATA}/weights/deeplabv3_resnet50_coco-cd0a2569.pth"
+
+
+def pretrained_weights(wildcards):
+    """The weights file a pretrained deeplabv3 run loads: `weights_path`, or the download."""
     exp = EXPERIMENTS[wildcards.experiment]
-    return {
-        "pretrained": exp.get("pretrained", False),
-        "weights_path": exp.get("weights_path", ""),
-        "weights_dir": f"{DATA}/weights",
-    }
+    if wildcards.network != "deeplabv3" or not exp.get("pretrained"):
+        return []
+    return exp.get("weights_path") or DEEPLAB_WEIGHTS
+
+
+def network_options(wildcards, input):
+    """Constructor options of the network: deeplabv3's pretrained weights file."""
+    return {"weights_path": input.weights} if input.weights else {}
 
 
 def datasets(task=None):

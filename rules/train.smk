@@ -4,6 +4,7 @@ rule train:
         val=lambda w: experiment_dataset(w, "val"),
         train_masks=lambda w: experiment_masks(w, "train"),
         val_masks=lambda w: experiment_masks(w, "val"),
+        weights=pretrained_weights,
         network=lambda w: str(network_source(w.network)),
         code=lib("training", "datasets", "gpus", "losses", "metrics", "models/__init__"),
     output:
@@ -28,3 +29,20 @@ rule train:
         gpu=GPU,
     script:
         "../workflow_scripts/train.py"
+
+
+rule deeplab_weights:
+    input:
+        code=lib("models/deeplab"),
+    output:
+        DEEPLAB_WEIGHTS,
+    log:
+        f"{LOGS}/data/deeplab_weights.log",
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../workflow_scripts/deeplab_weights.py"

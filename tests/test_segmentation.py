@@ -18,7 +18,7 @@ from visionrepro.errors import UserError
 from visionrepro.losses import soft_iou_loss
 from visionrepro.metrics import iou_per_class, pixel_confusion, segmentation_metrics
 from visionrepro.models import build_network, count_parameters
-from visionrepro.models.deeplab import WEIGHTS
+from visionrepro.models.deeplab import WEIGHTS, download_weights
 from visionrepro.training import TrainSettings, configure_threads, to_model_input, to_targets, train
 
 BOAT, DOG = 9, 18
@@ -205,11 +205,16 @@ def test_deeplabv3_offline_without_a_file_says_what_to_set(
 
     monkeypatch.setattr(tv_api, "load_state_dict_from_url", offline)
     with pytest.raises(UserError, match="weights_path") as err:
-        build_network("deeplabv3", 6, pretrained=True, weights_dir=str(tmp_path))
+        download_weights(tmp_path / Path(WEIGHTS.url).name)
     assert "pretrained: false" in str(err.value)
     assert Path(WEIGHTS.url).name in str(err.value)
     with pytest.raises(UserError, match="weights_path"):
         build_network("deeplabv3", 6, weights_path=str(tmp_path / "missing.pth"))
+
+
+def test_the_workflow_names_torchvisions_weights_file() -> None:
+    common = (Path(__file__).parents[1] / "rules" / "common.smk").read_text()
+    assert f'DEEPLAB_WEIGHTS = f"{{DATA}}/weights/{Path(WEIGHTS.url).name}"' in common
 
 
 CLASSES = ("boat", "dog")

@@ -142,7 +142,17 @@ def test_a_disabled_experiment_is_left_out_and_deeplab_plans_when_enabled(
     config["experiments"]["coco_seg_deeplab"]["enabled"] = True
     jobs = planned_jobs(workdir, "--configfile", str(write_config(workdir, config, "d.yaml")))
     assert jobs["train"] == 1 and jobs["evaluate_segmentation"] == 1
-    assert "evaluate" not in jobs
+    assert "evaluate" not in jobs and "deeplab_weights" not in jobs
+    # Pretrained: the weights are downloaded once by their own (local) rule...
+    config["experiments"]["coco_seg_deeplab"]["pretrained"] = True
+    jobs = planned_jobs(workdir, "--configfile", str(write_config(workdir, config, "d.yaml")))
+    assert jobs["deeplab_weights"] == 1 and jobs["train"] == 1
+    # ...unless weights_path names a local copy.
+    weights = workdir / "my_weights.pth"
+    weights.write_bytes(b"not read by a dry run")
+    config["experiments"]["coco_seg_deeplab"]["weights_path"] = str(weights)
+    jobs = planned_jobs(workdir, "--configfile", str(write_config(workdir, config, "d.yaml")))
+    assert "deeplab_weights" not in jobs and jobs["train"] == 1
 
 
 def test_a_network_of_the_wrong_task_is_named(tmp_path: Path) -> None:
