@@ -101,32 +101,18 @@ def bn(c: int) -> int:
     return 2 * c
 
 
-# conv(3->32)+BN, conv(32->64)+BN, conv(64->32)+BN, conv(32->6)+BN, conv(6->6):
-# 896+64 + 18,496+128 + 18,464+64 + 1,734+12 + 330 = 40,188; a transposed conv has as many.
-POOL_UPSAMPLE = (
-    conv(3, NF)
-    + bn(NF)
-    + conv(NF, 2 * NF)
-    + bn(2 * NF)
-    + conv(2 * NF, NF)
-    + bn(NF)
-    + conv(NF, NC)
-    + bn(NC)
-    + conv(NC, NC)
-)
-# UNet: block 4 takes cat(block 1, block 3) = 64 channels, the final conv cat(x, block 4) = 9:
-# 960 + 18,624 + 18,528 + (64*6*9+6 + 12 = 3,474) + (9*6*9+6 = 492) = 42,078.
-UNET = (
-    conv(3, NF)
-    + bn(NF)
-    + conv(NF, 2 * NF)
-    + bn(2 * NF)
-    + conv(2 * NF, NF)
-    + bn(NF)
-    + conv(2 * NF, NC)
-    + bn(NC)
-    + conv(3 + NC, NC)
-)
+def block(c_in: int, c_out: int) -> int:
+    """A 3x3 conv (or transposed conv: as many weights) followed by BatchNorm."""
+    return conv(c_in, c_out) + bn(c_out)
+
+
+# Blocks 1-3: (3->32) + (32->64) + (64->32) = 960 + 18,624 + 18,528 = 38,112.
+ENCODER = block(3, NF) + block(NF, 2 * NF) + block(2 * NF, NF)
+# Block 4 (32->6) = 1,746 and the final conv(6->6) = 330: 40,188.
+POOL_UPSAMPLE = ENCODER + block(NF, NC) + conv(NC, NC)
+# UNet: block 4 takes cat(block 1, block 3) = 64 channels (64*6*9+6 + 12 = 3,474), the final
+# conv cat(x, block 4) = 9 channels (9*6*9+6 = 492): 42,078.
+UNET = ENCODER + block(2 * NF, NC) + conv(3 + NC, NC)
 SEGMENTATION = {"PoolUpsampleNet": POOL_UPSAMPLE, "ConvTransposeNet": POOL_UPSAMPLE, "UNet": UNET}
 
 
