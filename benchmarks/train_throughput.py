@@ -12,8 +12,10 @@ engine's one-off conversion of the split). One short untimed run of each way fir
 process's one-off costs (lazy initialisation, oneDNN kernel generation) out of both timings.
 The timed runs alternate between the two ways; each run prints its samples/s, its CPU time
 per sample (this process plus the DataLoader workers) and the 1-minute load average, and the
-ratio is that of the medians. On a shared machine the wall-clock rates follow the load; the
-CPU time per sample is the steadier of the two measures.
+ratio is that of the medians. Run it on a quiet machine: when other processes hold the cores,
+the two OpenMP threads of each training loop wait for each other at every parallel operation
+(spinning, with the default OMP_WAIT_POLICY), which inflates both wall and CPU time, the engine's
+most (its loop is nothing but such operations); the printed load shows when that happened.
 """
 
 import argparse
