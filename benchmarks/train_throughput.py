@@ -8,13 +8,22 @@ grey conversion, normalisation 0.5/0.5). Prints samples/s for each and, last, th
 
 The iterations run as epochs over the images (3000 iterations = 6 epochs of 2000 images), as a
 real training run would; each way's time includes its own set-up (worker start-up, or the
-engine's one-off conversion of the split).
+engine's one-off conversion of the split). One short untimed run of each way first takes the
+process's one-off costs (lazy initialisation, oneDNN kernel generation) out of both timings.
+The timed runs alternate between the two ways; each run prints its samples/s, its CPU time
+per sample (this process plus the DataLoader workers) and the 1-minute load average, and the
+ratio is that of the medians. Run it on a quiet machine: when other processes hold the cores,
+the two OpenMP threads of each training loop wait for each other at every parallel operation
+(spinning, with the default OMP_WAIT_POLICY), which inflates both wall and CPU time, the engine's
+most (its loop is nothing but such operations); the printed load shows when that happened.
 """
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -73,14 +82,25 @@ def make_data(n: int, folder: Path, seed: int = 0) -> tuple[ArrayDataset, list[P
     return data, files
 
 
-def reference_rate(files: list[Path], labels: list[int], iterations: int) -> float:
-    """Samples/s of the reference loop (DataLoader with 2 workers, epoch after epoch)."""
+def head(data: ArrayDataset, n: int) -> ArrayDataset:
+    """The first n images of a split."""
+    return ArrayDataset(data.images[:n], data.labels[:n], data.ids[:n], data.classes)
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the DataLoader workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def reference_run(files: list[Path], labels: list[int], iterations: int) -> None:
+    """The reference loop (DataLoader with 2 workers, epoch after epoch)."""
     torch.manual_seed(0)
     model = build_network("HW4Net1", len(CLASSES))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.99))
     loss_fn = nn.CrossEntropyLoss()
     loader = DataLoader(JpegDataset(files, labels), batch_size=4, shuffle=True, num_workers=2)
-    started, done = time.perf_counter(), 0
+    done = 0
     while done < iterations:
         for x, y in loader:
             optimizer.zero_grad()
@@ -90,11 +110,10 @@ def reference_rate(files: list[Path], labels: list[int], iterations: int) -> flo
             done += 1
             if done == iterations:
                 break
-    return iterations * 4 / (time.perf_counter() - started)
 
 
-def engine_rate(data: ArrayDataset, iterations: int) -> float:
-    """Samples/s of visionrepro.training.train over the same number of iterations."""
+def engine_run(data: ArrayDataset, iterations: int) -> None:
+    """visionrepro.training.train over the same number of iterations."""
     epochs, rest = divmod(iterations * 4, len(data))
     if rest:
         raise SystemExit("--iterations x 4 must be a multiple of --images")
@@ -107,34 +126,62 @@ def engine_rate(data: ArrayDataset, iterations: int) -> float:
         color="gray",
         log_every=10**9,
     )
-    val = ArrayDataset(data.images[:4], data.labels[:4], data.ids[:4], data.classes)
-    started = time.perf_counter()
-    train("HW4Net1", data, val, settings, seed=0, device=torch.device("cpu"))
-    return iterations * 4 / (time.perf_counter() - started)
+    train("HW4Net1", data, head(data, 4), settings, seed=0, device=torch.device("cpu"))
+
+
+def measure(run: Callable[[int, int], None], images: int, iterations: int) -> tuple[float, float]:
+    """Samples/s and CPU milliseconds per sample of one run."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    run(images, iterations)
+    wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
+    return 4 * iterations / wall, 1000 * cpu / (4 * iterations)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=3000)
     parser.add_argument("--images", type=int, default=2000)
-    parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each way")
+    parser.add_argument("--repeats", type=int, default=5, help="alternating runs of each way")
     parser.add_argument("--threads", type=int, default=2, help="the training job's threads")
     args = parser.parse_args()
     configure_threads(args.threads)
     print(
         f"threads: {torch.get_num_threads()}  iterations: {args.iterations}  images: "
-        f"{args.images}  batch size: 4"
+        f"{args.images}  batch size: 4",
+        flush=True,
     )
-    refs, engines = [], []
+    rates: dict[str, list[float]] = {"reference": [], "engine": []}
+    cpu: dict[str, list[float]] = {"reference": [], "engine": []}
     with tempfile.TemporaryDirectory() as tmp:
         data, files = make_data(args.images, Path(tmp))
-        for _ in range(args.repeats):
-            refs.append(reference_rate(files, data.labels.tolist(), args.iterations))
-            engines.append(engine_rate(data, args.iterations))
-            print(f"reference {refs[-1]:.0f} samples/s, engine {engines[-1]:.0f} samples/s")
-    ref, eng = statistics.median(refs), statistics.median(engines)
-    print(f"reference (PIL JPEG per item + DataLoader, 2 workers): {ref:.0f} samples/s (median)")
-    print(f"engine (visionrepro.training): {eng:.0f} samples/s (median)")
+        labels = data.labels.tolist()
+        ways = {
+            "reference": lambda n, k: reference_run(files[:n], labels[:n], k),
+            "engine": lambda n, k: engine_run(head(data, n), k),
+        }
+        warm_up = 4 * min(args.images // 4, 100)
+        for run in ways.values():
+            run(warm_up, warm_up // 4)
+        for i in range(1, args.repeats + 1):
+            for name, run in ways.items():
+                rate, ms = measure(run, args.images, args.iterations)
+                rates[name].append(rate)
+                cpu[name].append(ms)
+                print(
+                    f"run {i} {name}: {rate:.0f} samples/s, {ms:.2f} CPU ms/sample, "
+                    f"load {os.getloadavg()[0]:.2f}",
+                    flush=True,
+                )
+    ref, eng = statistics.median(rates["reference"]), statistics.median(rates["engine"])
+    ref_cpu, eng_cpu = statistics.median(cpu["reference"]), statistics.median(cpu["engine"])
+    print(
+        f"reference (PIL JPEG per item + DataLoader, 2 workers): {ref:.0f} samples/s, "
+        f"{ref_cpu:.2f} CPU ms/sample (medians)"
+    )
+    print(
+        f"engine (visionrepro.training): {eng:.0f} samples/s, {eng_cpu:.2f} CPU ms/sample (medians)"
+    )
+    print(f"CPU time per sample, reference / engine: {ref_cpu / eng_cpu:.2f}")
     print(f"ratio: {eng / ref:.2f}")
 
 
