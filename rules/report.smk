@@ -181,7 +181,7 @@ rule report_html:
         figures=[entry[2] for entry in figure_entries()],
         captions=sorted({f"report/{entry[3]}.rst" for entry in figure_entries()}),
         notes="report/workflow.rst",
-        code=lib("report"),
+        code=lib("report", "tables"),
         template=str(SRC / "visionrepro" / "templates" / "report.html.j2"),
     output:
         f"{RESULTS}/report/index.html",

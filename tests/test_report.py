@@ -29,16 +29,16 @@ def test_report_embeds_figures_tables_config_and_notes(tmp_path: Path) -> None:
 
     summary = pd.DataFrame(
         {
-            "experiment": ["e"],
-            "network": ["HW4Net1"],
-            "params": [406885],
-            "metric": ["val_accuracy"],
-            "n_seeds": [2],
-            "mean": [50.0],
-            "std": [1.0],
-            "min": [49.0],
-            "max": [51.0],
-            "reference": [54.35],
+            "experiment": ["e", "s"],
+            "network": ["HW4Net1", "UNet"],
+            "params": [406885, 42078],
+            "metric": ["val_accuracy", "miou"],
+            "n_seeds": [2, 2],
+            "mean": [50.0, 31.0],
+            "std": [1.0, 2.0],
+            "min": [49.0, 29.0],
+            "max": [51.0, 33.0],
+            "reference": [54.35, None],
         }
     )
     runs = pd.DataFrame({"experiment": ["e"], "seed": [0], "git_commit": ["abc123"]})
@@ -54,4 +54,6 @@ def test_report_embeds_figures_tables_config_and_notes(tmp_path: Path) -> None:
     assert html.count("data:image/png;base64,") == 1
     assert "caption &lt;x&gt;" in html
     assert "-4.35" in html  # mean - reference
+    classification, segmentation = html.index("<h3>Classification"), html.index("<h3>Segmentation")
+    assert classification < html.index("HW4Net1") < segmentation < html.index("UNet")
     assert "abc123" in html and "categories:" in html and "<code>rgb</code>" in html

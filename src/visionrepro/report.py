@@ -12,6 +12,8 @@ import pandas as pd
 import yaml
 from markupsafe import Markup, escape
 
+from visionrepro.tables import METRICS
+
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 
@@ -36,11 +38,15 @@ def html_table(frame: pd.DataFrame, float_format: str = "{:.2f}") -> str:
     )
 
 
-def summary_view(summary: pd.DataFrame) -> pd.DataFrame:
-    """The summary with the difference to the reference, rounded for reading."""
+def summary_views(summary: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The summary per task (its rows by metric), with the difference to the reference."""
     view = summary.copy()
     view["mean − reference"] = view["mean"] - view["reference"]
-    return view
+    return {
+        task.capitalize(): view[view["metric"].isin(metrics)]
+        for task, metrics in METRICS.items()
+        if view["metric"].isin(metrics).any()
+    }
 
 
 PER_CLASS_COLUMNS = {
@@ -87,7 +93,7 @@ def render(
         sections.setdefault(fig.section, []).append(fig)
     commits = sorted(set(runs["git_commit"])) if "git_commit" in runs else []
     return env.get_template("report.html.j2").render(
-        summary=html_table(summary_view(summary)),
+        summary={t: html_table(v) for t, v in summary_views(summary).items()},
         per_class={t: html_table(v, "{:.3f}") for t, v in per_class_views(per_class).items()},
         runs=html_table(runs),
         datasets=html_table(datasets),
