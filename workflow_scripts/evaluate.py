@@ -28,12 +28,12 @@ model.load_state_dict(checkpoint["state_dict"])
 preds = predict(model, to_model_input(val.images, settings), settings.eval_batch_size).numpy()
 
 if task == "segmentation":
-    metrics = segmentation_metrics(val.masks, preds, val.mask_classes, val.labels + 1)
+    metrics = segmentation_metrics(val.masks, preds, val.mask_classes, val.mask_values)
     table = pd.DataFrame(
         {
             "image_id": val.ids,
             "label": val.labels,
-            "iou": image_ious(val.masks, preds, val.labels + 1),
+            "iou": image_ious(val.masks, preds, val.mask_values),
             "pixel_accuracy": (val.masks == preds).mean(axis=(1, 2)),
         }
     )

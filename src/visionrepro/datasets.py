@@ -42,6 +42,11 @@ class ArrayDataset:
         """The classes of mask pixels: background, then the dataset's classes."""
         return ("background", *self.classes)
 
+    @property
+    def mask_values(self) -> np.ndarray:
+        """Each image's object class in its mask: its label + 1 (0 is background)."""
+        return self.labels + 1
+
     def __len__(self) -> int:
         return len(self.labels)
 

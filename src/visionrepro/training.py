@@ -148,13 +148,15 @@ def target_classes(dataset: ArrayDataset, task: str) -> tuple[str, ...]:
     return dataset.mask_classes if task == "segmentation" else dataset.classes
 
 
-def val_scores(preds: Tensor, dataset: ArrayDataset, settings: TrainSettings) -> dict[str, float]:
-    """The per-epoch validation scores: accuracy, or mIoU and pixel accuracy (all in %)."""
-    targets = to_targets(dataset, settings)
+def val_scores(
+    preds: Tensor, targets: Tensor, dataset: ArrayDataset, settings: TrainSettings
+) -> dict[str, float]:
+    """The per-epoch validation scores (`targets`: `to_targets` of the val split): accuracy, or
+    mIoU and pixel accuracy (all in %)."""
     if settings.task == "classification":
         return {"val_accuracy": 100.0 * (preds == targets).double().mean().item()}
     scores = segmentation_metrics(
-        targets.numpy(), preds.numpy(), dataset.mask_classes, dataset.labels + 1
+        targets.numpy(), preds.numpy(), dataset.mask_classes, dataset.mask_values
     )
     return {f"val_{k}": scores[k] for k in ("miou", "pixel_accuracy")}
 
@@ -267,6 +269,7 @@ def train(
     bank = to_model_input(train_set.images, settings, mirrors=settings.hflip > 0).to(device)
     targets = to_targets(train_set, settings, mirrors=settings.hflip > 0).to(device)
     val_inputs = to_model_input(val_set.images, settings).to(device)
+    val_targets = to_targets(val_set, settings)
     n = len(train_set)
     iters_per_epoch = math.ceil(n / settings.batch_size)
     log.info(
@@ -313,7 +316,7 @@ def train(
                     rate,
                 )
         preds = predict(model, val_inputs, settings.eval_batch_size)
-        scores = val_scores(preds, val_set, settings)
+        scores = val_scores(preds, val_targets, val_set, settings)
         for key, value in scores.items():
             history.setdefault(key, []).append(value)
         history["epoch_seconds"].append(time.perf_counter() - started)
