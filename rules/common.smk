@@ -14,6 +14,7 @@ os.environ.update(
 sys.path.insert(0, str(SRC))
 
 from visionrepro.gpus import GpuSettings  # noqa: E402
+from visionrepro.grid import expand as expand_variants  # noqa: E402
 from visionrepro.registry import NETWORKS, network_source  # noqa: E402
 
 DATA = config["data_dir"]
@@ -38,30 +39,48 @@ LOCAL_RULES = config["cluster"]["local_rules"]
 
 wildcard_constraints:
     experiment="|".join(EXPERIMENTS),
-    network="[A-Za-z0-9_]+",
+    variant=r"[A-Za-z0-9_.\-]+",
     seed=r"\d+",
 
 
 def check_config():
     """Checks the schema cannot express; each error names the config key to fix."""
     for name, exp in config["experiments"].items():
-        unknown = [n for n in exp["networks"] if n not in NETWORKS]
+        try:
+            variants = expand_variants(exp)
+        except ValueError as err:
+            raise ValueError(f"experiments.{name}: {err}") from None
+        networks = list(exp["networks"]) + [
+            v["network"] for v in exp.get("variants", []) if "network" in v
+        ]
+        unknown = [n for n in networks if n not in NETWORKS]
         if unknown:
             raise ValueError(
-                f"experiments.{name}.networks: unknown {unknown}; "
+                f"experiments.{name}.networks (or variants): unknown {unknown}; "
                 f"known networks: {sorted(NETWORKS)}"
             )
-        wrong = [n for n in exp["networks"] if NETWORKS[n].task != exp["task"]]
+        kind = "segmentation" if exp["task"] == "colorization" else exp["task"]
+        wrong = [n for n in networks if NETWORKS[n].task != kind]
         if wrong:
-            fitting = sorted(n for n, e in NETWORKS.items() if e.task == exp["task"])
+            fitting = sorted(n for n, e in NETWORKS.items() if e.task == kind)
             raise ValueError(
-                f"experiments.{name}.networks: {wrong} are not {exp['task']} networks "
+                f"experiments.{name}.networks: {wrong} are not {kind} networks "
                 f"(experiments.{name}.task); {exp['task']} networks: {fitting}"
             )
-        stray = sorted(set(exp.get("reference", {})) - set(exp["networks"]))
+        stray = sorted(set(exp.get("reference", {})) - set(variants))
         if stray:
             raise ValueError(
-                f"experiments.{name}.reference: {stray} are not in experiments.{name}.networks"
+                f"experiments.{name}.reference: {stray} are not among the experiment's runs "
+                f"(networks, or variants when it has a sweep or variants): {list(variants)}"
+            )
+        if exp["dataset"] == "coco" and exp.get("val_fraction"):
+            raise ValueError(
+                f"experiments.{name}.val_fraction: coco has a val split already; remove it"
+            )
+        if exp["task"] == "colorization" and exp["dataset"] == "coco":
+            raise ValueError(
+                f"experiments.{name}.dataset: colorization needs a dataset with a test split "
+                "(cifar10), not coco"
             )
     if COCO["local_dir"] and not Path(COCO["local_dir"]).is_dir():
         raise ValueError(
@@ -71,6 +90,8 @@ def check_config():
 
 
 check_config()
+# experiment -> variant name -> {network, train, network_options, seeds, label} (grid.py)
+VARIANTS = {name: expand_variants(exp) for name, exp in EXPERIMENTS.items()}
 
 
 def check_local_rules():
@@ -89,18 +110,20 @@ def lib(*modules):
 
 
 def runs(experiment=None):
-    """(experiment, network, seed) of every training run."""
+    """(experiment, variant, seed) of every training run."""
     names = [experiment] if experiment else list(EXPERIMENTS)
     return [
-        (e, n, s)
-        for e in names
-        for n in EXPERIMENTS[e]["networks"]
-        for s in EXPERIMENTS[e]["seeds"]
+        (e, v, s) for e in names for v, var in VARIANTS[e].items() for s in var["seeds"]
     ]
 
 
-def run_dir(experiment, network, seed):
-    return f"{RESULTS}/runs/{experiment}/{network}/seed{seed}"
+def run_dir(experiment, variant, seed):
+    return f"{RESULTS}/runs/{experiment}/{variant}/seed{seed}"
+
+
+def variant_of(wildcards):
+    """The variant (network, train settings, network options, seeds) of a run's wildcards."""
+    return VARIANTS[wildcards.experiment][wildcards.variant]
 
 
 def run_files(name, experiment=None):
@@ -108,10 +131,10 @@ def run_files(name, experiment=None):
 
 
 def first_seed_files(name, experiment):
-    """`name` of each network's first-seed run, in the order of the experiment's networks."""
-    exp = EXPERIMENTS[experiment]
+    """`name` of each variant's first-seed run, in the order of the experiment's variants."""
     return [
-        f"{run_dir(experiment, n, exp['seeds'][0])}/{name}" for n in exp["networks"]
+        f"{run_dir(experiment, v, var['seeds'][0])}/{name}"
+        for v, var in VARIANTS[experiment].items()
     ]
 
 
@@ -123,14 +146,51 @@ def packed_masks(dataset, split):
     return f"{DATA}/{dataset}/packed/{split}_masks.npz"
 
 
+def eval_split(experiment):
+    """The split a run is finally evaluated on: coco's val split, the others' test split."""
+    return "val" if EXPERIMENTS[experiment]["dataset"] == "coco" else "test"
+
+
+def monitored_split(experiment):
+    """The split scored after every epoch: val (held out when the experiment has a
+    val_fraction), or the eval split itself (the write-ups that monitor the test set)."""
+    exp = EXPERIMENTS[experiment]
+    return "val" if exp.get("val_fraction") else eval_split(experiment)
+
+
 def experiment_dataset(wildcards, split):
+    """The packed `split` of the experiment's dataset; "eval" is its eval split."""
+    if split == "eval":
+        split = eval_split(wildcards.experiment)
     return packed(EXPERIMENTS[wildcards.experiment]["dataset"], split)
 
 
 def experiment_masks(wildcards, split):
-    """The masks of a segmentation experiment's split (nothing for classification)."""
+    """The masks of a segmentation experiment's split (nothing for the other tasks)."""
     exp = EXPERIMENTS[wildcards.experiment]
     return packed_masks(exp["dataset"], split) if exp["task"] == "segmentation" else []
+
+
+def palette_file(experiment):
+    return f"{RESULTS}/palettes/{experiment}.npz"
+
+
+def experiment_palette(wildcards):
+    """The palette of a colorization experiment (nothing for the other tasks)."""
+    exp = EXPERIMENTS[wildcards.experiment]
+    return palette_file(wildcards.experiment) if exp["task"] == "colorization" else []
+
+
+def data_options(wildcards):
+    """How the experiment selects and splits its data (classes, held-out val fraction)."""
+    exp = EXPERIMENTS[wildcards.experiment]
+    return {
+        "classes": exp.get("classes", []),
+        "val_fraction": exp.get("val_fraction", 0.0),
+        "split_seed": exp.get("split_seed", 0),
+        "monitor": monitored_split(wildcards.experiment),
+        "eval_split": eval_split(wildcards.experiment),
+    }
 
 
 def experiments_of(task):
@@ -149,14 +209,17 @@ DEEPLAB_WEIGHTS = f"{DATA}/weights/deeplabv3_resnet50_coco-cd0a2569.pth"
 def pretrained_weights(wildcards):
     """The weights file a pretrained deeplabv3 run loads: `weights_path`, or the download."""
     exp = EXPERIMENTS[wildcards.experiment]
-    if wildcards.network != "deeplabv3" or not exp.get("pretrained"):
+    if variant_of(wildcards)["network"] != "deeplabv3" or not exp.get("pretrained"):
         return []
     return exp.get("weights_path") or DEEPLAB_WEIGHTS
 
 
 def network_options(wildcards, input):
-    """Constructor options of the network: deeplabv3's pretrained weights file."""
-    return {"weights_path": input.weights} if input.weights else {}
+    """Constructor options of the network: the variant's, and deeplabv3's weights file."""
+    options = dict(variant_of(wildcards)["network_options"])
+    if input.weights:
+        options["weights_path"] = input.weights
+    return options
 
 
 def datasets(task=None):
@@ -177,6 +240,9 @@ def summary_metrics():
 
 def dataset_config(wildcards):
     """The config keys that define an experiment's dataset (recorded in its provenance)."""
+    name = EXPERIMENTS[wildcards.experiment]["dataset"]
+    if name != "coco":
+        return {"name": name, **config.get(name, {}), **data_options(wildcards)}
     keys = ["annotation_sets", "categories", "per_class", "split_seed", "image_size"]
     return {"name": "coco", **{k: COCO[k] for k in keys}}
 

@@ -1,15 +1,15 @@
 rule evaluate:
     input:
-        model=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/model.pt",
-        history=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/train.json",
-        val=lambda w: experiment_dataset(w, "val"),
-        network=lambda w: str(network_source(w.network)),
-        code=lib("training", "metrics", "models/__init__"),
+        model=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/model.pt",
+        history=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/train.json",
+        val=lambda w: experiment_dataset(w, "eval"),
+        network=lambda w: str(network_source(variant_of(w)["network"])),
+        code=lib("training", "datasets", "colour", "metrics", "models/__init__"),
     output:
-        metrics=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/metrics.json",
-        predictions=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/predictions.csv",
+        metrics=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/metrics.json",
+        predictions=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/predictions.csv",
     log:
-        f"{LOGS}/evaluate/{{experiment}}/{{network}}/seed{{seed}}.log",
+        f"{LOGS}/evaluate/{{experiment}}/{{variant}}/seed{{seed}}.log",
     wildcard_constraints:
         experiment=one_of(experiments_of("classification")),
     conda:
@@ -18,31 +18,36 @@ rule evaluate:
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        data=data_options,
     script:
         "../workflow_scripts/evaluate.py"
 
 
-rule evaluate_segmentation:
+rule evaluate_dense:
     input:
-        model=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/model.pt",
-        history=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/train.json",
-        val=lambda w: experiment_dataset(w, "val"),
+        model=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/model.pt",
+        history=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/train.json",
+        val=lambda w: experiment_dataset(w, "eval"),
         val_masks=lambda w: experiment_masks(w, "val"),
-        network=lambda w: str(network_source(w.network)),
-        code=lib("training", "metrics", "models/__init__"),
+        palette=experiment_palette,
+        network=lambda w: str(network_source(variant_of(w)["network"])),
+        code=lib("training", "datasets", "colour", "metrics", "models/__init__"),
     output:
-        metrics=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/metrics.json",
-        predictions=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/predictions.csv",
-        masks=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/predicted_masks.npz",
+        metrics=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/metrics.json",
+        predictions=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/predictions.csv",
+        masks=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/predicted_masks.npz",
     log:
-        f"{LOGS}/evaluate/{{experiment}}/{{network}}/seed{{seed}}.log",
+        f"{LOGS}/evaluate/{{experiment}}/{{variant}}/seed{{seed}}.log",
     wildcard_constraints:
-        experiment=one_of(experiments_of("segmentation")),
+        experiment=one_of(experiments_of("segmentation") + experiments_of("colorization")),
     conda:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        data=data_options,
     script:
         "../workflow_scripts/evaluate.py"

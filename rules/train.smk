@@ -1,17 +1,28 @@
 rule train:
     input:
         train=lambda w: experiment_dataset(w, "train"),
-        val=lambda w: experiment_dataset(w, "val"),
+        val=lambda w: experiment_dataset(
+            w, "train" if EXPERIMENTS[w.experiment].get("val_fraction") else "eval"
+        ),
         train_masks=lambda w: experiment_masks(w, "train"),
         val_masks=lambda w: experiment_masks(w, "val"),
+        palette=experiment_palette,
         weights=pretrained_weights,
-        network=lambda w: str(network_source(w.network)),
-        code=lib("training", "datasets", "gpus", "losses", "metrics", "models/__init__"),
+        network=lambda w: str(network_source(variant_of(w)["network"])),
+        code=lib(
+            "training",
+            "datasets",
+            "colour",
+            "gpus",
+            "losses",
+            "metrics",
+            "models/__init__",
+        ),
     output:
-        model=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/model.pt",
-        history=f"{RESULTS}/runs/{{experiment}}/{{network}}/seed{{seed}}/train.json",
+        model=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/model.pt",
+        history=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/train.json",
     log:
-        f"{LOGS}/train/{{experiment}}/{{network}}/seed{{seed}}.log",
+        f"{LOGS}/train/{{experiment}}/{{variant}}/seed{{seed}}.log",
     conda:
         "../envs/visionrepro.yaml"
     threads: job("train", "threads")
@@ -20,12 +31,14 @@ rule train:
         mem_mb=job("train", "mem_mb"),
         runtime=job("train", "runtime"),
     params:
-        train=lambda w: EXPERIMENTS[w.experiment]["train"],
+        network=lambda w: variant_of(w)["network"],
+        train=lambda w: variant_of(w)["train"],
         color=lambda w: EXPERIMENTS[w.experiment]["color"],
         task=lambda w: EXPERIMENTS[w.experiment]["task"],
         network_options=network_options,
+        data=data_options,
         dataset=dataset_config,
-        checkpoint=lambda w: f"{run_dir(w.experiment, w.network, w.seed)}/checkpoint.pt",
+        checkpoint=lambda w: f"{run_dir(w.experiment, w.variant, w.seed)}/checkpoint.pt",
         gpu=GPU,
     script:
         "../workflow_scripts/train.py"
@@ -46,3 +59,26 @@ rule deeplab_weights:
         runtime=30,
     script:
         "../workflow_scripts/deeplab_weights.py"
+
+
+rule colour_palette:
+    input:
+        train=lambda w: experiment_dataset(w, "train"),
+        code=lib("colour", "datasets"),
+    output:
+        palette_file("{experiment}"),
+    log:
+        f"{LOGS}/data/colour_palette_{{experiment}}.log",
+    wildcard_constraints:
+        experiment=one_of(experiments_of("colorization")),
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    params:
+        classes=lambda w: EXPERIMENTS[w.experiment].get("classes", []),
+        palette=lambda w: EXPERIMENTS[w.experiment]["palette"],
+    script:
+        "../workflow_scripts/colour_palette.py"

@@ -2,7 +2,7 @@
 and for segmentation uint8 masks N x H x W (0 background, label + 1 for each class)."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,6 +21,7 @@ class ArrayDataset:
     ids: np.ndarray
     classes: tuple[str, ...]
     masks: np.ndarray | None = None
+    mask_names: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.images.dtype != np.uint8 or self.images.ndim != 4:
@@ -39,8 +40,9 @@ class ArrayDataset:
 
     @property
     def mask_classes(self) -> tuple[str, ...]:
-        """The classes of mask pixels: background, then the dataset's classes."""
-        return ("background", *self.classes)
+        """The classes of mask pixels: `mask_names` if set (colourization: the palette), else
+        background, then the dataset's classes."""
+        return self.mask_names or ("background", *self.classes)
 
     @property
     def mask_values(self) -> np.ndarray:
@@ -49,6 +51,36 @@ class ArrayDataset:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def take(self, index: np.ndarray) -> "ArrayDataset":
+        """The images at `index` (with their labels, ids and masks)."""
+        masks = None if self.masks is None else self.masks[index]
+        return replace(
+            self,
+            images=self.images[index],
+            labels=self.labels[index],
+            ids=self.ids[index],
+            masks=masks,
+        )
+
+    def select_classes(self, names: Sequence[str]) -> "ArrayDataset":
+        """Only the images of the classes `names`, relabelled 0.. in the order of `names`."""
+        missing = [n for n in names if n not in self.classes]
+        if missing:
+            raise ValueError(f"classes {missing} are not in the dataset's {list(self.classes)}")
+        old = [self.classes.index(n) for n in names]
+        subset = self.take(np.flatnonzero(np.isin(self.labels, old)))
+        relabel = np.zeros(len(self.classes), dtype=np.int64)
+        relabel[old] = np.arange(len(old))
+        return replace(subset, labels=relabel[subset.labels], classes=tuple(names))
+
+    def split(self, fraction: float, seed: int) -> tuple["ArrayDataset", "ArrayDataset"]:
+        """A seeded random split: (the rest, `fraction` of the images), each in original order."""
+        n_held = round(len(self) * fraction)
+        order = np.random.default_rng(seed).permutation(len(self))
+        held = np.sort(order[:n_held])
+        rest = np.sort(order[n_held:])
+        return self.take(rest), self.take(held)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the split as an .npz file, atomically."""

@@ -1,11 +1,12 @@
-"""Training losses: cross-entropy, and the soft IoU loss of the CSC413 write-up for many classes."""
+"""Training losses: cross-entropy, NLL (for networks ending in log_softmax), and the soft IoU loss
+of the CSC413 write-up for many classes."""
 
 from collections.abc import Callable
 
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-LOSSES = ("cross_entropy", "soft_iou")
+LOSSES = ("cross_entropy", "nll", "soft_iou")
 
 
 def soft_iou_loss(logits: Tensor, target: Tensor, eps: float = 1e-6) -> Tensor:
@@ -26,6 +27,8 @@ def make_loss(name: str) -> Callable[[Tensor, Tensor], Tensor]:
     """The loss called `name` (one of LOSSES)."""
     if name == "cross_entropy":
         return nn.CrossEntropyLoss()
+    if name == "nll":
+        return nn.NLLLoss()
     if name == "soft_iou":
         return soft_iou_loss
     raise ValueError(f"unknown loss {name!r}; known: {LOSSES}")

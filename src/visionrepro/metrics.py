@@ -9,15 +9,16 @@ from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_f
 
 
 def classification_metrics(
-    y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str]
+    y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str], split: str = "val"
 ) -> dict[str, Any]:
-    """Accuracy (%), per-class precision/recall/F1/support and the confusion matrix."""
+    """Accuracy on `split` (%, as `{split}_accuracy`), per-class precision/recall/F1/support and
+    the confusion matrix."""
     labels = list(range(len(classes)))
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0
     )
     return {
-        "val_accuracy": 100.0 * accuracy_score(y_true, y_pred),
+        f"{split}_accuracy": 100.0 * accuracy_score(y_true, y_pred),
         "per_class": [
             {
                 "class": name,

@@ -20,6 +20,12 @@ NETWORKS: dict[str, NetworkEntry] = {
     "ConvTransposeNet": NetworkEntry("segnets", "ConvTransposeNet", "segmentation"),
     "UNet": NetworkEntry("segnets", "UNet", "segmentation"),
     "deeplabv3": NetworkEntry("deeplab", "DeepLabV3Head", "segmentation"),
+    "MnistMLP": NetworkEntry("mlp", "MnistMLP", "classification"),
+    "MnistCNN": NetworkEntry("smallcnn", "MnistCNN", "classification"),
+    "FashionMLP": NetworkEntry("mlp", "FashionMLP", "classification"),
+    "FashionMLPDeeper": NetworkEntry("mlp", "FashionMLPDeeper", "classification"),
+    "FashionMLPWider": NetworkEntry("mlp", "FashionMLPWider", "classification"),
+    "CifarCNN": NetworkEntry("smallcnn", "CifarCNN", "classification"),
 }
 
 PACKAGE_DIR = Path(__file__).resolve().parent

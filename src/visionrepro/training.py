@@ -15,13 +15,14 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
+from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
 from visionrepro.datasets import ArrayDataset
@@ -33,26 +34,38 @@ from visionrepro.registry import network_source
 
 log = logging.getLogger(__name__)
 
-COLORS = ("rgb", "gray")
-TASKS = ("classification", "segmentation")
+COLORS = ("rgb", "gray", "gray_mean")
+TASKS = ("classification", "segmentation", "colorization")
+OPTIMIZERS = ("adam", "sgd")
+DENSE_TASKS = ("segmentation", "colorization")  # a class per pixel
 
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """Hyperparameters of one training run (the experiment's `train` config, colour and task)."""
+    """Hyperparameters of one training run (the experiment's `train` config, colour and task).
+
+    `mean`/`std` "train" are computed from the training images (per channel) at the start.
+    `color`: rgb keeps the channels; gray makes 3-channel images grey (still 3 channels) and
+    keeps 1-channel ones; gray_mean gives 1 channel, the mean of R, G and B (colourization).
+    """
 
     epochs: int
     batch_size: int
     lr: float
+    optimizer: str = "adam"
     betas: tuple[float, float] = (0.9, 0.999)
+    momentum: float = 0.0
     weight_decay: float = 0.0
+    shuffle: bool = True
     hflip: float = 0.5
-    mean: float | tuple[float, ...] = 0.5
-    std: float | tuple[float, ...] = 0.5
+    color_jitter: tuple[float, float, float] | None = None
+    mean: float | str | tuple[float, ...] = 0.5
+    std: float | str | tuple[float, ...] = 0.5
     loss: str = "cross_entropy"
     color: str = "rgb"
     task: str = "classification"
     log_every: int = 100
+    grad_steps: int = 0
     eval_batch_size: int = 256
 
     def __post_init__(self) -> None:
@@ -60,6 +73,7 @@ class TrainSettings:
             ("color", self.color, COLORS),
             ("task", self.task, TASKS),
             ("loss", self.loss, LOSSES),
+            ("optimizer", self.optimizer, OPTIMIZERS),
         ):
             if value not in allowed:
                 raise ValueError(f"{key} must be one of {allowed}, got {value!r}")
@@ -98,37 +112,83 @@ def seed_everything(seed: int) -> None:
     torch.backends.cudnn.deterministic = True
 
 
+def _to_color(x: Tensor, color: str) -> Tensor:
+    """Float images in [0, 1] in the run's colour (see TrainSettings)."""
+    if color == "gray" and x.shape[1] == 3:
+        return TF.rgb_to_grayscale(x, num_output_channels=3)
+    if color == "gray_mean":
+        return x.mean(dim=1, keepdim=True)
+    return x
+
+
+def input_channels(channels: int, color: str) -> int:
+    """Channels of the network's input for images with `channels` channels."""
+    return 1 if color == "gray_mean" else channels
+
+
+def resolve_normalization(settings: TrainSettings, images: np.ndarray) -> TrainSettings:
+    """The settings with `mean`/`std` "train" replaced by the per-channel mean/std of `images`."""
+    if "train" not in (settings.mean, settings.std):
+        return settings
+    x = torch.as_tensor(images)
+    channels = input_channels(x.shape[1], settings.color)
+    total = torch.zeros(channels, dtype=torch.float64)
+    squares = torch.zeros(channels, dtype=torch.float64)
+    for start in range(0, len(x), 4096):
+        batch = _to_color(x[start : start + 4096].float().div_(255), settings.color).double()
+        total += batch.sum(dim=(0, 2, 3))
+        squares += batch.square().sum(dim=(0, 2, 3))
+    count = len(x) * x.shape[2] * x.shape[3]
+    mean = total / count
+    std = (squares / count - mean.square()).sqrt()
+    values = {"mean": tuple(mean.tolist()), "std": tuple(std.tolist())}
+    return replace(settings, **{k: values[k] for k in values if getattr(settings, k) == "train"})
+
+
 def to_model_input(
     images: np.ndarray | Tensor,
     settings: TrainSettings,
     *,
     mirrors: bool = False,
+    normalize: bool = True,
     chunk: int = 1024,
 ) -> Tensor:
-    """uint8 N x 3 x H x W -> float in [0, 1], grey if asked, normalised, channels-last.
+    """uint8 N x C x H x W -> float in [0, 1], in the run's colour, normalised, channels-last.
 
     With `mirrors`, rows N..2N-1 hold the horizontally flipped images, so that a batch, flipped
     or not, is gathered with one index operation (row i, or row i + N for its mirror image).
+    Without `normalize` the values stay in [0, 1] (for colour jitter, which works on those).
     """
     images = torch.as_tensor(images)
-    n = len(images)
-    out = torch.empty(
-        (2 * n if mirrors else n, *images.shape[1:]), memory_format=torch.channels_last
-    )
+    n, c, h, w = images.shape
+    shape = (2 * n if mirrors else n, input_channels(c, settings.color), h, w)
+    out = torch.empty(shape, memory_format=torch.channels_last)
     for start in range(0, n, chunk):
-        x = images[start : start + chunk].float().div_(255)
-        if settings.color == "gray":
-            x = TF.rgb_to_grayscale(x, num_output_channels=3)
-        x = (x - _per_channel(settings.mean)) / _per_channel(settings.std)
+        x = _to_color(images[start : start + chunk].float().div_(255), settings.color)
+        if normalize:
+            x = normalize_input(x, settings)
         out[start : start + len(x)] = x
         if mirrors:
             out[n + start : n + start + len(x)] = x.flip(-1)
     return out
 
 
-def _per_channel(value: float | tuple[float, ...]) -> Tensor:
+def normalize_input(x: Tensor, settings: TrainSettings) -> Tensor:
+    """(x - mean) / std, per channel."""
+    return (x - _per_channel(settings.mean, x)) / _per_channel(settings.std, x)
+
+
+def _per_channel(value: float | str | tuple[float, ...], like: Tensor) -> Tensor:
     """A scalar, or one value per channel shaped to broadcast over C x H x W."""
-    return torch.tensor(value).reshape(-1, 1, 1)
+    if isinstance(value, str):
+        raise ValueError("mean/std 'train' must be resolved first (resolve_normalization)")
+    return torch.tensor(value, dtype=like.dtype, device=like.device).reshape(-1, 1, 1)
+
+
+def color_jitter(x: Tensor, strength: tuple[float, float, float]) -> Tensor:
+    """torchvision's ColorJitter(brightness, contrast, saturation), drawn anew for every image."""
+    jitter = v2.ColorJitter(*strength)
+    return torch.stack([jitter(image) for image in x])
 
 
 def to_targets(dataset: ArrayDataset, settings: TrainSettings, *, mirrors: bool = False) -> Tensor:
@@ -138,27 +198,30 @@ def to_targets(dataset: ArrayDataset, settings: TrainSettings, *, mirrors: bool 
         labels = torch.as_tensor(dataset.labels)
         return torch.cat([labels, labels]) if mirrors else labels
     if dataset.masks is None:
-        raise ValueError("a segmentation run needs a dataset with masks")
+        raise ValueError(f"a {settings.task} run needs a dataset with masks (per-pixel targets)")
     masks = torch.as_tensor(dataset.masks)
     return torch.cat([masks, masks.flip(-1)]) if mirrors else masks
 
 
 def target_classes(dataset: ArrayDataset, task: str) -> tuple[str, ...]:
-    """What the network predicts: the dataset's classes, or background + them per pixel."""
-    return dataset.mask_classes if task == "segmentation" else dataset.classes
+    """What the network predicts: the dataset's classes, or the mask classes per pixel."""
+    return dataset.mask_classes if task in DENSE_TASKS else dataset.classes
 
 
-def val_scores(
+def epoch_scores(
     preds: Tensor, targets: Tensor, dataset: ArrayDataset, settings: TrainSettings
 ) -> dict[str, float]:
-    """The per-epoch validation scores (`targets`: `to_targets` of the val split): accuracy, or
-    mIoU and pixel accuracy (all in %)."""
+    """The per-epoch evaluation scores (`targets`: `to_targets` of the split), in %: accuracy,
+    mIoU and pixel accuracy (segmentation), or pixel accuracy (colorization)."""
+    accuracy = 100.0 * (preds == targets).double().mean().item()
     if settings.task == "classification":
-        return {"val_accuracy": 100.0 * (preds == targets).double().mean().item()}
+        return {"accuracy": accuracy}
+    if settings.task == "colorization":
+        return {"pixel_accuracy": accuracy}
     scores = segmentation_metrics(
         targets.numpy(), preds.numpy(), dataset.mask_classes, dataset.mask_values
     )
-    return {f"val_{k}": scores[k] for k in ("miou", "pixel_accuracy")}
+    return {k: scores[k] for k in ("miou", "pixel_accuracy")}
 
 
 def _channels_last(x: Tensor) -> Tensor:
@@ -167,14 +230,57 @@ def _channels_last(x: Tensor) -> Tensor:
 
 def predict(model: nn.Module, inputs: Tensor, batch_size: int = 256) -> Tensor:
     """Arg-max predictions of `model` for prepared inputs (on the model's device)."""
+    return predict_with_loss(model, inputs, batch_size=batch_size)[0]
+
+
+def predict_with_loss(
+    model: nn.Module,
+    inputs: Tensor,
+    targets: Tensor | None = None,
+    loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
+    batch_size: int = 256,
+) -> tuple[Tensor, float]:
+    """Arg-max predictions for prepared inputs, and the mean loss over them when `targets` and
+    `loss_fn` are given (else NaN)."""
     device = next(model.parameters()).device
     model.eval()
     preds = []
+    total = 0.0
     with torch.no_grad():
         for start in range(0, len(inputs), batch_size):
             batch = _channels_last(inputs[start : start + batch_size].to(device))
-            preds.append(model(batch).argmax(1).cpu())
-    return torch.cat(preds)
+            out = model(batch)
+            preds.append(out.argmax(1).cpu())
+            if targets is not None and loss_fn is not None:
+                y = targets[start : start + batch_size].to(device).long()
+                total += loss_fn(out, y).item() * len(batch)
+    loss = total / len(inputs) if targets is not None and loss_fn is not None else math.nan
+    return torch.cat(preds), loss
+
+
+def make_optimizer(params: list[nn.Parameter], settings: TrainSettings) -> torch.optim.Optimizer:
+    """Adam (betas) or SGD (momentum), both with weight decay, fused."""
+    if settings.optimizer == "sgd":
+        return torch.optim.SGD(
+            params,
+            lr=settings.lr,
+            momentum=settings.momentum,
+            weight_decay=settings.weight_decay,
+            fused=True,
+        )
+    return torch.optim.Adam(
+        params,
+        lr=settings.lr,
+        betas=settings.betas,
+        weight_decay=settings.weight_decay,
+        fused=True,
+    )
+
+
+def gradient_mean(model: nn.Module) -> float:
+    """The mean of all gradient entries over all parameters."""
+    grads = [p.grad.flatten() for p in model.parameters() if p.grad is not None]
+    return torch.cat(grads).mean().item()
 
 
 def fingerprint(
@@ -228,29 +334,31 @@ def train(
     checkpoint: Path | None = None,
     on_epoch_end: Callable[[int], None] | None = None,
     network_options: Mapping[str, Any] | None = None,
+    monitor: str = "val",
 ) -> tuple[nn.Module, dict[str, Any]]:
-    """Train `network` and return it with its history (loss curve, val scores per epoch).
+    """Train `network` and return it with its history (loss curve, per-epoch scores).
 
-    `network_options` go to the network's constructor (e.g. deeplabv3's pretrained weights).
+    `val_set` is evaluated after every epoch; its scores are recorded as `{monitor}_<score>`
+    ("val" for a held-out split, "test" when the write-up monitors the test set).
+    `network_options` go to the network's constructor (e.g. the ladder's dropout).
 
     A checkpoint is written after every epoch; a later call with the same arguments resumes
     from it and ends with exactly the same model and history as an uninterrupted run.
     """
     seed_everything(seed)
+    settings = resolve_normalization(settings, train_set.images)
     options = dict(network_options or {})
     num_classes = len(target_classes(train_set, settings.task))
     model = build_network(network, num_classes, **options)
     model = model.to(device=device, memory_format=torch.channels_last)
-    optimizer = torch.optim.Adam(
-        [p for p in model.parameters() if p.requires_grad],
-        lr=settings.lr,
-        betas=settings.betas,
-        weight_decay=settings.weight_decay,
-        fused=True,
-    )
+    optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], settings)
     loss_fn = make_loss(settings.loss)
     generator = torch.Generator().manual_seed(seed)
-    history: dict[str, Any] = {"loss": [], "epoch_seconds": []}
+    history: dict[str, Any] = {
+        "loss": [],
+        "epoch_seconds": [],
+        "normalization": {"mean": settings.mean, "std": settings.std},
+    }
     start_epoch = 1
 
     fp = fingerprint(network, seed, settings, train_set, val_set, options) if checkpoint else ""
@@ -266,19 +374,23 @@ def train(
             "resuming %s seed %d from the checkpoint after epoch %d", network, seed, state["epoch"]
         )
 
-    bank = to_model_input(train_set.images, settings, mirrors=settings.hflip > 0).to(device)
-    targets = to_targets(train_set, settings, mirrors=settings.hflip > 0).to(device)
+    jitter = settings.color_jitter
+    mirrors = settings.hflip > 0
+    bank = to_model_input(train_set.images, settings, mirrors=mirrors, normalize=not jitter)
+    bank = bank.to(device)
+    targets = to_targets(train_set, settings, mirrors=mirrors).to(device)
     val_inputs = to_model_input(val_set.images, settings).to(device)
     val_targets = to_targets(val_set, settings)
     n = len(train_set)
     iters_per_epoch = math.ceil(n / settings.batch_size)
     log.info(
-        "training %s (seed %d) on %s: %d train / %d val images, %d epochs x %d iterations",
+        "training %s (seed %d) on %s: %d train / %d %s images, %d epochs x %d iterations",
         network,
         seed,
         device,
         n,
         len(val_set),
+        monitor,
         settings.epochs,
         iters_per_epoch,
     )
@@ -286,18 +398,31 @@ def train(
     for epoch in range(start_epoch, settings.epochs + 1):
         model.train()
         started = time.perf_counter()
-        order = torch.randperm(n, generator=generator)
+        order = torch.randperm(n, generator=generator) if settings.shuffle else torch.arange(n)
         flips = (torch.rand(n, generator=generator) < settings.hflip).long()
         rows = (order + flips[order] * n).to(device)  # each image's row, or its mirror's
         running = torch.zeros((), device=device)
+        epoch_loss = torch.zeros((), device=device, dtype=torch.float64)
+        correct = torch.zeros((), device=device, dtype=torch.int64)
         for it in range(iters_per_epoch):
             batch = slice(it * settings.batch_size, (it + 1) * settings.batch_size)
             optimizer.zero_grad(set_to_none=True)
             index = rows[batch]
-            loss = loss_fn(model(bank[index]), targets[index].long())
+            x = bank[index]
+            if jitter:
+                x = _channels_last(normalize_input(color_jitter(x, jitter), settings))
+            y = targets[index].long()
+            out = model(x)
+            loss = loss_fn(out, y)
             loss.backward()
+            step = (epoch - 1) * iters_per_epoch + it
+            if step < settings.grad_steps:
+                history.setdefault("grad_mean", []).append(gradient_mean(model))
             optimizer.step()
             running += loss.detach()
+            epoch_loss += loss.detach() * len(index)
+            if settings.task == "classification":
+                correct += (out.detach().argmax(1) == y).sum()
             done = it + 1
             if done % settings.log_every == 0 or done == iters_per_epoch:
                 count = done % settings.log_every or settings.log_every
@@ -315,8 +440,15 @@ def train(
                     mean_loss,
                     rate,
                 )
-        preds = predict(model, val_inputs, settings.eval_batch_size)
-        scores = val_scores(preds, val_targets, val_set, settings)
+        scores = {"train_loss": epoch_loss.item() / n}
+        if settings.task == "classification":
+            scores["train_accuracy"] = 100.0 * correct.item() / n
+        preds, val_loss = predict_with_loss(
+            model, val_inputs, val_targets, loss_fn, settings.eval_batch_size
+        )
+        scores[f"{monitor}_loss"] = val_loss
+        for key, value in epoch_scores(preds, val_targets, val_set, settings).items():
+            scores[f"{monitor}_{key}"] = value
         for key, value in scores.items():
             history.setdefault(key, []).append(value)
         history["epoch_seconds"].append(time.perf_counter() - started)
@@ -325,7 +457,7 @@ def train(
             epoch,
             settings.epochs,
             history["epoch_seconds"][-1],
-            ", ".join(f"{k.replace('_', ' ')} {v:.2f} %" for k, v in scores.items()),
+            ", ".join(f"{k.replace('_', ' ')} {v:.4g}" for k, v in scores.items()),
         )
         if checkpoint is not None:
             _save_checkpoint(

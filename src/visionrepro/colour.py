@@ -1,0 +1,58 @@
+"""Colourization targets: a k-means palette of training pixels, each pixel's nearest colour."""
+
+import os
+from dataclasses import replace
+
+import numpy as np
+from sklearn.cluster import KMeans
+
+from visionrepro.datasets import ArrayDataset
+from visionrepro.fileio import atomic_path
+
+
+def kmeans_palette(
+    images: np.ndarray, colours: int, seed: int, sample_pixels: int = 100_000
+) -> np.ndarray:
+    """`colours` RGB centres (float32 in [0, 1], K x 3) of k-means on a seeded pixel sample of
+    `images` (uint8 N x 3 x H x W)."""
+    pixels = images.transpose(0, 2, 3, 1).reshape(-1, 3).astype(np.float32) / 255
+    rng = np.random.default_rng(seed)
+    if len(pixels) > sample_pixels:
+        pixels = pixels[rng.choice(len(pixels), sample_pixels, replace=False)]
+    kmeans = KMeans(n_clusters=colours, random_state=seed, n_init=4).fit(pixels)
+    return kmeans.cluster_centers_.astype(np.float32)
+
+
+def nearest_colour(images: np.ndarray, palette: np.ndarray, chunk: int = 512) -> np.ndarray:
+    """Index of the nearest palette colour (Euclidean, RGB in [0, 1]) of every pixel: uint8
+    N x H x W for uint8 N x 3 x H x W images."""
+    out = np.empty((len(images), *images.shape[2:]), dtype=np.uint8)
+    for start in range(0, len(images), chunk):
+        x = images[start : start + chunk].astype(np.float32) / 255  # n x 3 x H x W
+        d = ((x[:, None] - palette[None, :, :, None, None]) ** 2).sum(axis=2)
+        out[start : start + chunk] = d.argmin(axis=1)
+    return out
+
+
+def colour_names(palette: np.ndarray) -> tuple[str, ...]:
+    """The palette's colours as hex strings (the class names of a colourization run)."""
+    rgb = np.clip(np.rint(palette * 255), 0, 255).astype(int)
+    return tuple(f"#{r:02x}{g:02x}{b:02x}" for r, g, b in rgb)
+
+
+def with_colour_targets(dataset: ArrayDataset, palette: np.ndarray) -> ArrayDataset:
+    """The dataset with per-pixel targets: each pixel's nearest palette colour (as its masks)."""
+    return replace(
+        dataset, masks=nearest_colour(dataset.images, palette), mask_names=colour_names(palette)
+    )
+
+
+def save_palette(path: str | os.PathLike, palette: np.ndarray) -> None:
+    """Write a palette (K x 3 floats in [0, 1]) as an .npz file, atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, palette=palette)
+
+
+def load_palette(path: str | os.PathLike) -> np.ndarray:
+    with np.load(path) as data:
+        return data["palette"]

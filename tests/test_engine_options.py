@@ -1,0 +1,166 @@
+"""The engine's options for the issue-5 write-ups: SGD, fixed order, normalisation from the
+training set, NLL, colour jitter, gradient means, the monitored split, colourization."""
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from torch.nn import functional as F
+
+from visionrepro.colour import with_colour_targets
+from visionrepro.datasets import ArrayDataset
+from visionrepro.models import build_network
+from visionrepro.training import (
+    TrainSettings,
+    configure_threads,
+    resolve_normalization,
+    seed_everything,
+    to_model_input,
+    train,
+)
+
+CPU = torch.device("cpu")
+DIGITS = tuple(str(i) for i in range(10))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread() -> Iterator[None]:
+    before = torch.get_num_threads()
+    configure_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _digits(n: int, seed: int) -> ArrayDataset:
+    """1 x 28 x 28 images whose bright column is the label."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n)
+    images = rng.integers(0, 60, size=(n, 1, 28, 28)).astype(np.uint8)
+    for i, label in enumerate(labels):
+        images[i, 0, :, 2 + 2 * label] = 250
+    return ArrayDataset(images, labels.astype(np.int64), np.arange(n), DIGITS)
+
+
+def _colour_images(n: int, seed: int, side: int = 8) -> ArrayDataset:
+    """3 x side x side images: a red left half and a blue right half, with noise."""
+    rng = np.random.default_rng(seed)
+    images = np.zeros((n, 3, side, side), dtype=np.uint8)
+    images[:, 0, :, : side // 2] = 220
+    images[:, 2, :, side // 2 :] = 220
+    images = np.clip(images + rng.integers(0, 30, images.shape), 0, 255).astype(np.uint8)
+    return ArrayDataset(images, np.zeros(n, dtype=np.int64), np.arange(n), ("horse",))
+
+
+TRAIN, TEST = _digits(40, 1), _digits(20, 2)
+SGD = TrainSettings(
+    epochs=2,
+    batch_size=8,
+    lr=0.05,
+    optimizer="sgd",
+    shuffle=False,
+    hflip=0.0,
+    mean="train",
+    std="train",
+    loss="nll",
+    log_every=2,
+    color="gray",
+)
+
+
+def test_normalisation_from_the_training_images() -> None:
+    resolved = resolve_normalization(SGD, TRAIN.images)
+    pixels = TRAIN.images.astype(np.float64) / 255
+    assert resolved.mean == pytest.approx((pixels.mean(),))
+    assert resolved.std == pytest.approx((pixels.std(),))
+    fixed = replace(SGD, mean=0.5, std=0.25)
+    assert resolve_normalization(fixed, TRAIN.images) is fixed
+
+
+def test_sgd_in_dataset_order_matches_a_plain_loop() -> None:
+    model, history = train("MnistMLP", TRAIN, TEST, SGD, seed=3, device=CPU)
+    seed_everything(3)
+    reference = build_network("MnistMLP", 10)
+    optimizer = torch.optim.SGD(reference.parameters(), lr=SGD.lr)
+    resolved = resolve_normalization(SGD, TRAIN.images)
+    x = to_model_input(TRAIN.images, resolved)
+    y = torch.as_tensor(TRAIN.labels)
+    for _ in range(SGD.epochs):
+        for start in range(0, len(x), SGD.batch_size):
+            optimizer.zero_grad()
+            batch = slice(start, start + SGD.batch_size)
+            F.nll_loss(reference(x[batch]), y[batch]).backward()
+            optimizer.step()
+    for ours, theirs in zip(model.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(ours, theirs)
+    assert history["normalization"]["mean"] == pytest.approx(resolved.mean)
+
+
+def test_history_has_train_and_monitored_scores_per_epoch() -> None:
+    _, history = train("MnistMLP", TRAIN, TEST, SGD, seed=0, device=CPU, monitor="test")
+    for key in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
+        assert len(history[key]) == SGD.epochs, key
+    assert "val_accuracy" not in history
+    assert 0 <= history["test_accuracy"][-1] <= 100
+    assert history["test_loss"][-1] > 0
+
+
+def test_grad_means_of_the_first_steps() -> None:
+    settings = replace(SGD, grad_steps=7)  # 5 steps per epoch: spans two epochs
+    _, history = train("MnistMLP", TRAIN, TEST, settings, seed=0, device=CPU)
+    assert len(history["grad_mean"]) == 7
+    seed_everything(0)
+    model = build_network("MnistMLP", 10)
+    x = to_model_input(TRAIN.images[:8], resolve_normalization(SGD, TRAIN.images))
+    F.nll_loss(model(x), torch.as_tensor(TRAIN.labels[:8])).backward()
+    first = torch.cat([p.grad.flatten() for p in model.parameters()]).mean().item()
+    assert history["grad_mean"][0] == pytest.approx(first, rel=1e-5)
+
+
+def test_colour_jitter_is_seeded_and_changes_training() -> None:
+    data = replace(_colour_images(12, 0, side=32), labels=np.arange(12) % 2, classes=("a", "b"))
+    base = TrainSettings(epochs=1, batch_size=4, lr=1e-3, hflip=0.5, log_every=1)
+    jitter = replace(base, color_jitter=(0.2, 0.2, 0.2))
+
+    def losses(settings: TrainSettings) -> list[float]:
+        _, history = train("CifarCNN", data, data, settings, seed=0, device=CPU)
+        return [entry["loss"] for entry in history["loss"]]
+
+    assert losses(jitter) == losses(jitter)
+    assert losses(jitter) != losses(base)
+
+
+def test_colourization_trains_a_grey_to_palette_network() -> None:
+    palette = np.array([[0.9, 0.05, 0.05], [0.05, 0.05, 0.9]], dtype=np.float32)
+    train_set = with_colour_targets(_colour_images(16, 0), palette)
+    test_set = with_colour_targets(_colour_images(8, 1), palette)
+    settings = TrainSettings(
+        epochs=3,
+        batch_size=8,
+        lr=1e-2,
+        hflip=0.0,
+        mean=0.0,
+        std=1.0,
+        color="gray_mean",
+        task="colorization",
+        log_every=1,
+    )
+    model, history = train(
+        "UNet",
+        train_set,
+        test_set,
+        settings,
+        seed=0,
+        device=CPU,
+        network_options={"in_channels": 1},
+        monitor="test",
+    )
+    assert len(history["test_pixel_accuracy"]) == 3 and "train_accuracy" not in history
+    assert history["loss"][-1]["loss"] < history["loss"][0]["loss"]
+    grey = to_model_input(train_set.images[:2], settings)
+    assert grey.shape == (2, 1, 8, 8)
+    expected = torch.as_tensor(train_set.images[:2]).float().div(255).mean(1, keepdim=True)
+    torch.testing.assert_close(grey, expected)
+    with torch.no_grad():
+        assert model(grey).shape == (2, len(palette), 8, 8)
