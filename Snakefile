@@ -25,6 +25,19 @@ rule all:
         final_outputs(),
 
 
+# One target per experiment, named after it (`snakemake --cores all fashion_mlp`): its runs
+# and its figures, without the other experiments.
+check_experiment_names()
+for _experiment in EXPERIMENTS:
+
+    rule:
+        name:
+            _experiment
+        input:
+            experiment_outputs(_experiment),
+        localrule: True
+
+
 # `localrules:` with the names from the config: these run on the submit host under a cluster
 # executor (downloads need the internet, which compute nodes often lack).
 check_local_rules()

@@ -77,6 +77,11 @@ def check_config():
             raise ValueError(
                 f"experiments.{name}.val_fraction: coco has a val split already; remove it"
             )
+        if exp["task"] == "colorization" and "palette" not in exp:
+            raise ValueError(
+                f"experiments.{name}.palette: a colorization experiment needs its palette, "
+                "e.g. palette: {colours: 24, seed: 0}"
+            )
         if exp["task"] == "colorization" and exp["dataset"] == "coco":
             raise ValueError(
                 f"experiments.{name}.dataset: colorization needs a dataset with a test split "
@@ -101,6 +106,15 @@ def check_local_rules():
         raise ValueError(
             f"cluster.local_rules: unknown rules {unknown}; "
             f"rules: {sorted(rule.name for rule in workflow.rules)}"
+        )
+
+
+def check_experiment_names():
+    """Each experiment becomes a target rule named after it: no clash with the other rules."""
+    clash = sorted(set(EXPERIMENTS) & {rule.name for rule in workflow.rules})
+    if clash:
+        raise ValueError(
+            f"experiments: {clash} are names of workflow rules; rename them"
         )
 
 
@@ -153,7 +167,8 @@ def eval_split(experiment):
 
 def monitored_split(experiment):
     """The split scored after every epoch: val (held out when the experiment has a
-    val_fraction), or the eval split itself (the write-ups that monitor the test set)."""
+    val_fraction), or the eval split itself (the write-ups that monitor the test set).
+    """
     exp = EXPERIMENTS[experiment]
     return "val" if exp.get("val_fraction") else eval_split(experiment)
 
@@ -255,6 +270,14 @@ def final_outputs():
     return [
         f"{RESULTS}/tables/summary.csv",
         f"{RESULTS}/report/index.html",
+    ]
+
+
+def experiment_outputs(experiment):
+    """What running one experiment alone makes: its runs' metrics and its figures."""
+    figures = f"{RESULTS}/figures/{experiment}/"
+    return run_files("metrics.json", experiment) + [
+        entry[2] for entry in figure_entries() if entry[2].startswith(figures)
     ]
 
 

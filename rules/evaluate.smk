@@ -40,7 +40,9 @@ rule evaluate_dense:
     log:
         f"{LOGS}/evaluate/{{experiment}}/{{variant}}/seed{{seed}}.log",
     wildcard_constraints:
-        experiment=one_of(experiments_of("segmentation") + experiments_of("colorization")),
+        experiment=one_of(
+            experiments_of("segmentation") + experiments_of("colorization")
+        ),
     conda:
         "../envs/visionrepro.yaml"
     threads: 1
