@@ -1,6 +1,129 @@
+def with_figure(kind):
+    """The experiments whose `figures:` list `kind`."""
+    return [name for name, exp in EXPERIMENTS.items() if kind in exp.get("figures", [])]
+
+
+def first_seed_file(name, experiment, variant):
+    """`name` of the variant's first-seed run."""
+    seed = VARIANTS[experiment][variant]["seeds"][0]
+    return f"{run_dir(experiment, variant, seed)}/{name}"
+
+
+def headline_metric(experiment):
+    """The metric of an experiment's bar chart and seed spread: its first summary metric."""
+    task = EXPERIMENTS[experiment]["task"]
+    if task == "classification":
+        return f"{eval_split(experiment)}_accuracy"
+    return {"segmentation": "miou", "colorization": "pixel_accuracy"}[task]
+
+
+def bar_metrics():
+    """The metrics with a bar chart over all experiments: each experiment's headline."""
+    return list(dict.fromkeys(headline_metric(name) for name in EXPERIMENTS))
+
+
+def convergence_histories():
+    """The histories of the experiments with a convergence table."""
+    return [
+        path
+        for name, exp in EXPERIMENTS.items()
+        if "convergence" in exp
+        for path in run_files("train.json", name)
+    ]
+
+
+def dataset_splits():
+    """(dataset, split) of every packed split in use: train and each evaluation split."""
+    pairs = {
+        (exp["dataset"], split)
+        for name, exp in EXPERIMENTS.items()
+        for split in ("train", eval_split(name))
+    }
+    return sorted(pairs, key=lambda pair: (pair[0], pair[1] != "train", pair[1]))
+
+
+METRIC_TITLES = {
+    "val_accuracy": "Val accuracy",
+    "test_accuracy": "Test accuracy",
+    "miou": "Val mIoU",
+    "pixel_accuracy": "Pixel accuracy",
+}
+
+
+def experiment_figures(name):
+    """(title, path, caption) of an experiment's figures: by task, then its `figures:` kinds."""
+    exp, split = EXPERIMENTS[name], eval_split(name)
+    figures = f"{RESULTS}/figures/{name}"
+    entries = [("Training loss", f"{figures}/loss.png", "loss")]
+    if exp["task"] == "segmentation":
+        entries += [
+            ("IoU per class", f"{figures}/per_class_iou.png", "per_class_iou"),
+            ("Val predictions", f"{figures}/predictions.png", "predictions"),
+        ]
+    elif exp["task"] == "classification":
+        entries.append(("Confusion matrices", f"{figures}/confusion.png", "confusion"))
+    titles = {
+        "grad_mean": "Mean gradient over the first training steps",
+        "curves": "Loss and accuracy per epoch",
+        "spread": f"{METRIC_TITLES.get(headline_metric(name), headline_metric(name))} "
+        "of every seed",
+        "colour_examples": f"Grey input, predicted and true colours ({split} images)",
+    }
+    for kind in exp.get("figures", []):
+        if kind == "misclassified":
+            entries += [
+                (
+                    f"First misclassified {split} images: {variant}",
+                    f"{figures}/misclassified_{variant}.png",
+                    "misclassified",
+                )
+                for variant in VARIANTS[name]
+            ]
+        else:
+            entries.append((titles[kind], f"{figures}/{kind}.png", kind))
+    return entries
+
+
+def figure_entries():
+    """(section, title, path, caption) of every figure in the HTML report; an experiment's
+    figures have its name as their section."""
+    entries = [
+        (name, *entry) for name in EXPERIMENTS for entry in experiment_figures(name)
+    ]
+    entries += [
+        (
+            "Summary figures",
+            f"{METRIC_TITLES.get(metric, metric)} per variant",
+            f"{RESULTS}/figures/{metric}.png",
+            "metric_bars",
+        )
+        for metric in bar_metrics()
+    ]
+    for dataset in datasets():
+        entries.append(
+            (
+                f"Dataset {dataset}",
+                "Training images",
+                f"{RESULTS}/figures/{dataset}/samples.png",
+                "samples",
+            )
+        )
+    for dataset in datasets("segmentation"):
+        entries.append(
+            (
+                f"Dataset {dataset}",
+                "Training images with their masks",
+                f"{RESULTS}/figures/{dataset}/masks.png",
+                "masks",
+            )
+        )
+    return entries
+
+
 rule aggregate:
     input:
         metrics=run_files("metrics.json"),
+        histories=convergence_histories(),
         code=lib("metrics", "tables"),
     output:
         summary=report(
@@ -14,6 +137,11 @@ rule aggregate:
             category="Tables",
         ),
         per_class=f"{RESULTS}/tables/per_class.csv",
+        convergence=report(
+            f"{RESULTS}/tables/convergence.csv",
+            caption="../report/convergence.rst",
+            category="Tables",
+        ),
     log:
         f"{LOGS}/report/aggregate.log",
     conda:
@@ -24,6 +152,11 @@ rule aggregate:
         runtime=10,
     params:
         references={name: exp.get("reference", {}) for name, exp in EXPERIMENTS.items()},
+        convergence={
+            name: exp["convergence"]
+            for name, exp in EXPERIMENTS.items()
+            if "convergence" in exp
+        },
     script:
         "../workflow_scripts/aggregate.py"
 
@@ -54,6 +187,8 @@ rule plot_experiment:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        split=lambda w: eval_split(w.experiment),
     script:
         "../workflow_scripts/plot_experiment.py"
 
@@ -93,10 +228,181 @@ rule plot_segmentation:
         mem_mb=1000,
         runtime=10,
     params:
-        networks=lambda w: EXPERIMENTS[w.experiment]["networks"],
+        variants=lambda w: list(VARIANTS[w.experiment]),
         per_class=2,
     script:
         "../workflow_scripts/plot_segmentation.py"
+
+
+rule plot_loss:
+    input:
+        histories=lambda w: run_files("train.json", w.experiment),
+        code=lib("figures"),
+    output:
+        loss=report(
+            f"{RESULTS}/figures/{{experiment}}/loss.png",
+            caption="../report/loss.rst",
+            category="{experiment}",
+        ),
+    log:
+        f"{LOGS}/report/plot_{{experiment}}.log",
+    wildcard_constraints:
+        experiment=one_of(experiments_of("colorization")),
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../workflow_scripts/plot_loss.py"
+
+
+rule plot_misclassified:
+    input:
+        predictions=lambda w: first_seed_file(
+            "predictions.csv", w.experiment, w.variant
+        ),
+        data=lambda w: packed(
+            EXPERIMENTS[w.experiment]["dataset"], eval_split(w.experiment)
+        ),
+        code=lib("figures", "datasets"),
+    output:
+        report(
+            f"{RESULTS}/figures/{{experiment}}/misclassified_{{variant}}.png",
+            caption="../report/misclassified.rst",
+            category="{experiment}",
+        ),
+    log:
+        f"{LOGS}/report/plot_misclassified_{{experiment}}_{{variant}}.log",
+    wildcard_constraints:
+        experiment=one_of(with_figure("misclassified")),
+        variant=one_of(
+            sorted({v for e in with_figure("misclassified") for v in VARIANTS[e]})
+        ),
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        n=20,
+        split=lambda w: eval_split(w.experiment),
+    script:
+        "../workflow_scripts/plot_misclassified.py"
+
+
+rule plot_grad_mean:
+    input:
+        histories=lambda w: run_files("train.json", w.experiment),
+        code=lib("figures"),
+    output:
+        report(
+            f"{RESULTS}/figures/{{experiment}}/grad_mean.png",
+            caption="../report/grad_mean.rst",
+            category="{experiment}",
+        ),
+    log:
+        f"{LOGS}/report/plot_grad_mean_{{experiment}}.log",
+    wildcard_constraints:
+        experiment=one_of(with_figure("grad_mean")),
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../workflow_scripts/plot_grad_mean.py"
+
+
+rule plot_curves:
+    input:
+        histories=lambda w: run_files("train.json", w.experiment),
+        code=lib("figures"),
+    output:
+        report(
+            f"{RESULTS}/figures/{{experiment}}/curves.png",
+            caption="../report/curves.rst",
+            category="{experiment}",
+        ),
+    log:
+        f"{LOGS}/report/plot_curves_{{experiment}}.log",
+    wildcard_constraints:
+        experiment=one_of(with_figure("curves")),
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../workflow_scripts/plot_curves.py"
+
+
+rule plot_spread:
+    input:
+        metrics=lambda w: run_files("metrics.json", w.experiment),
+        code=lib("figures"),
+    output:
+        report(
+            f"{RESULTS}/figures/{{experiment}}/spread.png",
+            caption="../report/spread.rst",
+            category="{experiment}",
+        ),
+    log:
+        f"{LOGS}/report/plot_spread_{{experiment}}.log",
+    wildcard_constraints:
+        experiment=one_of(with_figure("spread")),
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        metric=lambda w: headline_metric(w.experiment),
+        references=lambda w: {
+            variant: numbers.get(headline_metric(w.experiment))
+            for variant, numbers in EXPERIMENTS[w.experiment]
+            .get("reference", {})
+            .items()
+        },
+    script:
+        "../workflow_scripts/plot_spread.py"
+
+
+rule plot_colour_examples:
+    input:
+        data=lambda w: packed(
+            EXPERIMENTS[w.experiment]["dataset"], eval_split(w.experiment)
+        ),
+        palette=f"{RESULTS}/palettes/{{experiment}}.npz",
+        predicted=lambda w: first_seed_files("predicted_masks.npz", w.experiment),
+        code=lib("figures", "datasets"),
+    output:
+        report(
+            f"{RESULTS}/figures/{{experiment}}/colour_examples.png",
+            caption="../report/colour_examples.rst",
+            category="{experiment}",
+        ),
+    log:
+        f"{LOGS}/report/plot_colour_examples_{{experiment}}.log",
+    wildcard_constraints:
+        experiment=one_of(with_figure("colour_examples")),
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        variants=lambda w: list(VARIANTS[w.experiment]),
+        classes=lambda w: EXPERIMENTS[w.experiment].get("classes"),
+        n=6,
+    script:
+        "../workflow_scripts/plot_colour_examples.py"
 
 
 rule plot_metric:
@@ -112,17 +418,13 @@ rule plot_metric:
     log:
         f"{LOGS}/report/plot_{{metric}}.log",
     wildcard_constraints:
-        metric="val_accuracy|miou",
+        metric=one_of(bar_metrics()),
     conda:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    params:
-        label=lambda w: {"val_accuracy": "val accuracy (%)", "miou": "val mIoU (%)"}[
-            w.metric
-        ],
     script:
         "../workflow_scripts/plot_metric.py"
 
@@ -175,9 +477,10 @@ rule plot_masks:
 rule report_html:
     input:
         summary=f"{RESULTS}/tables/summary.csv",
+        convergence=f"{RESULTS}/tables/convergence.csv",
         runs=f"{RESULTS}/tables/runs.csv",
         per_class=f"{RESULTS}/tables/per_class.csv",
-        manifest=f"{DATA}/coco/subset/manifest.csv",
+        packs=[packed(*pair) for pair in dataset_splits()],
         figures=[entry[2] for entry in figure_entries()],
         captions=sorted({f"report/{entry[3]}.rst" for entry in figure_entries()}),
         notes="report/workflow.rst",
@@ -195,6 +498,7 @@ rule report_html:
         runtime=10,
     params:
         figures=figure_entries(),
+        packs=dataset_splits(),
         config=config,
     script:
         "../workflow_scripts/report_html.py"
