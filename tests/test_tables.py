@@ -210,6 +210,7 @@ def test_dataset_table_counts_images_per_class_and_split() -> None:
     assert table.columns.tolist() == ["dataset", "class", "train", "test"]
     rows = table.set_index(["dataset", "class"])
     assert rows.loc[("mnist", "1 - one")].tolist() == [2, 1]
+    assert (table[["train", "test"]].dtypes == "int64").all()
     assert rows.loc[("mnist", "2 - two")].tolist() == [1, 0]
     assert rows.loc[("coco", "boat")].tolist() == [2, 0]
     assert ("coco", "dog") not in rows.index  # no image of it

@@ -190,7 +190,7 @@ def render(
         experiments=experiment_sections(experiments, summary, convergence, per_class, figures),
         sections=others,
         runs=html_table(runs),
-        datasets=html_table(datasets, "{:.0f}"),
+        datasets=html_table(datasets),
         config=yaml.safe_dump(dict(config), sort_keys=False),
         commits=commits,
         notes=[rst_literals(note) for note in notes],

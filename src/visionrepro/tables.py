@@ -132,6 +132,11 @@ def dataset_table(
         for label, count in zip(*np.unique(labels, return_counts=True), strict=True)
     ]
     table = pd.DataFrame(rows).pivot_table(
-        index=["dataset", "class"], columns="split", values="images", sort=False, fill_value=0
+        index=["dataset", "class"],
+        columns="split",
+        values="images",
+        aggfunc="sum",
+        sort=False,
+        fill_value=0,
     )
     return table.reset_index().rename_axis(columns=None)
