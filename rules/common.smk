@@ -243,16 +243,6 @@ def datasets(task=None):
     )
 
 
-def summary_metrics():
-    """The metrics with a bar chart: val accuracy, and mIoU when there is segmentation."""
-    tasks = {exp["task"] for exp in EXPERIMENTS.values()}
-    return [
-        m
-        for task, m in (("classification", "val_accuracy"), ("segmentation", "miou"))
-        if task in tasks
-    ]
-
-
 def dataset_config(wildcards):
     """The config keys that define an experiment's dataset (recorded in its provenance)."""
     name = EXPERIMENTS[wildcards.experiment]["dataset"]
@@ -286,63 +276,3 @@ def demo_mirror():
     if not DEMO:
         return []
     return [f"{DEMO['mirror_dir']}/annotations/annotations_trainval2017.zip"]
-
-
-def figure_entries():
-    """(section, title, path, caption) of every figure in the HTML report."""
-    entries = []
-    for name, exp in EXPERIMENTS.items():
-        section = f"Experiment {name}: {exp.get('description', '')}"
-        figures = f"{RESULTS}/figures/{name}"
-        entries.append((section, "Training loss", f"{figures}/loss.png", "loss"))
-        if exp["task"] == "segmentation":
-            entries += [
-                (
-                    section,
-                    "IoU per class",
-                    f"{figures}/per_class_iou.png",
-                    "per_class_iou",
-                ),
-                (
-                    section,
-                    "Val predictions",
-                    f"{figures}/predictions.png",
-                    "predictions",
-                ),
-            ]
-        else:
-            entries.append(
-                (section, "Confusion matrices", f"{figures}/confusion.png", "confusion")
-            )
-    titles = {
-        "val_accuracy": "Val accuracy per network",
-        "miou": "Val mIoU per network",
-    }
-    for metric in summary_metrics():
-        entries.append(
-            (
-                "Summary figures",
-                titles[metric],
-                f"{RESULTS}/figures/{metric}.png",
-                "metric_bars",
-            )
-        )
-    for dataset in datasets():
-        entries.append(
-            (
-                f"Dataset {dataset}",
-                "Training images",
-                f"{RESULTS}/figures/{dataset}/samples.png",
-                "samples",
-            )
-        )
-    for dataset in datasets("segmentation"):
-        entries.append(
-            (
-                f"Dataset {dataset}",
-                "Training images with their masks",
-                f"{RESULTS}/figures/{dataset}/masks.png",
-                "masks",
-            )
-        )
-    return entries

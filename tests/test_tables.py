@@ -1,13 +1,23 @@
-"""The result tables built from runs' metrics.json records."""
+"""The result tables built from runs' metrics.json and train.json records."""
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from visionrepro.tables import per_class_table, run_table, summary_table
+from visionrepro.tables import (
+    convergence_table,
+    dataset_table,
+    first_epoch_reaching,
+    per_class_table,
+    run_table,
+    summary_table,
+)
 
 
 def _run(network: str, seed: int, accuracy: float, precision: float) -> dict:
     return {
         "experiment": "coco_gray",
+        "variant": network,
         "network": network,
         "params": 406885,
         "seed": seed,
@@ -69,15 +79,138 @@ def _seg_run(seed: int, miou: float, dog_iou: float | None) -> dict:
 def test_classification_and_segmentation_rows_share_the_tables() -> None:
     runs = [*RUNS, _seg_run(0, 40.0, 0.2), _seg_run(1, 50.0, None)]
     refs = {**REFERENCES, "coco_seg": {"UNet": {"miou": 36.0}}}
-    summary = summary_table(runs, refs).set_index(["network", "metric"])
+    summary = summary_table(runs, refs).set_index(["variant", "metric"])
     assert summary.loc[("HW4Net1", "val_accuracy"), "mean"] == 55.0
     assert summary.loc[("UNet", "miou"), ["mean", "reference"]].tolist() == [45.0, 36.0]
     assert summary.loc[("UNet", "pixel_accuracy"), "mean"] == 80.5
     assert summary.loc[("UNet", "thresholded_iou"), "n_seeds"] == 2
     assert len(summary) == 4
-    per_class = per_class_table(runs).set_index(["network", "class"])
+    per_class = per_class_table(runs).set_index(["variant", "class"])
     # A seed where the class is absent (IoU undefined) is left out of the mean, not counted 0.
     assert per_class.loc[("UNet", "dog"), "iou"] == pytest.approx(0.2)
     assert per_class.loc[("UNet", "background"), "iou"] == pytest.approx(0.8)
     table = run_table(runs)
     assert table["miou"].notna().sum() == 2 and table["val_accuracy"].notna().sum() == 2
+
+
+def _fashion_run(variant: str, seed: int, accuracy: float) -> dict:
+    """A metrics.json of the new datasets: it names its metrics in `summary_metrics`."""
+    run = _run("MLP", seed, 0.0, 0.5)
+    del run["val_accuracy"]
+    return {
+        **run,
+        "experiment": "fashion_mlp",
+        "variant": variant,
+        "params": 337674,
+        "summary_metrics": ["test_accuracy"],
+        "test_accuracy": accuracy,
+    }
+
+
+def test_variants_of_one_network_are_rows_of_their_own_with_their_reference() -> None:
+    runs = [
+        _fashion_run("MLP_lr1", 0, 10.0),
+        _fashion_run("MLP_lr1", 1, 12.0),
+        _fashion_run("MLP_lr0.1", 0, 86.0),
+        *RUNS,
+    ]
+    refs = {
+        **REFERENCES,
+        "fashion_mlp": {"MLP_lr0.1": {"params": 337674, "test_accuracy": 87.0}},
+    }
+    summary = summary_table(runs, refs)
+    rows = summary.set_index(["experiment", "variant", "metric"])
+    lr1 = rows.loc[("fashion_mlp", "MLP_lr1", "test_accuracy")]
+    assert (lr1["network"], lr1["n_seeds"], lr1["mean"], lr1["min"], lr1["max"]) == (
+        "MLP",
+        2,
+        11.0,
+        10.0,
+        12.0,
+    )
+    assert pd.isna(lr1["reference"])
+    lr01 = rows.loc[("fashion_mlp", "MLP_lr0.1", "test_accuracy")]
+    assert (lr01["reference"], lr01["reference_params"], lr01["std"]) == (87.0, 337674, 0.0)
+    assert list(summary["variant"]) == ["MLP_lr1", "MLP_lr0.1", "HW4Net1"]
+    table = run_table(runs)
+    assert table["test_accuracy"].notna().sum() == 3 and table["val_accuracy"].notna().sum() == 2
+    assert list(table["network"][:3]) == ["MLP"] * 3
+
+
+def test_runs_without_per_class_scores_leave_the_per_class_table_empty() -> None:
+    run = {**_fashion_run("UNet", 0, 50.0), "task": "colorization"}
+    del run["per_class"]
+    assert per_class_table([run]).empty
+    assert len(per_class_table([run, *RUNS])) == 1
+
+
+def _history(variant: str, seed: int, accuracies: list[float]) -> dict:
+    return {
+        "experiment": "fashion_mlp",
+        "variant": variant,
+        "network": "MLP",
+        "seed": seed,
+        "history": {"test_accuracy": accuracies, "test_loss": [1.0] * len(accuracies)},
+    }
+
+
+@pytest.mark.parametrize(
+    ("values", "epoch"),
+    [
+        ([70.0, 80.0, 86.0, 88.0], 3),  # reaches it at epoch 3 (1-based)
+        ([86.0, 80.0], 1),  # at the first epoch, even if it drops below again
+        ([70.0, 85.0, 84.0], 2),  # exactly the threshold counts as reaching it
+        ([70.0, 84.99, 84.0], None),  # never within the budget
+        ([], None),  # no epoch at all
+    ],
+)
+def test_first_epoch_reaching_the_threshold(values: list[float], epoch: int | None) -> None:
+    assert first_epoch_reaching(values, 85) == epoch
+
+
+def test_convergence_table_per_variant_and_seed() -> None:
+    histories = [
+        _history("MLP_lr0.1", 0, [80.0, 85.5, 87.0]),
+        _history("MLP_lr0.1", 1, [86.0, 87.0, 87.5]),
+        _history("MLP_lr1", 0, [10.0, 10.0, 10.0]),
+        {**_history("other", 0, [99.0]), "experiment": "mnist"},  # no convergence setting
+    ]
+    table = convergence_table(
+        histories, {"fashion_mlp": {"metric": "test_accuracy", "threshold": 85}}
+    )
+    assert list(zip(table["variant"], table["seed"], strict=True)) == [
+        ("MLP_lr0.1", 0),
+        ("MLP_lr0.1", 1),
+        ("MLP_lr1", 0),
+    ]
+    assert table["reached"].tolist() == [True, True, False]
+    assert table["epoch"].tolist()[:2] == [2, 1] and pd.isna(table["epoch"].iloc[2])
+    assert (table["epochs"] == 3).all() and (table["threshold"] == 85).all()
+    assert (table["metric"] == "test_accuracy").all()
+
+
+def test_convergence_table_round_trips_through_csv(tmp_path) -> None:
+    settings = {"fashion_mlp": {"metric": "test_accuracy", "threshold": 85}}
+    table = convergence_table([_history("MLP_lr1", 0, [10.0, 10.0])], settings)
+    table.to_csv(tmp_path / "convergence.csv", index=False)
+    text = (tmp_path / "convergence.csv").read_text().splitlines()
+    assert text[1].endswith(",2,False,")  # epochs 2, not reached, epoch empty
+    empty = convergence_table([_history("MLP_lr1", 0, [10.0])], {})
+    empty.to_csv(tmp_path / "empty.csv", index=False)
+    assert pd.read_csv(tmp_path / "empty.csv").columns.tolist() == list(empty.columns)
+
+
+def test_dataset_table_counts_images_per_class_and_split() -> None:
+    splits = {
+        ("mnist", "train"): (np.array([0, 1, 1, 2]), ["0 - zero", "1 - one", "2 - two"]),
+        ("mnist", "test"): (np.array([1, 0]), ["0 - zero", "1 - one", "2 - two"]),
+        ("coco", "train"): (np.array([0, 0]), ["boat", "dog"]),
+    }
+    table = dataset_table(splits)
+    assert table.columns.tolist() == ["dataset", "class", "train", "test"]
+    rows = table.set_index(["dataset", "class"])
+    assert rows.loc[("mnist", "1 - one")].tolist() == [2, 1]
+    assert (table[["train", "test"]].dtypes == "int64").all()
+    assert rows.loc[("mnist", "2 - two")].tolist() == [1, 0]
+    assert rows.loc[("coco", "boat")].tolist() == [2, 0]
+    assert ("coco", "dog") not in rows.index  # no image of it

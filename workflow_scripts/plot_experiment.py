@@ -10,19 +10,15 @@ setup_logging(snakemake.log[0])
 experiment = snakemake.wildcards.experiment
 
 histories = [read_json(path) for path in snakemake.input.histories]
-figures.save(
-    figures.loss_curves(figures.curves_by_network(histories), f"{experiment}: training loss"),
-    snakemake.output.loss,
-)
+figures.save(figures.loss_curves(histories, f"{experiment}: loss"), snakemake.output.loss)
 
-matrices: dict[str, np.ndarray] = {}
-for path in snakemake.input.metrics:
-    run = read_json(path)
-    classes = run["classes"]
-    matrices[run["network"]] = matrices.get(run["network"], 0) + np.array(run["confusion_matrix"])
+runs = [read_json(path) for path in snakemake.input.metrics]
+matrices = {
+    variant: sum(np.array(run["confusion_matrix"]) for run in group)
+    for variant, group in figures.by_variant(runs).items()
+}
+title = f"{experiment}: {snakemake.params.split} confusion matrices, summed over seeds"
 figures.save(
-    figures.confusion_matrices(
-        matrices, classes, f"{experiment}: val confusion matrices, summed over seeds"
-    ),
+    figures.confusion_matrices(matrices, runs[0]["classes"], title),
     snakemake.output.confusion,
 )

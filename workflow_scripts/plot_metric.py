@@ -1,4 +1,4 @@
-"""One summary metric per network and experiment, with error bars over seeds."""
+"""One summary metric per variant and experiment, with error bars over seeds."""
 
 import pandas as pd
 
@@ -7,5 +7,4 @@ from visionrepro.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 summary = pd.read_csv(snakemake.input.summary)
-metric = snakemake.wildcards.metric
-figures.save(figures.metric_bars(summary, metric, snakemake.params.label), snakemake.output[0])
+figures.save(figures.metric_bars(summary, snakemake.wildcards.metric), snakemake.output[0])

@@ -13,14 +13,11 @@ experiment = snakemake.wildcards.experiment
 inputs = snakemake.input
 
 histories = [read_json(path) for path in inputs.histories]
-figures.save(
-    figures.loss_curves(figures.curves_by_network(histories), f"{experiment}: training loss"),
-    snakemake.output.loss,
-)
+figures.save(figures.loss_curves(histories, f"{experiment}: loss"), snakemake.output.loss)
 
 runs = [read_json(path) for path in inputs.metrics]
 ious = pd.DataFrame(
-    [{"network": run["network"], **c} for run in runs for c in run["per_class"]]
+    [{"variant": run["variant"], **c} for run in runs for c in run["per_class"]]
 ).dropna(subset=["iou"])
 figures.save(
     figures.per_class_iou(ious, f"{experiment}: val IoU per class"), snakemake.output.per_class
@@ -28,9 +25,9 @@ figures.save(
 
 val = ArrayDataset.load(inputs.val, masks=inputs.val_masks)
 predictions = {}
-for network, path in zip(snakemake.params.networks, inputs.predicted, strict=True):
+for variant, path in zip(snakemake.params.variants, inputs.predicted, strict=True):
     with np.load(path) as data:
-        predictions[network] = data["masks"]
+        predictions[variant] = data["masks"]
 figures.save(
     figures.segmentation_examples(val, predictions, per_class=snakemake.params.per_class),
     snakemake.output.predictions,

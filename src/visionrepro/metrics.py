@@ -94,8 +94,9 @@ def segmentation_metrics(
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean, std (ddof=1), min and max over seeds per (experiment, network, metric)."""
-    keys = ["experiment", "network", "params", "metric"]
+    """Mean, std (ddof=1), min and max of `value` over seeds per group of the other columns
+    (experiment, variant, network, params, metric)."""
+    keys = [c for c in runs.columns if c not in ("seed", "value")]
     grouped = runs.groupby(keys, sort=False)["value"]
     table = grouped.agg(n_seeds="count", mean="mean", std="std", min="min", max="max")
     table["std"] = table["std"].fillna(0.0)

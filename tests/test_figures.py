@@ -1,0 +1,216 @@
+"""The report's figures on small synthetic inputs: what each one draws."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PathCollection
+
+from visionrepro import figures
+from visionrepro.datasets import ArrayDataset
+
+CLASSES = ("0 - zero", "1 - one", "2 - two")
+
+
+def _digits(n: int = 8) -> ArrayDataset:
+    """Grey 1-channel images whose first pixel is their index (ids offset by 100)."""
+    images = np.zeros((n, 1, 28, 28), np.uint8)
+    images[:, 0, 0, 0] = np.arange(n)
+    return ArrayDataset(images, np.arange(n) % 3, np.arange(n) + 100, CLASSES)
+
+
+def _history(variant: str, seed: int, epochs: int = 3, split: str = "test", **extra) -> dict:
+    """A train.json record: 2 logging windows per epoch of 5 iterations (log_every 3)."""
+    loss = [
+        {"epoch": e, "iteration": (e - 1) * 5 + i, "loss": 2.0 / e + seed * 0.1}
+        for e in range(1, epochs + 1)
+        for i in (3, 5)
+    ]
+    history = {
+        "loss": loss,
+        "train_loss": [2.0 / e for e in range(1, epochs + 1)],
+        f"{split}_loss": [2.5 / e + seed for e in range(1, epochs + 1)],
+        "train_accuracy": [50.0 + 10 * e for e in range(1, epochs + 1)],
+        f"{split}_accuracy": [40.0 + 10 * e + seed for e in range(1, epochs + 1)],
+        **extra,
+    }
+    return {
+        "experiment": "e",
+        "variant": variant,
+        "network": "MLP",
+        "seed": seed,
+        "history": history,
+    }
+
+
+def _titles(fig) -> list[str]:
+    return [ax.get_title() for ax in fig.axes if ax.get_title()]
+
+
+def test_misclassified_shows_the_first_wrong_images_in_dataset_order() -> None:
+    data = _digits()
+    # Rows deliberately out of order: the figure follows the dataset's order.
+    predictions = pd.DataFrame(
+        {
+            "image_id": [107, 101, 100, 102, 103, 105],
+            "label": [1, 1, 0, 2, 0, 2],
+            "prediction": [0, 2, 0, 1, 0, 0],
+        }
+    )
+    fig = figures.misclassified(data, predictions, "mnist: MLP", n=3)
+    assert _titles(fig) == [
+        "pred 2 - two\ntrue 1 - one",
+        "pred 1 - one\ntrue 2 - two",
+        "pred 0 - zero\ntrue 2 - two",
+    ]
+    shown = [ax.images[0].get_array()[0, 0] for ax in fig.axes if ax.images]
+    assert shown == [1, 2, 5]  # the images of ids 101, 102, 105, in grey
+    assert fig.axes[0].images[0].get_cmap().name == "gray"
+    assert "(3 of 4)" in fig.get_suptitle()
+
+
+def test_misclassified_with_none_wrong_and_unknown_ids() -> None:
+    data = _digits()
+    right = pd.DataFrame({"image_id": [100, 101], "label": [0, 1], "prediction": [0, 1]})
+    fig = figures.misclassified(data, right, "all right")
+    assert not any(ax.images for ax in fig.axes) and "(0 of 0)" in fig.get_suptitle()
+    stray = pd.DataFrame({"image_id": [999], "label": [0], "prediction": [1]})
+    with pytest.raises(ValueError, match="999"):
+        figures.misclassified(data, stray, "stray")
+
+
+def test_positions_restricted_to_classes() -> None:
+    data = _digits()  # labels 0 1 2 0 1 2 0 1
+    assert figures.positions(data, [104, 101], classes=["1 - one"]).tolist() == [4, 1]
+    with pytest.raises(ValueError, match=r"restricted to \['1 - one'\]"):
+        figures.positions(data, [100], classes=["1 - one"])
+    with pytest.raises(ValueError, match="horse"):
+        figures.positions(data, [100], classes=["horse"])
+
+
+def test_loss_curves_add_the_per_epoch_eval_loss_at_each_epochs_last_iteration() -> None:
+    histories = [_history("MLP", 0), _history("MLP", 1), _history("CNN", 0)]
+    ax = figures.loss_curves(histories, "mnist").axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {"MLP: train (2 seeds)", "MLP: test", "CNN: train (1 seeds)", "CNN: test"}
+    assert lines["MLP: train (2 seeds)"].get_xdata().tolist() == [3, 5, 8, 10, 13, 15]
+    assert lines["MLP: test"].get_xdata().tolist() == [5, 10, 15]
+    assert lines["MLP: test"].get_ydata() == pytest.approx([2.5 + 0.5, 1.25 + 0.5, 2.5 / 3 + 0.5])
+    assert len(ax.collections) == 1  # a seed band for MLP only
+
+
+def test_loss_curves_without_an_eval_loss_show_the_training_loss_only() -> None:
+    history = _history("HW4Net1", 0)
+    del history["history"]["test_loss"]
+    ax = figures.loss_curves([history], "coco").axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["HW4Net1: train (1 seeds)"]
+
+
+def test_grad_means_one_line_per_variant_over_the_steps() -> None:
+    histories = [
+        _history("MLP_lr1", 0, grad_mean=[0.1, -0.2, 0.3]),
+        _history("MLP_lr1", 1, grad_mean=[0.3, 0.0, 0.1]),
+        _history("MLP_lr0.1", 0, grad_mean=[0.01, 0.02, 0.0]),
+    ]
+    ax = figures.grad_means(histories, "fashion").axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines() if "seeds" in line.get_label()}
+    assert list(lines) == ["MLP_lr1 (2 seeds)", "MLP_lr0.1 (1 seeds)"]
+    assert lines["MLP_lr1 (2 seeds)"].get_xdata().tolist() == [1, 2, 3]
+    assert lines["MLP_lr1 (2 seeds)"].get_ydata() == pytest.approx([0.2, -0.1, 0.2])
+
+
+def test_training_curves_one_row_per_variant_train_and_val() -> None:
+    histories = [
+        _history("base", 0, split="val"),
+        _history("base", 1, split="val"),
+        _history("dropout", 0, epochs=5, split="val"),
+    ]
+    fig = figures.training_curves(histories, "ladder")
+    axes = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in axes] == [
+        "base (2 seeds): loss",
+        "base (2 seeds): accuracy",
+        "dropout (1 seeds): loss",
+        "dropout (1 seeds): accuracy",
+    ]
+    accuracy = {line.get_label(): line for line in axes[1].get_lines()}
+    assert accuracy["val"].get_ydata() == pytest.approx([50.5, 60.5, 70.5])
+    assert accuracy["train"].get_linestyle() == "-" and accuracy["val"].get_linestyle() == "--"
+    assert len(axes[3].get_lines()[0].get_xdata()) == 5
+
+
+def test_spread_shows_every_seed_the_mean_and_the_reference() -> None:
+    values = pd.DataFrame(
+        {
+            "variant": ["base"] * 3 + ["bn"] * 10,
+            "seed": [*range(3), *range(10)],
+            "value": [70.0, 72.0, 74.0, *np.linspace(76.0, 79.0, 10)],
+        }
+    )
+    ax = figures.spread(values, {"base": 71.77, "bn": 77.70}, "test_accuracy", "ladder").axes[0]
+    scatters = [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)]
+    assert sum(len(s) for s in scatters if len(s) > 1) == 13  # one point per seed
+    means = [line.get_ydata()[0] for line in ax.get_lines() if line.get_marker() == "o"]
+    assert means == pytest.approx([72.0, 77.5])
+    references = [s[0][1] for s in scatters if len(s) == 1]
+    assert references == pytest.approx([71.77, 77.70])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["base\n(3 seeds)", "bn\n(10 seeds)"]
+    assert ax.get_ylabel() == "test accuracy (%)"
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == [
+        "mean ± std",
+        "one seed",
+        "reference",
+    ]
+
+
+def test_metric_bars_group_experiments_sharing_a_variant() -> None:
+    summary = pd.DataFrame(
+        {
+            "experiment": ["coco_gray", "coco_rgb", "coco_gray", "mnist"],
+            "variant": ["HW4Net1", "HW4Net1", "HW4Net2", "MLP"],
+            "metric": ["val_accuracy", "val_accuracy", "val_accuracy", "test_accuracy"],
+            "mean": [50.0, 55.0, 52.0, 96.0],
+            "std": [1.0, 2.0, 0.0, 0.1],
+            "reference": [54.35, 54.35, None, 96.4],
+        }
+    )
+    ax = figures.metric_bars(summary, "val_accuracy").axes[0]
+    bars = ax.patches
+    assert [b.get_height() for b in bars] == [50.0, 55.0, 52.0]
+    assert bars[0].get_x() + bars[0].get_width() == pytest.approx(bars[1].get_x())  # side by side
+    assert bars[2].get_x() == pytest.approx(0.6)  # alone at x=1
+    assert bars[0].get_facecolor() == bars[2].get_facecolor() != bars[1].get_facecolor()
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == [
+        "coco_gray",
+        "coco_rgb",
+        "reference",
+    ]
+    assert figures.metric_label("miou") == "mIoU (%)"
+    assert figures.metric_label("test_loss") == "test loss"
+
+
+def test_colour_examples_rows_grey_each_variant_and_truth() -> None:
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (8, 3, 4, 4), dtype=np.uint8)
+    palette = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], np.float32)
+    masks = np.zeros((8, 4, 4), np.uint8)
+    masks[:, :2] = 1
+    fig = figures.colour_examples(images, {"UNet": masks, "CNN": 1 - masks}, palette, n=3)
+    axes = np.array(fig.axes).reshape(4, 3)
+    assert [row[0].get_ylabel() for row in axes] == ["grey input", "UNet", "CNN", "truth"]
+    np.testing.assert_allclose(axes[0][1].images[0].get_array(), images[1].mean(axis=0))
+    unet = axes[1][2].images[0].get_array()
+    assert unet[0, 0].tolist() == [0.0, 0.0, 1.0] and unet[3, 0].tolist() == [1.0, 0.0, 0.0]
+    assert axes[3][0].images[0].get_array().tolist() == images[0].transpose(1, 2, 0).tolist()
+
+
+def test_sample_grid_and_confusion_matrices_of_many_grey_variants(tmp_path: Path) -> None:
+    fig = figures.sample_grid(_digits(), per_class=2)
+    assert sum(bool(ax.images) for ax in fig.axes) == 6
+    matrices = {f"v{i}": np.eye(3, dtype=int) for i in range(4)}
+    fig = figures.confusion_matrices(matrices, CLASSES, "fashion")
+    assert [ax.get_title() for ax in fig.axes if ax.axison] == ["v0", "v1", "v2", "v3"]
+    assert len(fig.axes) == 6  # two rows of three, the last two blank
+    figures.save(fig, str(tmp_path / "confusion.png"))
+    assert (tmp_path / "confusion.png").read_bytes().startswith(b"\x89PNG")

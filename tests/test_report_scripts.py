@@ -1,0 +1,279 @@
+"""The report rules' scripts, run as Snakemake runs them, on small synthetic run outputs."""
+
+import json
+import logging
+import runpy
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from visionrepro.datasets import ArrayDataset
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "workflow_scripts"
+DIGITS = ("0 - zero", "1 - one", "2 - two")
+VARIANTS = {"MLP_lr1": "MLP", "CNN": "CNN"}
+PROVENANCE = {
+    "device": "cpu",
+    "threads": 1,
+    "git_commit": "abc",
+    "host": "h",
+    "created": "t",
+    "versions": {"torch": "2"},
+}
+
+
+class Named(list):
+    """Snakemake's input, output, params...: items by position and by name."""
+
+    def __init__(self, **named: Any) -> None:
+        super().__init__(named.values())
+        self.__dict__.update(named)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.__dict__.get(key, default)
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging(monkeypatch: pytest.MonkeyPatch):
+    """The scripts' setup_logging replaces the root handlers and sys.excepthook: undo it."""
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    for handler in root.handlers:
+        handler.close()
+    root.handlers[:], root.level = handlers, level
+
+
+def run_script(name: str, tmp: Path, *, input: dict, output: dict, params=None, wildcards=None):
+    """Run workflow_scripts/<name>.py with a `snakemake` object like the script directive's."""
+    job = SimpleNamespace(
+        input=Named(**input),
+        output=Named(**output),
+        params=Named(**(params or {})),
+        wildcards=Named(**(wildcards or {})),
+        log=[str(tmp / f"{name}.log")],
+        threads=1,
+    )
+    runpy.run_path(str(SCRIPTS / f"{name}.py"), init_globals={"snakemake": job})
+
+
+def _write(path: Path, record: dict) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record))
+    return str(path)
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> dict[str, Any]:
+    """A classification experiment `mnist` (2 variants x 2 seeds) on a 9-image test split."""
+    images = np.zeros((9, 1, 8, 8), np.uint8)
+    images[:, 0, 0, 0] = np.arange(9)
+    test = ArrayDataset(images, np.arange(9) % 3, np.arange(9) + 50, DIGITS)
+    test.save(tmp_path / "mnist_test.npz")
+    histories, metrics, predictions = [], [], []
+    for v, (variant, network) in enumerate(VARIANTS.items()):
+        for seed in (0, 1):
+            run = tmp_path / "runs" / "mnist" / variant / f"seed{seed}"
+            accuracy = [80.0 + 5 * e + v + seed for e in range(3)]  # 80 85 90, ...
+            keys = {"experiment": "mnist", "variant": variant, "network": network, "seed": seed}
+            loss = [{"epoch": e, "iteration": 4 * e, "loss": 1.0 / e} for e in (1, 2, 3)]
+            history = {
+                "loss": loss,
+                "train_loss": [1.0, 0.5, 0.3],
+                "test_loss": [1.1, 0.6, 0.4],
+                "train_accuracy": [70.0, 80.0, 90.0],
+                "test_accuracy": accuracy,
+                "grad_mean": [0.1 * seed, -0.1, 0.0],
+            }
+            histories.append(_write(run / "train.json", {**keys, "history": history}))
+            metrics.append(
+                _write(
+                    run / "metrics.json",
+                    {
+                        **keys,
+                        "params": 100 + v,
+                        "task": "classification",
+                        "classes": list(DIGITS),
+                        "summary_metrics": ["test_accuracy"],
+                        "test_accuracy": accuracy[-1],
+                        "per_class": [{"class": c, "precision": 0.5} for c in DIGITS],
+                        "confusion_matrix": np.eye(3, dtype=int).tolist(),
+                        "train_seconds": 1.0,
+                        "provenance": PROVENANCE,
+                    },
+                )
+            )
+            table = pd.DataFrame(
+                {"image_id": test.ids, "label": test.labels, "prediction": (test.labels + v) % 3}
+            )
+            table.to_csv(run / "predictions.csv", index=False)
+            predictions.append(str(run / "predictions.csv"))
+    return {"histories": histories, "metrics": metrics, "predictions": predictions}
+
+
+def _png(path: Path) -> bool:
+    return path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_aggregate_writes_the_tables_with_convergence(tmp_path: Path, runs: dict) -> None:
+    tables = {k: tmp_path / f"{k}.csv" for k in ("summary", "runs", "per_class", "convergence")}
+    run_script(
+        "aggregate",
+        tmp_path,
+        input={"metrics": runs["metrics"], "histories": runs["histories"]},
+        output={k: str(v) for k, v in tables.items()},
+        params={
+            "references": {"mnist": {"CNN": {"params": 101, "test_accuracy": 98.46}}},
+            "convergence": {"mnist": {"metric": "test_accuracy", "threshold": 86}},
+        },
+    )
+    summary = pd.read_csv(tables["summary"]).set_index("variant")
+    assert summary.loc["CNN", ["n_seeds", "mean", "reference"]].tolist() == [2, 91.5, 98.46]
+    assert summary.loc["MLP_lr1", "network"] == "MLP" and pd.isna(
+        summary.loc["MLP_lr1", "reference"]
+    )
+    convergence = pd.read_csv(tables["convergence"])
+    # MLP_lr1 seed 0 reaches 86 at its last epoch (80, 85, 90), the others a point earlier.
+    assert convergence["epoch"].tolist() == [3, 2, 2, 2] and convergence["reached"].all()
+    assert len(pd.read_csv(tables["per_class"])) == 6
+
+
+def test_plot_scripts_write_their_figures(tmp_path: Path, runs: dict) -> None:
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    wildcards = {"experiment": "mnist"}
+    run_script(
+        "plot_experiment",
+        tmp_path,
+        input={"histories": runs["histories"], "metrics": runs["metrics"]},
+        output={"loss": str(figures / "loss.png"), "confusion": str(figures / "confusion.png")},
+        params={"split": "test"},
+        wildcards=wildcards,
+    )
+    run_script(
+        "plot_misclassified",
+        tmp_path,
+        input={"predictions": runs["predictions"][2], "data": str(tmp_path / "mnist_test.npz")},
+        output={"png": str(figures / "misclassified_CNN.png")},
+        params={"n": 20, "split": "test"},
+        wildcards={**wildcards, "variant": "CNN"},
+    )
+    for name, kind in (("plot_grad_mean", "grad_mean"), ("plot_curves", "curves")):
+        run_script(
+            name,
+            tmp_path,
+            input={"histories": runs["histories"]},
+            output={"png": str(figures / f"{kind}.png")},
+            wildcards=wildcards,
+        )
+    run_script(
+        "plot_spread",
+        tmp_path,
+        input={"metrics": runs["metrics"]},
+        output={"png": str(figures / "spread.png")},
+        params={"metric": "test_accuracy", "references": {"CNN": 98.46, "MLP_lr1": None}},
+        wildcards=wildcards,
+    )
+    names = ("loss", "confusion", "misclassified_CNN", "grad_mean", "curves", "spread")
+    assert all(_png(figures / f"{name}.png") for name in names)
+
+
+def _colour_inputs(tmp_path: Path) -> dict[str, Any]:
+    """A CIFAR-like test split (cats and horses), a palette and two variants' predicted masks
+    of the horses (ids 1, 3, 5)."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (6, 3, 8, 8), dtype=np.uint8)
+    ArrayDataset(images, np.arange(6) % 2, np.arange(6), ("cat", "horse")).save(
+        tmp_path / "test.npz"
+    )
+    np.savez(tmp_path / "palette.npz", palette=rng.random((4, 3)).astype(np.float32))
+    predicted = []
+    for variant in ("UNet", "CNN"):
+        path = tmp_path / f"{variant}.npz"
+        np.savez(path, masks=rng.integers(0, 4, (3, 8, 8), dtype=np.uint8), ids=np.array([1, 3, 5]))
+        predicted.append(str(path))
+    return {
+        "data": str(tmp_path / "test.npz"),
+        "palette": str(tmp_path / "palette.npz"),
+        "predicted": predicted,
+    }
+
+
+def test_colour_examples_script_takes_the_predicted_horses(tmp_path: Path) -> None:
+    inputs = _colour_inputs(tmp_path)
+    params = {"variants": ["UNet", "CNN"], "classes": ["horse"], "n": 2}
+    out = tmp_path / "colour_examples.png"
+    run_script(
+        "plot_colour_examples",
+        tmp_path,
+        input=inputs,
+        output={"png": str(out)},
+        params=params,
+        wildcards={"experiment": "colour"},
+    )
+    assert _png(out)
+    np.savez(inputs["predicted"][1], masks=np.zeros((3, 8, 8), np.uint8), ids=np.array([1, 2, 5]))
+    with pytest.raises(ValueError, match="other images"):
+        run_script(
+            "plot_colour_examples", tmp_path, input=inputs, output={"png": str(out)}, params=params
+        )
+    params["n"] = 3
+    np.savez(inputs["predicted"][0], masks=np.zeros((3, 8, 8), np.uint8), ids=np.array([1, 2, 5]))
+    with pytest.raises(ValueError, match=r"restricted to \['horse'\]"):
+        run_script(
+            "plot_colour_examples", tmp_path, input=inputs, output={"png": str(out)}, params=params
+        )
+
+
+def test_report_html_from_the_tables_packs_and_figures(tmp_path: Path, runs: dict) -> None:
+    tables = {
+        k: str(tmp_path / f"{k}.csv") for k in ("summary", "runs", "per_class", "convergence")
+    }
+    run_script(
+        "aggregate",
+        tmp_path,
+        input={"metrics": runs["metrics"], "histories": runs["histories"]},
+        output=tables,
+        params={
+            "references": {},
+            "convergence": {"mnist": {"metric": "test_accuracy", "threshold": 99}},
+        },
+    )
+    run_script(
+        "plot_grad_mean",
+        tmp_path,
+        input={"histories": runs["histories"]},
+        output={"png": str(tmp_path / "grad_mean.png")},
+        wildcards={"experiment": "mnist"},
+    )
+    caption = tmp_path / "grad_mean.rst"
+    caption.write_text("The mean gradient.\n")
+    notes = tmp_path / "workflow.rst"
+    notes.write_text("Intro\n\n- a ``note``\n")
+    out = tmp_path / "index.html"
+    run_script(
+        "report_html",
+        tmp_path,
+        input={
+            **tables,
+            "packs": [str(tmp_path / "mnist_test.npz")],
+            "captions": [str(caption)],
+            "notes": str(notes),
+        },
+        output={"html": str(out)},
+        params={
+            "figures": [("mnist", "Gradients", str(tmp_path / "grad_mean.png"), "grad_mean")],
+            "packs": [("mnist", "test")],
+            "config": {"experiments": {"mnist": {"description": "MLP vs CNN"}}},
+        },
+    )
+    html = out.read_text()
+    assert 'id="mnist"' in html and "MLP vs CNN" in html and "The mean gradient." in html
+    assert "not within 3 epochs" in html and "<code>note</code>" in html
+    assert "0 - zero" in html  # the datasets table, from the pack

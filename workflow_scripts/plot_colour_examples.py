@@ -1,0 +1,23 @@
+"""Grey input, each variant's predicted colours (first seed) and the truth for a few
+evaluation images of one colourization experiment."""
+
+import numpy as np
+
+from visionrepro import figures
+from visionrepro.datasets import ArrayDataset
+from visionrepro.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+inputs, params = snakemake.input, snakemake.params
+predictions, ids = {}, None
+for variant, path in zip(params.variants, inputs.predicted, strict=True):
+    with np.load(path) as data:
+        predictions[variant] = data["masks"][: params.n]
+        if ids is not None and not np.array_equal(ids, data["ids"][: params.n]):
+            raise ValueError(f"{path} predicts other images than {inputs.predicted[0]}")
+        ids = data["ids"][: params.n]
+dataset = ArrayDataset.load(inputs.data)
+images = dataset.images[figures.positions(dataset, ids, params.classes)]
+with np.load(inputs.palette) as data:
+    palette = data["palette"]
+figures.save(figures.colour_examples(images, predictions, palette, n=params.n), snakemake.output[0])

@@ -1,0 +1,10 @@
+"""Loss and accuracy per epoch, training and monitored split, per variant of one experiment."""
+
+from visionrepro import figures
+from visionrepro.fileio import read_json
+from visionrepro.logs import setup_logging
+
+setup_logging(snakemake.log[0])
+histories = [read_json(path) for path in snakemake.input.histories]
+title = f"{snakemake.wildcards.experiment}: loss and accuracy per epoch"
+figures.save(figures.training_curves(histories, title), snakemake.output[0])
