@@ -110,7 +110,7 @@ def check_local_rules():
 
 
 def check_experiment_names():
-    """Each experiment becomes a target rule named after it: no clash with the other rules."""
+    """Each experiment is also a target named after it, so no rule may have its name."""
     clash = sorted(set(EXPERIMENTS) & {rule.name for rule in workflow.rules})
     if clash:
         raise ValueError(
