@@ -443,10 +443,11 @@ def _image_folder_root(root: Path, archive: Path) -> Path:
 
 
 def _move_up(folder: Path, root: Path) -> None:
-    """Make train/ and test/ of folder direct children of root."""
+    """Make train/ and test/ of folder direct children of root, dropping the rest of folder."""
     if folder != root:
         for split in SPLITS:
             os.replace(folder / split, root / split)
+        shutil.rmtree(folder)
 
 
 def check_image_folder(folder: Path) -> None:
