@@ -33,6 +33,7 @@ from visionrepro.sources import (
     demo_copy,
     idx_files,
     idx_raw_folder,
+    join_url,
     obtain,
     pack,
 )
@@ -495,3 +496,17 @@ def test_demo_horses_vary_in_colour(tmp_path: Path) -> None:
     horses = train.images[train.labels == CIFAR10_CLASSES.index("horse")].astype(float)
     centre = horses[:, :, 12:20, 8:24].mean(axis=(2, 3))  # the coat, mostly
     assert centre.std(axis=0).min() > 20  # coats of many colours, in every channel
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ("http://127.0.0.1:8/mnist/", "http://127.0.0.1:8/mnist/x.gz"),
+        ("http://127.0.0.1:8/mnist", "http://127.0.0.1:8/mnist/x.gz"),
+        ("file:data/copy/", "file:data/copy/x.gz"),
+        ("file:", "file:x.gz"),
+        ("file:///abs/", "file:///abs/x.gz"),
+    ],
+)
+def test_join_url(base: str, expected: str) -> None:
+    assert join_url(base, "x.gz") == expected

@@ -107,7 +107,9 @@ def idx_raw_folder(raw_root: Path, dataset: str) -> Path:
 
 def join_url(base: str, name: str) -> str:
     """`name` under a base URL (http(s) or file:), with exactly one slash between them."""
-    return base.rstrip("/") + "/" + name if not base.endswith(":") else base + name
+    if base.endswith(":"):  # "file:" alone: name is relative to the working directory
+        return base + name
+    return base.rstrip("/") + "/" + name
 
 
 def file_md5(path: Path) -> str:
