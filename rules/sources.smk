@@ -1,6 +1,6 @@
 # MNIST, Fashion-MNIST and CIFAR-10: obtain the official files (or a local copy or mirror) into
 # {data_dir}/{dataset}/raw/ (the root torchvision's classes read), then pack each split.
-from visionrepro.sources import DATASETS, check_local_dirs, demo_copy
+from visionrepro.source_config import DATASETS, check_local_dirs, demo_copy
 
 SOURCES = {name: config[name] for name in DATASETS}
 SOURCE_NAMES = one_of(SOURCES)
@@ -11,7 +11,7 @@ if DEMO and DEMO.get("sources_dir"):
 
     rule demo_source:
         input:
-            code=lib("demo_sources"),
+            code=lib("demo_sources", "source_config"),
         output:
             directory(f"{DEMO['sources_dir']}/{{dataset}}"),
         log:
@@ -35,7 +35,7 @@ if DEMO and DEMO.get("sources_dir"):
 rule source_fetch:
     input:
         demo=lambda w: demo_copy(w.dataset, SOURCES[w.dataset]["local_dir"], DEMO) or [],
-        code=lib("sources", "download"),
+        code=lib("sources", "source_config", "download"),
     output:
         directory(f"{DATA}/{{dataset}}/raw"),
     log:
@@ -61,7 +61,7 @@ rule source_fetch:
 rule source_pack:
     input:
         raw=f"{DATA}/{{dataset}}/raw",
-        code=lib("sources", "datasets"),
+        code=lib("sources", "source_config", "datasets"),
     output:
         train=packed("{dataset}", "train"),
         test=packed("{dataset}", "test"),

@@ -25,12 +25,16 @@ from visionrepro.demo_sources import (
     write_idx_files,
 )
 from visionrepro.download import DownloadError
-from visionrepro.sources import (
+from visionrepro.source_config import (
+    CIFAR10_ARCHIVE,
     CIFAR10_CLASSES,
+    DATASETS,
     SourceError,
-    building_dir,
     check_local_dirs,
     demo_copy,
+)
+from visionrepro.sources import (
+    building_dir,
     idx_files,
     idx_raw_folder,
     join_url,
@@ -93,6 +97,10 @@ def _assert_packed(root: Path, splits: dict, dataset: str = "mnist") -> None:
         assert data.labels.dtype == np.int64 and np.array_equal(data.labels, labels)
         assert np.array_equal(data.ids, np.arange(len(images)))
         assert data.classes == tuple(MNIST.classes if dataset == "mnist" else FashionMNIST.classes)
+
+
+def test_cifar10_archive_name_is_torchvisions() -> None:
+    assert CIFAR10.filename == CIFAR10_ARCHIVE
 
 
 def test_raw_md5_table_matches_torchvision_resources() -> None:
@@ -426,14 +434,16 @@ def test_building_dir_leaves_nothing_on_failure(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["raw"]
 
 
-def test_check_local_dirs(tmp_path: Path) -> None:
+def test_check_local_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the demo's relative paths
+
     def config(**local: str) -> dict:
-        return {name: {"local_dir": local.get(name, "")} for name in sources.DATASETS}
+        return {name: {"local_dir": local.get(name, "")} for name in DATASETS}
 
     check_local_dirs(config(mnist=str(tmp_path)))
     (tmp_path / "copy.tar.gz").write_bytes(b"")
     check_local_dirs(config(cifar10=str(tmp_path / "copy.tar.gz")))
-    for name in sources.DATASETS:
+    for name in DATASETS:
         with pytest.raises(SourceError, match=rf"^{name}\.local_dir: '.*nope' does not exist"):
             check_local_dirs(config(**{name: str(tmp_path / "nope")}))
     demo = {"sources_dir": "data/demo/sources"}
@@ -456,7 +466,7 @@ def _nearest_centroid_accuracy(train: ArrayDataset, test: ArrayDataset) -> float
     return float((guess == test.labels).mean())
 
 
-@pytest.mark.parametrize("dataset", sources.DATASETS)
+@pytest.mark.parametrize("dataset", DATASETS)
 def test_demo_sources_real_formats_and_learnable(tmp_path: Path, dataset: str) -> None:
     counts = {"train": 200, "test": 100}
     make_demo_source(

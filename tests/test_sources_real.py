@@ -3,6 +3,7 @@ absent): packed sizes, labels and class counts against known facts, and a short 
 run that must clearly beat chance."""
 
 import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,8 @@ from torchvision.datasets import MNIST, FashionMNIST
 from workflow_helpers import PROJECT
 
 from visionrepro.datasets import ArrayDataset
-from visionrepro.sources import CIFAR10_CLASSES, obtain, pack
+from visionrepro.source_config import CIFAR10_CLASSES
+from visionrepro.sources import obtain, pack
 
 SHARED = PROJECT.parent / "shared" / "data"
 MNIST_DIR = SHARED / "mnist"
@@ -80,8 +82,11 @@ def test_fashion_mnist_packed(tmp_path: Path, caplog: pytest.LogCaptureFixture) 
 
 @_skip_unless(CIFAR_JPEG, "CIFAR-10 JPEG copy")
 def test_cifar10_jpeg_packed(tmp_path: Path) -> None:
-    obtain("cifar10", tmp_path / "raw", tmp_path / "dl", local_dir=str(CIFAR_JPEG))
-    train, test = (pack("cifar10", tmp_path / "raw", s) for s in ("train", "test"))
+    try:
+        obtain("cifar10", tmp_path / "raw", tmp_path / "dl", local_dir=str(CIFAR_JPEG))
+        train, test = (pack("cifar10", tmp_path / "raw", s) for s in ("train", "test"))
+    finally:  # 60,000 files would slow down pytest's clean-up of old temporary folders
+        shutil.rmtree(tmp_path / "raw", ignore_errors=True)
     assert train.images.shape == (50_000, 3, 32, 32) and test.images.shape == (10_000, 3, 32, 32)
     assert np.bincount(train.labels).tolist() == [5000] * 10
     assert np.bincount(test.labels).tolist() == [1000] * 10

@@ -17,7 +17,7 @@ import logging
 import os
 import shutil
 import tarfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,12 +29,10 @@ from torchvision.datasets.folder import find_classes
 
 from visionrepro.datasets import ArrayDataset
 from visionrepro.download import DownloadError, fetch_file
-from visionrepro.errors import UserError
+from visionrepro.source_config import CIFAR10_CLASSES, DATASETS, SPLITS, SourceError
 
 log = logging.getLogger(__name__)
 
-DATASETS = ("mnist", "fashion_mnist", "cifar10")
-SPLITS = ("train", "test")
 IDX_CLASSES: dict[str, type[MNIST]] = {"mnist": MNIST, "fashion_mnist": FashionMNIST}
 
 # MD5s of the *decompressed* official IDX files (torchvision's MD5s are of the .gz files, whose
@@ -57,28 +55,9 @@ RAW_MD5 = {
     },
 }
 
-# torchvision's CIFAR10 reads its class names from batches.meta, so they are not a class
-# attribute; these are that file's label_names, in label order.
-CIFAR10_CLASSES = (
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-)
-
 _CHUNK = 1 << 22
 
 DEMO_HINT = "or run the offline demo: snakemake --cores all --configfile configs/demo.yaml"
-
-
-class SourceError(UserError, ValueError):
-    """A local copy or archive that cannot be used; the message names it and the config key."""
 
 
 @dataclass(frozen=True)
@@ -297,34 +276,6 @@ def _check_idx(
             f"has MD5 {raw_md5}, expected {f.raw_md5}; replace it with the official file, set "
             f"{dataset}.local_dir to '' to download it, or set {dataset}.md5_check to false "
             "for a copy that is meant to differ"
-        )
-
-
-def demo_copy(dataset: str, local_dir: str, demo: Mapping | None) -> str | None:
-    """The demo's synthetic copy of dataset if local_dir names it (the workflow generates it)."""
-    if not (demo and demo.get("sources_dir") and local_dir):
-        return None
-    generated = os.path.normpath(f"{demo['sources_dir']}/{dataset}")
-    return generated if os.path.normpath(local_dir) == generated else None
-
-
-def check_local_dirs(sources: Mapping[str, Mapping], demo: Mapping | None = None) -> None:
-    """Each source's local_dir, if set, exists (unless the demo generates it)."""
-    for name, source in sources.items():
-        local = Path(source["local_dir"])
-        if not source["local_dir"] or demo_copy(name, source["local_dir"], demo):
-            continue
-        if local.is_dir() or (name == "cifar10" and local.is_file()):
-            continue
-        what = (
-            f"a folder with {CIFAR10.filename} or with train/<class>/ and test/<class>/ "
-            "images, or a .tar.gz of such folders"
-            if name == "cifar10"
-            else "a folder with the four IDX files (gzipped or not)"
-        )
-        raise SourceError(
-            f"{name}.local_dir: {str(local)!r} does not exist or is not a folder; set it to "
-            f"{what}, or to '' to download"
         )
 
 
