@@ -1,6 +1,5 @@
 """Tests for the MNIST, Fashion-MNIST and CIFAR-10 adapters on tiny synthetic files."""
 
-import gzip
 import hashlib
 import io
 import logging
@@ -129,11 +128,10 @@ def test_local_gzip_accepted_by_decompressed_md5(
 def test_local_uncompressed_files(
     idx_copy: tuple[Path, dict], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    folder, splits = idx_copy
+    _, splits = idx_copy
     plain = tmp_path / "plain"
-    plain.mkdir()
-    for gz in folder.iterdir():
-        (plain / gz.stem).write_bytes(gzip.decompress(gz.read_bytes()))
+    write_idx_files(plain, splits, gzipped=False)
+    assert sorted(p.name for p in plain.iterdir()) == sorted(IDX_NAMES)
     with caplog.at_level(logging.INFO, logger="visionrepro.sources"):
         obtain("mnist", tmp_path / "raw", tmp_path / "dl", local_dir=str(plain))
     assert caplog.text.count("uncompressed content matches the official MD5") == 4
