@@ -1,0 +1,81 @@
+# MNIST, Fashion-MNIST and CIFAR-10: obtain the official files (or a local copy or mirror) into
+# {data_dir}/{dataset}/raw/ (the root torchvision's classes read), then pack each split.
+from visionrepro.source_config import DATASETS, check_local_dirs, demo_copy
+
+SOURCES = {name: config[name] for name in DATASETS}
+SOURCE_NAMES = one_of(SOURCES)
+check_local_dirs(SOURCES, DEMO)  # each error names the config key to fix
+
+
+if DEMO and DEMO.get("sources_dir"):
+
+    rule demo_source:
+        input:
+            code=lib("demo_sources", "source_config"),
+        output:
+            directory(f"{DEMO['sources_dir']}/{{dataset}}"),
+        log:
+            f"{LOGS}/data/demo_source_{{dataset}}.log",
+        wildcard_constraints:
+            dataset=SOURCE_NAMES,
+        conda:
+            "../envs/visionrepro.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        params:
+            idx_images=DEMO["idx_images"],
+            cifar10_per_class=DEMO["cifar10_per_class"],
+            seed=DEMO["seed"],
+        script:
+            "../workflow_scripts/demo_source.py"
+
+
+rule source_fetch:
+    input:
+        demo=lambda w: demo_copy(w.dataset, SOURCES[w.dataset]["local_dir"], DEMO) or [],
+        code=lib("sources", "source_config", "download"),
+    output:
+        directory(f"{DATA}/{{dataset}}/raw"),
+    log:
+        f"{LOGS}/data/source_fetch_{{dataset}}.log",
+    wildcard_constraints:
+        dataset=SOURCE_NAMES,
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=job("data", "runtime"),
+    params:
+        url=lambda w: SOURCES[w.dataset]["url"],
+        local_dir=lambda w: SOURCES[w.dataset]["local_dir"],
+        md5_check=lambda w: SOURCES[w.dataset]["md5_check"],
+        download=lambda w: SOURCES[w.dataset]["download"],
+        downloads=lambda w: f"{DATA}/{w.dataset}/downloads",
+    script:
+        "../workflow_scripts/source_fetch.py"
+
+
+rule source_pack:
+    input:
+        raw=f"{DATA}/{{dataset}}/raw",
+        code=lib("sources", "source_config", "datasets"),
+    output:
+        train=packed("{dataset}", "train"),
+        test=packed("{dataset}", "test"),
+    log:
+        f"{LOGS}/data/source_pack_{{dataset}}.log",
+    wildcard_constraints:
+        dataset=SOURCE_NAMES,
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        md5_check=lambda w: SOURCES[w.dataset]["md5_check"],
+    script:
+        "../workflow_scripts/source_pack.py"

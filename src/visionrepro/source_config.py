@@ -1,0 +1,62 @@
+"""The MNIST, Fashion-MNIST and CIFAR-10 sources' names and config checks.
+
+Light enough (no torch) to import while Snakemake parses the workflow, and in the demo's
+data generators.
+"""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from visionrepro.errors import UserError
+
+DATASETS = ("mnist", "fashion_mnist", "cifar10")
+SPLITS = ("train", "test")
+
+# torchvision's CIFAR10 reads its class names from batches.meta, so they are not a class
+# attribute; these are that file's label_names, in label order.
+CIFAR10_CLASSES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
+CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"  # torchvision's CIFAR10.filename (a test checks)
+
+
+class SourceError(UserError, ValueError):
+    """A local copy or archive that cannot be used; the message names it and the config key."""
+
+
+def demo_copy(dataset: str, local_dir: str, demo: Mapping | None) -> str | None:
+    """The demo's synthetic copy of dataset if local_dir names it (the workflow generates it)."""
+    if not (demo and demo.get("sources_dir") and local_dir):
+        return None
+    generated = os.path.normpath(f"{demo['sources_dir']}/{dataset}")
+    return generated if os.path.normpath(local_dir) == generated else None
+
+
+def check_local_dirs(sources: Mapping[str, Mapping], demo: Mapping | None = None) -> None:
+    """Each source's local_dir, if set, exists (unless the demo generates it)."""
+    for name, source in sources.items():
+        local = Path(source["local_dir"])
+        if not source["local_dir"] or demo_copy(name, source["local_dir"], demo):
+            continue
+        if local.is_dir() or (name == "cifar10" and local.is_file()):
+            continue
+        what = (
+            f"a folder with {CIFAR10_ARCHIVE} or with train/<class>/ and test/<class>/ "
+            "images, or a .tar.gz of such folders"
+            if name == "cifar10"
+            else "a folder with the four IDX files (gzipped or not)"
+        )
+        raise SourceError(
+            f"{name}.local_dir: {str(local)!r} does not exist or is not a folder; set it to "
+            f"{what}, or to '' to download"
+        )

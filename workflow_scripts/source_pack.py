@@ -1,0 +1,21 @@
+"""Pack a dataset's train and test splits into one uint8 array file each."""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from visionrepro.logs import setup_logging
+from visionrepro.source_config import SPLITS
+from visionrepro.sources import pack
+
+setup_logging(snakemake.log[0])
+log = logging.getLogger("source_pack")
+dataset = snakemake.wildcards.dataset
+for split in SPLITS:
+    data = pack(dataset, Path(snakemake.input.raw), split, md5_check=snakemake.params.md5_check)
+    data.save(snakemake.output[split])
+    counts = np.bincount(data.labels, minlength=len(data.classes))
+    log.info(
+        "%s %s: %d images %s; per class %s", dataset, split, len(data), data.images.shape, counts
+    )
