@@ -4,7 +4,6 @@ import os
 from dataclasses import replace
 
 import numpy as np
-from sklearn.cluster import KMeans
 
 from visionrepro.datasets import ArrayDataset
 from visionrepro.fileio import atomic_path
@@ -15,6 +14,8 @@ def kmeans_palette(
 ) -> np.ndarray:
     """`colours` RGB centres (float32 in [0, 1], K x 3) of k-means on a seeded pixel sample of
     `images` (uint8 N x 3 x H x W)."""
+    from sklearn.cluster import KMeans  # deferred: training jobs import this module too
+
     pixels = images.transpose(0, 2, 3, 1).reshape(-1, 3).astype(np.float32) / 255
     rng = np.random.default_rng(seed)
     if len(pixels) > sample_pixels:

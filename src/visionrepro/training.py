@@ -7,6 +7,9 @@ Compared with a per-item Dataset + DataLoader, the maths are the same (same mode
 optimizer, flips with probability p, normalisation) but the images are converted and normalised
 once, each batch (flipped or not) is gathered with one index operation from a bank of the images
 and their mirror images, convolutions run channels-last and Adam runs fused.
+
+torchvision and scikit-learn are imported where they are needed (grey conversion, colour jitter,
+segmentation scores): a workflow runs many short jobs, and those imports double a job's start-up.
 """
 
 import hashlib
@@ -22,13 +25,10 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torchvision.transforms import v2
-from torchvision.transforms.v2 import functional as TF
 
 from visionrepro.datasets import ArrayDataset
 from visionrepro.fileio import atomic_path
 from visionrepro.losses import LOSSES, make_loss
-from visionrepro.metrics import segmentation_metrics
 from visionrepro.models import build_network
 from visionrepro.registry import network_source
 
@@ -115,7 +115,9 @@ def seed_everything(seed: int) -> None:
 def _to_color(x: Tensor, color: str) -> Tensor:
     """Float images in [0, 1] in the run's colour (see TrainSettings)."""
     if color == "gray" and x.shape[1] == 3:
-        return TF.rgb_to_grayscale(x, num_output_channels=3)
+        from torchvision.transforms.v2.functional import rgb_to_grayscale
+
+        return rgb_to_grayscale(x, num_output_channels=3)
     if color == "gray_mean":
         return x.mean(dim=1, keepdim=True)
     return x
@@ -187,7 +189,9 @@ def _per_channel(value: float | str | tuple[float, ...], like: Tensor) -> Tensor
 
 def color_jitter(x: Tensor, strength: tuple[float, float, float]) -> Tensor:
     """torchvision's ColorJitter(brightness, contrast, saturation), drawn anew for every image."""
-    jitter = v2.ColorJitter(*strength)
+    from torchvision.transforms.v2 import ColorJitter
+
+    jitter = ColorJitter(*strength)
     return torch.stack([jitter(image) for image in x])
 
 
@@ -218,6 +222,8 @@ def epoch_scores(
         return {"accuracy": accuracy}
     if settings.task == "colorization":
         return {"pixel_accuracy": accuracy}
+    from visionrepro.metrics import segmentation_metrics
+
     scores = segmentation_metrics(
         targets.numpy(), preds.numpy(), dataset.mask_classes, dataset.mask_values
     )
