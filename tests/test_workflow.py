@@ -12,12 +12,22 @@ pytestmark = pytest.mark.slow
 
 SUMMARY_AND_REPORT = {"aggregate", "plot_metric", "report_html", "all"}
 DOWNSTREAM_OF_TRAINING = {"train", "evaluate", "plot_experiment", *SUMMARY_AND_REPORT}
-DOWNSTREAM_OF_SEGMENTATION = {"train", "evaluate_segmentation", "plot_segmentation"} | (
-    SUMMARY_AND_REPORT
-)
+DOWNSTREAM_OF_SEGNETS = {
+    "train",
+    "evaluate_dense",
+    "plot_segmentation",
+    "plot_loss",
+    "plot_colour_examples",
+} | SUMMARY_AND_REPORT
 REPORT_ONLY = {
     "plot_experiment",
     "plot_segmentation",
+    "plot_loss",
+    "plot_misclassified",
+    "plot_grad_mean",
+    "plot_curves",
+    "plot_spread",
+    "plot_colour_examples",
     "plot_metric",
     "plot_samples",
     "plot_masks",
@@ -48,24 +58,45 @@ def test_run_ends_with_summary_and_report(finished: tuple[Path, str]) -> None:
         "std",
         "reference",
     } <= set(summary.columns)
-    experiments = ["coco_gray", "coco_rgb", "coco_seg", "coco_seg_iou"]
-    assert sorted(summary["experiment"].unique()) == experiments
+    experiments = {
+        "coco_gray",
+        "coco_rgb",
+        "coco_seg",
+        "coco_seg_iou",
+        "mnist_mlp_vs_cnn",
+        "fashion_mlp",
+        "cifar10_ladder",
+        "cifar10_colour",
+    }
+    assert set(summary["experiment"]) == experiments
     metrics = summary.groupby("experiment")["metric"].agg(set).to_dict()
     assert metrics["coco_gray"] == {"val_accuracy"}
     assert metrics["coco_seg_iou"] == {"miou", "pixel_accuracy", "thresholded_iou"}
-    assert set(summary["network"]) == {
-        "HW4Net1",
-        "HW4Net2",
-        "HW4Net3",
-        "PoolUpsampleNet",
-        "ConvTransposeNet",
-        "UNet",
-    }
+    assert metrics["mnist_mlp_vs_cnn"] == metrics["cifar10_ladder"] == {"test_accuracy"}
+    assert metrics["cifar10_colour"] == {"pixel_accuracy", "test_loss"}
+    variants = summary.groupby("experiment")["variant"].agg(list).to_dict()
+    assert variants["fashion_mlp"][:4] == [
+        "FashionMLP_lr1",
+        "FashionMLP_lr0.1",
+        "FashionMLP_lr0.01",
+        "FashionMLP_lr0.001",
+    ]
+    assert variants["cifar10_ladder"] == [
+        "base",
+        "weight_decay",
+        "dropout",
+        "augment",
+        "no_bias",
+        "batchnorm",
+    ]
     assert (summary["n_seeds"] == 1).all()
-    assert summary["mean"].between(0, 100).all()
+    scores = summary[summary["metric"] != "test_loss"]
+    assert scores["mean"].between(0, 100).all()
+    convergence = pd.read_csv(workdir / "results/tables/convergence.csv")
+    assert set(convergence["variant"]) == set(variants["fashion_mlp"])
     html = (workdir / "results/report/index.html").read_text()
     assert '<img src="data:image/png;base64,' in html
-    for text in ("HW4Net1", "UNet", "Per-class IoU (segmentation)", "Val mIoU per network"):
+    for text in ("HW4Net1", "UNet", "Val mIoU per variant", "FashionMLP_lr0.1", "no_bias"):
         assert text in html
     metrics = (workdir / "results/runs/coco_rgb/HW4Net1/seed0/metrics.json").read_text()
     for field in ("git_commit", "versions", "device", "seed", "train"):
@@ -95,8 +126,8 @@ def test_editing_a_model_reruns_its_training_and_what_follows(finished: tuple[Pa
     assert set(jobs) == DOWNSTREAM_OF_TRAINING
     assert jobs["train"] == 6  # 2 experiments x 3 networks x 1 seed
     jobs = _edit_then_plan(workdir, config, "src/visionrepro/models/segnets.py")
-    assert set(jobs) == DOWNSTREAM_OF_SEGMENTATION
-    assert jobs["train"] == 6  # coco_seg and coco_seg_iou x 3 networks x 1 seed
+    assert set(jobs) == DOWNSTREAM_OF_SEGNETS
+    assert jobs["train"] == 9  # coco_seg, coco_seg_iou and cifar10_colour x 3 networks x 1 seed
 
 
 def test_editing_the_figure_code_reruns_only_the_report(finished: tuple[Path, str]) -> None:
@@ -141,7 +172,7 @@ def test_a_disabled_experiment_is_left_out_and_deeplab_plans_when_enabled(
     assert set(disabled) <= {"report_html", "all"}  # the report shows the config used
     config["experiments"]["coco_seg_deeplab"]["enabled"] = True
     jobs = planned_jobs(workdir, "--configfile", str(write_config(workdir, config, "d.yaml")))
-    assert jobs["train"] == 1 and jobs["evaluate_segmentation"] == 1
+    assert jobs["train"] == 1 and jobs["evaluate_dense"] == 1
     assert "evaluate" not in jobs and "deeplab_weights" not in jobs
     # Pretrained: the weights are downloaded once by their own (local) rule...
     config["experiments"]["coco_seg_deeplab"]["pretrained"] = True
@@ -199,3 +230,22 @@ def test_unreachable_server_fails_fast_with_what_to_configure(tmp_path: Path) ->
         assert hint in log
     assert 'File "' not in log  # an explained error, not a traceback
     assert not list(workdir.glob("data/demo/coco/annotations/*.json"))
+
+
+def test_each_experiment_runs_alone_as_a_target(tmp_path: Path) -> None:
+    workdir = copy_workflow(tmp_path)
+    config = str(write_config(workdir, demo_like_config()))
+    jobs = planned_jobs(workdir, "--configfile", config, "cifar10_colour")
+    assert jobs == {
+        "demo_source": 1,
+        "source_fetch": 1,
+        "source_pack": 1,
+        "colour_palette": 1,
+        "train": 3,
+        "evaluate_dense": 3,
+        "plot_loss": 1,
+        "plot_colour_examples": 1,
+        "cifar10_colour": 1,
+    }
+    jobs = planned_jobs(workdir, "--configfile", config, "fashion_mlp")
+    assert jobs["train"] == 7 and "coco_pack" not in jobs and "aggregate" not in jobs

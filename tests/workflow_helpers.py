@@ -75,8 +75,13 @@ def demo_like_config(**overrides: object) -> dict:
     config = yaml.safe_load((PROJECT / "configs" / "demo.yaml").read_text())
     config["demo"]["images_per_class"] = {"train2017": 10, "val2017": 4}
     config["coco"]["per_class"] = {"train": 8, "val": 4}
+    config["demo"]["idx_images"] = {"train": 100, "test": 40}
+    config["demo"]["cifar10_per_class"] = {"train": 6, "test": 3}
     for exp in config["experiments"].values():
         exp["seeds"] = [0]
         exp["train"] = {**exp["train"], "epochs": 1}
+        for variant in exp.get("variants", []):
+            variant.pop("seeds", None)
+            variant["train"] = {**variant.get("train", {}), "epochs": 1}
     config.update(overrides)
     return config
