@@ -4,7 +4,8 @@ from visionrepro.source_config import DATASETS, check_local_dirs, demo_copy
 
 SOURCES = {name: config[name] for name in DATASETS}
 SOURCE_NAMES = one_of(SOURCES)
-check_local_dirs(SOURCES, DEMO)  # each error names the config key to fix
+# Each error names the config key to fix; only the datasets of enabled experiments are checked.
+check_local_dirs({name: SOURCES[name] for name in SOURCES if name in datasets()}, DEMO)
 
 
 if DEMO and DEMO.get("sources_dir"):

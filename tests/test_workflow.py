@@ -217,6 +217,8 @@ def test_unreachable_server_fails_fast_with_what_to_configure(tmp_path: Path) ->
         port = sock.getsockname()[1]
     config = demo_like_config()
     del config["demo"]
+    for name, exp in config["experiments"].items():
+        exp["enabled"] = name.startswith("coco")  # the COCO download is under test
     config["coco"].update(
         annotations_url=f"http://127.0.0.1:{port}/annotations.zip",
         images_url=f"http://127.0.0.1:{port}/",
@@ -235,7 +237,7 @@ def test_unreachable_server_fails_fast_with_what_to_configure(tmp_path: Path) ->
 def test_each_experiment_runs_alone_as_a_target(tmp_path: Path) -> None:
     workdir = copy_workflow(tmp_path)
     config = str(write_config(workdir, demo_like_config()))
-    jobs = planned_jobs(workdir, "--configfile", config, "cifar10_colour")
+    jobs = planned_jobs(workdir, "cifar10_colour", "--configfile", config)
     assert jobs == {
         "demo_source": 1,
         "source_fetch": 1,
@@ -247,5 +249,5 @@ def test_each_experiment_runs_alone_as_a_target(tmp_path: Path) -> None:
         "plot_colour_examples": 1,
         "cifar10_colour": 1,
     }
-    jobs = planned_jobs(workdir, "--configfile", config, "fashion_mlp")
+    jobs = planned_jobs(workdir, "fashion_mlp", "--configfile", config)
     assert jobs["train"] == 7 and "coco_pack" not in jobs and "aggregate" not in jobs
