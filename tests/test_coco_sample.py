@@ -34,7 +34,8 @@ def sample_config(base_url: str) -> dict:
     )
     config["coco"]["download"] = {"workers": 4, "retries": 2, "timeout": 10, "backoff": 0.2}
     config["jobs"]["train"]["threads"] = 1
-    for exp in config["experiments"].values():
+    for name, exp in config["experiments"].items():
+        exp["enabled"] = name.startswith("coco") and exp.get("enabled", True)
         exp["seeds"] = [0]
         exp["train"] = {**exp["train"], "epochs": 1}
     return config

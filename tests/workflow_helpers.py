@@ -1,5 +1,6 @@
 """Run the workflow in a scratch copy of the project, as a user would."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,16 @@ WORKFLOW_PARTS = (
     "profiles",
     "configs",
 )
+
+
+# Workflow runs under test reach 127.0.0.1 only: any other HTTP(S) request goes to a proxy
+# address where nothing listens, and fails at once instead of contacting the internet.
+OFFLINE = {
+    **os.environ,
+    "http_proxy": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+    "no_proxy": "127.0.0.1,localhost",
+}
 
 
 def copy_workflow(dest: Path) -> Path:
@@ -46,6 +57,7 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "2", *args],
         cwd=workdir,
+        env=OFFLINE,
         capture_output=True,
         text=True,
         timeout=1200,
