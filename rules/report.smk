@@ -261,7 +261,7 @@ rule plot_colour_examples:
         ),
         palette=f"{RESULTS}/palettes/{{experiment}}.npz",
         predicted=lambda w: first_seed_files("predicted_masks.npz", w.experiment),
-        code=lib("figures", "datasets"),
+        code=lib("figures", "datasets", "colour"),
     output:
         report(
             f"{RESULTS}/figures/{{experiment}}/colour_examples.png",

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from sklearn.metrics import ConfusionMatrixDisplay
 
+from visionrepro.colour import nearest_colour
 from visionrepro.datasets import ArrayDataset
 from visionrepro.fileio import atomic_path
 
@@ -373,11 +374,13 @@ def colour_examples(
 ) -> Figure:
     """The first `n` images (columns; RGB uint8, N x 3 x H x W): grey input (the mean of RGB),
     each variant's prediction (palette indices, N x H x W) in the palette's colours (K x 3 in
-    [0, 1]), and the true colours (rows)."""
+    [0, 1]), the target (each pixel's nearest palette colour) and the true colours (rows)."""
     count = min(n, len(images))
+    targets = nearest_colour(images[:count], palette)
     rows = [
         ("grey input", [images[i].mean(axis=0) for i in range(count)]),
         *((name, [palette[masks[i]] for i in range(count)]) for name, masks in predictions.items()),
+        (f"target ({len(palette)} colours)", [palette[t] for t in targets]),
         ("truth", [images[i].transpose(1, 2, 0) for i in range(count)]),
     ]
     fig = Figure(figsize=(1.4 * count + 0.8, 1.4 * len(rows)), layout="constrained")
