@@ -1,7 +1,6 @@
 """The engine's options for the issue-5 write-ups: SGD, fixed order, normalisation from the
 training set, NLL, colour jitter, gradient means, the monitored split, colourization."""
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -14,7 +13,6 @@ from visionrepro.datasets import ArrayDataset
 from visionrepro.models import build_network
 from visionrepro.training import (
     TrainSettings,
-    configure_threads,
     resolve_normalization,
     seed_everything,
     to_model_input,
@@ -25,12 +23,7 @@ CPU = torch.device("cpu")
 DIGITS = tuple(str(i) for i in range(10))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    configure_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _digits(n: int, seed: int) -> ArrayDataset:

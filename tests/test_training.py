@@ -1,7 +1,6 @@
 """Tests for the training engine: determinism, resume from checkpoints, logging, inputs."""
 
 import logging
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from torch import nn
 from visionrepro.datasets import ArrayDataset
 from visionrepro.training import (
     TrainSettings,
-    configure_threads,
     predict,
     to_model_input,
     train,
@@ -45,13 +43,7 @@ TRAIN = _dataset(N_TRAIN, seed=1)
 VAL = _dataset(N_VAL, seed=2)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    """Train with one intra-op thread (repeatable reductions); restore the setting after."""
-    before = torch.get_num_threads()
-    configure_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class Killed(Exception):
