@@ -186,6 +186,12 @@ def experiment_masks(wildcards, split):
     return packed_masks(exp["dataset"], split) if exp["task"] == "segmentation" else []
 
 
+def monitored_dataset(wildcards):
+    """The pack the val split comes from: the training pack (held out), or the eval split."""
+    split = "train" if EXPERIMENTS[wildcards.experiment].get("val_fraction") else "eval"
+    return experiment_dataset(wildcards, split)
+
+
 def palette_file(experiment):
     return f"{RESULTS}/palettes/{experiment}.npz"
 

@@ -1,9 +1,7 @@
 rule train:
     input:
         train=lambda w: experiment_dataset(w, "train"),
-        val=lambda w: experiment_dataset(
-            w, "train" if EXPERIMENTS[w.experiment].get("val_fraction") else "eval"
-        ),
+        val=monitored_dataset,
         train_masks=lambda w: experiment_masks(w, "train"),
         val_masks=lambda w: experiment_masks(w, "val"),
         palette=experiment_palette,

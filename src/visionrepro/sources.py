@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
 
 import numpy as np
 from torchvision.datasets import CIFAR10, MNIST, FashionMNIST, ImageFolder
@@ -119,39 +120,18 @@ def building_dir(dest: Path) -> Iterator[Path]:
 
 
 def obtain(
-    dataset: str,
-    raw_root: Path,
-    downloads: Path,
-    *,
-    url: str = "",
-    local_dir: str = "",
-    md5_check: bool = True,
-    workers: int = 4,
-    retries: int = 4,
-    timeout: float = 15.0,
-    backoff: float = 1.0,
+    dataset: str, raw_root: Path, downloads: Path, *, workers: int = 4, **options: Any
 ) -> None:
     """Build `raw_root` for a dataset from local_dir if set, else from url or the official URLs.
 
     Downloads are kept in `downloads` (resumable, MD5-checked); raw_root appears complete or
-    not at all.
+    not at all. `options` are those of `obtain_idx` / `obtain_cifar10` (url, local_dir,
+    md5_check, retries, timeout, backoff).
     """
-    retry = {"retries": retries, "timeout": timeout, "backoff": backoff}
     if dataset in IDX_CLASSES:
-        obtain_idx(
-            dataset,
-            raw_root,
-            downloads,
-            url=url,
-            local_dir=local_dir,
-            md5_check=md5_check,
-            workers=workers,
-            **retry,
-        )
+        obtain_idx(dataset, raw_root, downloads, workers=workers, **options)
     elif dataset == "cifar10":
-        obtain_cifar10(
-            raw_root, downloads, url=url, local_dir=local_dir, md5_check=md5_check, **retry
-        )
+        obtain_cifar10(raw_root, downloads, **options)
     else:
         raise ValueError(f"unknown dataset {dataset!r}; known: {DATASETS}")
 
