@@ -17,9 +17,9 @@ the two OpenMP threads of each training loop wait for each other at every parall
 (spinning, with the default OMP_WAIT_POLICY), which inflates both wall and CPU time, the engine's
 most (its loop is nothing but such operations); the printed load shows when that happened.
 On a virtual machine the host can do the same without any load showing: on the project's 2-vCPU
-VM, with nothing else running and no steal time, whole engine runs came out either at about
-1,400-1,650 or at about 800-930 samples/s, while a compute-only probe on both vCPUs kept its
-speed; compare runs, not a single one.
+VM, with nothing else running and no steal time, engine runs ranged from about 840 to 1,510
+samples/s, most of them near one end or the other, while a compute-only probe on both vCPUs
+kept its speed; compare runs, not a single one.
 """
 
 import argparse
