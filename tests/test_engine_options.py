@@ -10,14 +10,10 @@ from torch.nn import functional as F
 
 from visionrepro.colour import with_colour_targets
 from visionrepro.datasets import ArrayDataset
+from visionrepro.model_inputs import resolve_normalization, to_model_input
 from visionrepro.models import build_network
-from visionrepro.training import (
-    TrainSettings,
-    resolve_normalization,
-    seed_everything,
-    to_model_input,
-    train,
-)
+from visionrepro.train_settings import TrainSettings
+from visionrepro.training import seed_everything, train
 
 CPU = torch.device("cpu")
 DIGITS = tuple(str(i) for i in range(10))
@@ -72,7 +68,8 @@ def test_normalisation_from_the_training_images() -> None:
 
 
 def test_sgd_in_dataset_order_matches_a_plain_loop() -> None:
-    model, history = train("MnistMLP", TRAIN, TEST, SGD, seed=3, device=CPU)
+    state = train("MnistMLP", TRAIN, TEST, SGD, seed=3, device=CPU)
+    model, history = state.model, state.history
     seed_everything(3)
     reference = build_network("MnistMLP", 10)
     optimizer = torch.optim.SGD(reference.parameters(), lr=SGD.lr)
@@ -91,7 +88,7 @@ def test_sgd_in_dataset_order_matches_a_plain_loop() -> None:
 
 
 def test_history_has_train_and_monitored_scores_per_epoch() -> None:
-    _, history = train("MnistMLP", TRAIN, TEST, SGD, seed=0, device=CPU, monitor="test")
+    history = train("MnistMLP", TRAIN, TEST, SGD, seed=0, device=CPU, monitor="test").history
     for key in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
         assert len(history[key]) == SGD.epochs, key
     assert "val_accuracy" not in history
@@ -101,7 +98,7 @@ def test_history_has_train_and_monitored_scores_per_epoch() -> None:
 
 def test_grad_means_of_the_first_steps() -> None:
     settings = replace(SGD, grad_steps=7)  # 5 steps per epoch: spans two epochs
-    _, history = train("MnistMLP", TRAIN, TEST, settings, seed=0, device=CPU)
+    history = train("MnistMLP", TRAIN, TEST, settings, seed=0, device=CPU).history
     assert len(history["grad_mean"]) == 7
     seed_everything(0)
     model = build_network("MnistMLP", 10)
@@ -117,7 +114,7 @@ def test_colour_jitter_is_seeded_and_changes_training() -> None:
     jitter = replace(base, color_jitter=(0.2, 0.2, 0.2))
 
     def losses(settings: TrainSettings) -> list[float]:
-        _, history = train("CifarCNN", data, data, settings, seed=0, device=CPU)
+        history = train("CifarCNN", data, data, settings, seed=0, device=CPU).history
         return [entry["loss"] for entry in history["loss"]]
 
     assert losses(jitter) == losses(jitter)
@@ -139,7 +136,7 @@ def test_colourization_trains_a_grey_to_palette_network() -> None:
         task="colorization",
         log_every=1,
     )
-    model, history = train(
+    state = train(
         "UNet",
         train_set,
         test_set,
@@ -149,6 +146,7 @@ def test_colourization_trains_a_grey_to_palette_network() -> None:
         network_options={"in_channels": 1},
         monitor="test",
     )
+    model, history = state.model, state.history
     assert len(history["test_pixel_accuracy"]) == 3 and "train_accuracy" not in history
     assert history["loss"][-1]["loss"] < history["loss"][0]["loss"]
     grey = to_model_input(train_set.images[:2], settings)

@@ -11,12 +11,9 @@ import torch
 from torch import nn
 
 from visionrepro.datasets import ArrayDataset
-from visionrepro.training import (
-    TrainSettings,
-    predict,
-    to_model_input,
-    train,
-)
+from visionrepro.model_inputs import to_model_input
+from visionrepro.train_settings import TrainSettings
+from visionrepro.training import predict_with_loss, train
 
 CLASSES = ("boat", "cake", "couch", "dog", "motorcycle")
 NETWORK = "HW4Net1"
@@ -59,7 +56,8 @@ def _kill_after_first(epoch: int) -> None:
 def _run(
     settings: TrainSettings = SETTINGS, seed: int = 0, **kwargs: Any
 ) -> tuple[nn.Module, dict[str, Any]]:
-    return train(NETWORK, TRAIN, VAL, settings, seed=seed, device=CPU, **kwargs)
+    state = train(NETWORK, TRAIN, VAL, settings, seed=seed, device=CPU, **kwargs)
+    return state.model, state.history
 
 
 @pytest.fixture(scope="module")
@@ -117,18 +115,18 @@ def test_resume_after_kill_equals_uninterrupted_run(
         _run(checkpoint=checkpoint, on_epoch_end=_kill_after_first)
     assert checkpoint.is_file()
     assert not checkpoint.with_name(checkpoint.name + ".tmp").exists()
-    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
     assert saved["epoch"] == 1
     assert saved["history"]["loss"] == reference[1]["loss"][:3]
 
     torch.rand(1000)  # disturb the global generator between the kill and the restart
     seen: list[int] = []
-    with caplog.at_level(logging.INFO, logger="visionrepro.training"):
+    with caplog.at_level(logging.INFO, logger="visionrepro"):
         resumed = _run(checkpoint=checkpoint, on_epoch_end=seen.append)
     assert seen == [2, 3], "resumed run repeated or skipped epochs"
     assert "from the checkpoint after epoch 1" in caplog.text
     _assert_same_run(resumed, reference)
-    assert torch.load(checkpoint, map_location="cpu", weights_only=False)["epoch"] == 3
+    assert torch.load(checkpoint, map_location="cpu", weights_only=True)["epoch"] == 3
 
 
 @pytest.mark.parametrize(
@@ -159,7 +157,7 @@ def test_checkpoint_of_other_configuration_is_ignored(
         )
     # The checkpoint now belongs to the other configuration (after its epoch 1).
     seen: list[int] = []
-    with caplog.at_level(logging.INFO, logger="visionrepro.training"):
+    with caplog.at_level(logging.INFO, logger="visionrepro"):
         got = _run(checkpoint=checkpoint, on_epoch_end=seen.append)
     assert seen == [1, 2, 3]
     assert "belongs to another configuration" in caplog.text
@@ -183,8 +181,8 @@ def test_checkpoint_of_other_training_data_is_ignored(
             checkpoint=checkpoint,
             on_epoch_end=_kill_after_first,
         )
-    assert torch.load(checkpoint, map_location="cpu", weights_only=False)["epoch"] == 1
-    with caplog.at_level(logging.WARNING, logger="visionrepro.training"):
+    assert torch.load(checkpoint, map_location="cpu", weights_only=True)["epoch"] == 1
+    with caplog.at_level(logging.WARNING, logger="visionrepro"):
         got = _run(checkpoint=checkpoint)
     assert "belongs to another configuration or dataset" in caplog.text
     _assert_same_run(got, reference)
@@ -195,7 +193,7 @@ def test_unreadable_checkpoint_is_ignored(
 ) -> None:
     checkpoint = tmp_path / "ckpt.pt"
     checkpoint.write_bytes(b"not a checkpoint")
-    with caplog.at_level(logging.WARNING, logger="visionrepro.training"):
+    with caplog.at_level(logging.WARNING, logger="visionrepro"):
         got = _run(checkpoint=checkpoint)
     assert "ignoring unreadable checkpoint" in caplog.text
     _assert_same_run(got, reference)
@@ -227,7 +225,7 @@ def test_loss_log_windows(reference: tuple[nn.Module, dict[str, Any]]) -> None:
 def test_predict_labels_in_range(reference: tuple[nn.Module, dict[str, Any]]) -> None:
     model, history = reference
     inputs = to_model_input(VAL.images, SETTINGS)
-    preds = predict(model, inputs, batch_size=7)
+    preds, _ = predict_with_loss(model, inputs, batch_size=7)
     assert preds.shape == (N_VAL,)
     assert preds.dtype == torch.int64
     assert preds.min() >= 0 and preds.max() < len(CLASSES)
@@ -287,10 +285,10 @@ def test_checkpoint_with_other_val_set_is_not_resumed(tmp_path: Path) -> None:
         _run(checkpoint=checkpoint, on_epoch_end=_kill_after_first)
     # Another val set: same images, every label shifted to the next class.
     other_val = replace(VAL, labels=(VAL.labels + 1) % len(CLASSES))
-    _, fresh = train(NETWORK, TRAIN, other_val, SETTINGS, seed=0, device=CPU)
-    _, resumed = train(
+    fresh = train(NETWORK, TRAIN, other_val, SETTINGS, seed=0, device=CPU).history
+    resumed = train(
         NETWORK, TRAIN, other_val, SETTINGS, seed=0, device=CPU, checkpoint=checkpoint
-    )
+    ).history
     # Same training data and seed: the weights and losses agree either way...
     assert resumed["loss"] == fresh["loss"]
     # ...but epoch 1's accuracy in the resumed history was measured on the old val set.
