@@ -130,7 +130,7 @@ def test_bad_model_file_is_refused_naming_it(fault: str, tmp_path: Path) -> None
 # The tiny demo, with one training run long enough to be killed in the middle.
 RUN = Path("results/runs/coco_rgb/HW4Net1/seed0")
 TARGET = str(RUN / "predictions.csv")
-LOG = Path("logs/train/coco_rgb/HW4Net1/seed0.log")
+LOG = Path("results/logs/train/coco_rgb/HW4Net1/seed0.log")
 EPOCHS = 30
 
 
@@ -147,7 +147,7 @@ def _kill_after_first_checkpoint(workdir: Path, config: str) -> int:
     """Start the run, kill snakemake and its jobs (SIGKILL) once a checkpoint exists; the epoch
     the checkpoint holds."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", config, TARGET],
+        [sys.executable, "-m", "snakemake", "--cores", "2", TARGET, "--configfile", config],
         cwd=workdir,
         env=OFFLINE,
         stdout=subprocess.DEVNULL,
@@ -174,7 +174,7 @@ def test_killed_training_resumes_to_identical_weights_and_predictions(
     assert 1 <= epoch < EPOCHS
     assert not (path / RUN / "model.pt").exists()
     snakemake(path, "--unlock", "--configfile", config)
-    snakemake(path, "--configfile", config, TARGET)
+    snakemake(path, TARGET, "--configfile", config)
     log = (path / LOG).read_text()
     # The killed attempt's records come first, then the resumed attempt says where it resumed.
     assert log.count("training HW4Net1 (seed 0) on cpu") == 2
@@ -187,7 +187,7 @@ def test_killed_training_resumes_to_identical_weights_and_predictions(
     resumed = torch.load(path / RUN / "model.pt", weights_only=True)
     resumed_predictions = (path / RUN / "predictions.csv").read_bytes()
 
-    snakemake(path, "--configfile", config, "--forcerun", str(RUN / "model.pt"), TARGET)
+    snakemake(path, TARGET, "--forcerun", str(RUN / "model.pt"), "--configfile", config)
     log = (path / LOG).read_text()
     assert "resuming" not in log and "earlier, interrupted attempts" not in log
     uninterrupted = torch.load(path / RUN / "model.pt", weights_only=True)
@@ -202,7 +202,7 @@ def test_code_running_checkpoint_is_ignored_by_the_workflow(workdir: tuple[Path,
     path, config = workdir
     marker = path / "ran"
     plant_code_running_pickle(path / RUN / "checkpoint.pt", marker)
-    snakemake(path, "--configfile", config, "--forcerun", str(RUN / "model.pt"), TARGET)
+    snakemake(path, TARGET, "--forcerun", str(RUN / "model.pt"), "--configfile", config)
     assert not marker.exists()
     log = (path / LOG).read_text()
     assert f"ignoring unreadable checkpoint {RUN / 'checkpoint.pt'}" in log
@@ -214,15 +214,15 @@ def test_code_running_checkpoint_is_ignored_by_the_workflow(workdir: tuple[Path,
 def test_bad_model_file_fails_evaluation_naming_it(fault: str, workdir: tuple[Path, str]) -> None:
     path, config = workdir
     model, marker = path / RUN / "model.pt", path / "ran"
-    snakemake(path, "--configfile", config, TARGET)  # a complete run to start from
+    snakemake(path, TARGET, "--configfile", config)  # a complete run to start from
     if fault == "code-running":
         plant_code_running_pickle(model, marker)
     else:
         model.write_bytes(model.read_bytes()[:1000])
-    proc = snakemake(path, "--configfile", config, TARGET, check=False)
+    proc = snakemake(path, TARGET, "--configfile", config, check=False)
     assert proc.returncode != 0
     assert not marker.exists()
-    log = (path / "logs/evaluate/coco_rgb/HW4Net1/seed0.log").read_text()
+    log = (path / "results/logs/evaluate/coco_rgb/HW4Net1/seed0.log").read_text()
     assert f"{RUN / 'model.pt'} is not a model file this workflow wrote" in log
     assert f"--forcerun {RUN / 'model.pt'}" in log
     assert "Traceback" not in log
