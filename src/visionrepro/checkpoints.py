@@ -186,7 +186,7 @@ def load_trained(path: str | Path) -> TrainedModel:
     except Exception as err:  # noqa: BLE001 - any unreadable model file gets the same advice
         raise UserError(
             f"{path} is not a model file this workflow wrote ({_gist(err)}); retrain it: "
-            f"`snakemake --cores all --forcerun {path}` (or delete it and rerun snakemake)"
+            f"`snakemake --cores all --forcerun {path}`"
         ) from err
 
 

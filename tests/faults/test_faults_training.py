@@ -214,7 +214,8 @@ def test_code_running_checkpoint_is_ignored_by_the_workflow(workdir: tuple[Path,
 def test_bad_model_file_fails_evaluation_naming_it(fault: str, workdir: tuple[Path, str]) -> None:
     path, config = workdir
     model, marker = path / RUN / "model.pt", path / "ran"
-    snakemake(path, TARGET, "--configfile", config)  # a complete run to start from
+    # A good run to start from (a model.pt broken by another test is newer than its inputs).
+    snakemake(path, TARGET, "--forcerun", str(RUN / "model.pt"), "--configfile", config)
     if fault == "code-running":
         plant_code_running_pickle(model, marker)
     else:
