@@ -39,7 +39,8 @@ from torchvision import transforms
 
 from visionrepro.datasets import ArrayDataset
 from visionrepro.models import build_network
-from visionrepro.training import TrainSettings, configure_threads, train
+from visionrepro.train_settings import TrainSettings
+from visionrepro.training import configure_threads, train
 
 CLASSES = ("boat", "cake", "couch", "dog", "motorcycle")
 

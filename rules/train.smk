@@ -9,6 +9,10 @@ rule train:
         network=lambda w: str(network_source(variant_of(w)["network"])),
         code=lib(
             "training",
+            "train_settings",
+            "model_inputs",
+            "checkpoints",
+            "splits",
             "datasets",
             "colour",
             "gpus",

@@ -1,23 +1,22 @@
-"""The engine's options for the issue-5 write-ups: SGD, fixed order, normalisation from the
+"""The engine's options for the small write-ups: SGD, fixed order, normalisation from the
 training set, NLL, colour jitter, gradient means, the monitored split, colourization."""
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from torch.nn import functional as F
 
-from visionrepro.colour import with_colour_targets
+from visionrepro.checkpoints import load_trained, save_trained
+from visionrepro.colour import colour_names, save_palette, with_colour_targets
 from visionrepro.datasets import ArrayDataset
+from visionrepro.model_inputs import resolve_normalization, to_model_input
 from visionrepro.models import build_network
-from visionrepro.training import (
-    TrainSettings,
-    resolve_normalization,
-    seed_everything,
-    to_model_input,
-    train,
-)
+from visionrepro.splits import training_splits
+from visionrepro.train_settings import TrainSettings
+from visionrepro.training import predict_with_loss, seed_everything, train
 
 CPU = torch.device("cpu")
 DIGITS = tuple(str(i) for i in range(10))
@@ -72,7 +71,8 @@ def test_normalisation_from_the_training_images() -> None:
 
 
 def test_sgd_in_dataset_order_matches_a_plain_loop() -> None:
-    model, history = train("MnistMLP", TRAIN, TEST, SGD, seed=3, device=CPU)
+    state = train("MnistMLP", TRAIN, TEST, SGD, seed=3, device=CPU)
+    model, history = state.model, state.history
     seed_everything(3)
     reference = build_network("MnistMLP", 10)
     optimizer = torch.optim.SGD(reference.parameters(), lr=SGD.lr)
@@ -91,7 +91,7 @@ def test_sgd_in_dataset_order_matches_a_plain_loop() -> None:
 
 
 def test_history_has_train_and_monitored_scores_per_epoch() -> None:
-    _, history = train("MnistMLP", TRAIN, TEST, SGD, seed=0, device=CPU, monitor="test")
+    history = train("MnistMLP", TRAIN, TEST, SGD, seed=0, device=CPU, monitor="test").history
     for key in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
         assert len(history[key]) == SGD.epochs, key
     assert "val_accuracy" not in history
@@ -101,7 +101,7 @@ def test_history_has_train_and_monitored_scores_per_epoch() -> None:
 
 def test_grad_means_of_the_first_steps() -> None:
     settings = replace(SGD, grad_steps=7)  # 5 steps per epoch: spans two epochs
-    _, history = train("MnistMLP", TRAIN, TEST, settings, seed=0, device=CPU)
+    history = train("MnistMLP", TRAIN, TEST, settings, seed=0, device=CPU).history
     assert len(history["grad_mean"]) == 7
     seed_everything(0)
     model = build_network("MnistMLP", 10)
@@ -117,7 +117,7 @@ def test_colour_jitter_is_seeded_and_changes_training() -> None:
     jitter = replace(base, color_jitter=(0.2, 0.2, 0.2))
 
     def losses(settings: TrainSettings) -> list[float]:
-        _, history = train("CifarCNN", data, data, settings, seed=0, device=CPU)
+        history = train("CifarCNN", data, data, settings, seed=0, device=CPU).history
         return [entry["loss"] for entry in history["loss"]]
 
     assert losses(jitter) == losses(jitter)
@@ -139,7 +139,7 @@ def test_colourization_trains_a_grey_to_palette_network() -> None:
         task="colorization",
         log_every=1,
     )
-    model, history = train(
+    state = train(
         "UNet",
         train_set,
         test_set,
@@ -149,6 +149,7 @@ def test_colourization_trains_a_grey_to_palette_network() -> None:
         network_options={"in_channels": 1},
         monitor="test",
     )
+    model, history = state.model, state.history
     assert len(history["test_pixel_accuracy"]) == 3 and "train_accuracy" not in history
     assert history["loss"][-1]["loss"] < history["loss"][0]["loss"]
     grey = to_model_input(train_set.images[:2], settings)
@@ -157,3 +158,57 @@ def test_colourization_trains_a_grey_to_palette_network() -> None:
     torch.testing.assert_close(grey, expected)
     with torch.no_grad():
         assert model(grey).shape == (2, len(palette), 8, 8)
+
+
+def test_model_file_holds_the_resolved_settings(tmp_path: Path) -> None:
+    """model.pt carries what evaluation needs: the settings with the training set's mean/std."""
+    state = train("MnistMLP", TRAIN, TEST, SGD, seed=0, device=CPU)
+    save_trained(tmp_path / "model.pt", state, TRAIN.classes)
+    trained = load_trained(tmp_path / "model.pt")
+    assert trained.settings == state.settings == resolve_normalization(SGD, TRAIN.images)
+    assert trained.classes == list(DIGITS) and trained.network == "MnistMLP"
+    inputs = to_model_input(TEST.images, trained.settings)
+    want, _ = predict_with_loss(state.model, inputs)
+    got, _ = predict_with_loss(trained.build(), inputs)
+    assert torch.equal(got, want)
+
+
+def test_held_out_split_loads_the_training_pack_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    TRAIN.save(tmp_path / "train.npz")
+    loaded: list[str] = []
+    load = ArrayDataset.load
+    monkeypatch.setattr(
+        ArrayDataset,
+        "load",
+        classmethod(lambda cls, path, masks=None: loaded.append(str(path)) or load(path, masks)),
+    )
+    classes = ["3", "1", "7"]
+    train_set, val_set = training_splits(
+        tmp_path / "train.npz",
+        tmp_path / "train.npz",
+        classes=classes,
+        val_fraction=0.25,
+        split_seed=5,
+    )
+    assert loaded == [str(tmp_path / "train.npz")]
+    want_train, want_val = TRAIN.select_classes(classes).split(0.25, 5)
+    for got, want in ((train_set, want_train), (val_set, want_val)):
+        assert got.classes == tuple(classes)
+        np.testing.assert_array_equal(got.ids, want.ids)
+        np.testing.assert_array_equal(got.labels, want.labels)
+
+
+def test_colourization_splits_get_palette_targets(tmp_path: Path) -> None:
+    palette = np.array([[0.9, 0.05, 0.05], [0.05, 0.05, 0.9]], dtype=np.float32)
+    save_palette(tmp_path / "palette.npz", palette)
+    data = _colour_images(6, 0)
+    data.save(tmp_path / "train.npz")
+    _colour_images(4, 1).save(tmp_path / "test.npz")
+    train_set, test_set = training_splits(
+        tmp_path / "train.npz", tmp_path / "test.npz", palette=tmp_path / "palette.npz"
+    )
+    assert len(test_set) == 4
+    np.testing.assert_array_equal(train_set.masks, with_colour_targets(data, palette).masks)
+    assert train_set.mask_classes == colour_names(palette)

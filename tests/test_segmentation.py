@@ -17,9 +17,11 @@ from visionrepro.datasets import ArrayDataset, save_masks
 from visionrepro.errors import UserError
 from visionrepro.losses import soft_iou_loss
 from visionrepro.metrics import iou_per_class, pixel_confusion, segmentation_metrics
+from visionrepro.model_inputs import to_model_input, to_targets
 from visionrepro.models import build_network, count_parameters
 from visionrepro.models.deeplab import WEIGHTS, download_weights
-from visionrepro.training import TrainSettings, configure_threads, to_model_input, to_targets, train
+from visionrepro.train_settings import TrainSettings
+from visionrepro.training import configure_threads, train
 
 BOAT, DOG = 9, 18
 
@@ -252,7 +254,9 @@ def test_segmentation_training_learns_and_repeats(loss: str) -> None:
     )
 
     def run() -> dict:
-        return train("UNet", train_set, val_set, settings, seed=0, device=torch.device("cpu"))[1]
+        return train(
+            "UNet", train_set, val_set, settings, seed=0, device=torch.device("cpu")
+        ).history
 
     history = run()
     assert history == {**run(), "epoch_seconds": history["epoch_seconds"]}

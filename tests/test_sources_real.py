@@ -15,7 +15,8 @@ from workflow_helpers import PROJECT
 from visionrepro.datasets import ArrayDataset
 from visionrepro.source_config import CIFAR10_CLASSES
 from visionrepro.sources import obtain, pack
-from visionrepro.training import TrainSettings, train
+from visionrepro.train_settings import TrainSettings
+from visionrepro.training import train
 
 SHARED = PROJECT.parent / "shared" / "data"
 MNIST_DIR = SHARED / "mnist"
@@ -117,7 +118,7 @@ def test_short_mnist_training_beats_chance(mnist: dict[str, ArrayDataset]) -> No
         color="gray",
     )
     train_set = mnist["train"].take(np.arange(10_000))
-    _, history = train(
+    history = train(
         "MnistMLP", train_set, mnist["test"], settings, seed=0, device=CPU, monitor="test"
-    )
+    ).history
     assert history["test_accuracy"][-1] > 80.0, history["test_accuracy"]

@@ -9,57 +9,38 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-
-from visionrepro.datasets import ArrayDataset
-from visionrepro.training import (
-    TrainSettings,
-    predict,
-    to_model_input,
-    train,
+from training_helpers import (
+    CLASSES,
+    CPU,
+    Killed,
+    assert_same_run,
+    brightness_dataset,
+    kill_after_first,
+    loss_log,
 )
 
-CLASSES = ("boat", "cake", "couch", "dog", "motorcycle")
+from visionrepro.model_inputs import to_model_input
+from visionrepro.train_settings import TrainSettings
+from visionrepro.training import predict_with_loss, train
+
 NETWORK = "HW4Net1"
-CPU = torch.device("cpu")
 # 42 images in batches of 4: 11 iterations per epoch, the last one a batch of 2, so that the
 # loss log (every 5 iterations) has a partial window at the end of every epoch.
 N_TRAIN, N_VAL = 42, 20
 ITERS = 11
 SETTINGS = TrainSettings(epochs=3, batch_size=4, lr=1e-3, betas=(0.9, 0.99), log_every=5)
-
-
-def _dataset(n: int, seed: int) -> ArrayDataset:
-    """Noisy 3x64x64 images whose brightness (and a little hue) depends on the class."""
-    rng = np.random.default_rng(seed)
-    labels = np.arange(n) % len(CLASSES)
-    rng.shuffle(labels)
-    base = 30 + 45 * labels[:, None, None, None] + np.array([0, 10, -10])[None, :, None, None]
-    noise = rng.normal(0, 12, size=(n, 3, 64, 64))
-    images = np.clip(base + noise, 0, 255).astype(np.uint8)
-    return ArrayDataset(images, labels.astype(np.int64), np.arange(n) + 1000 * seed, CLASSES)
-
-
-TRAIN = _dataset(N_TRAIN, seed=1)
-VAL = _dataset(N_VAL, seed=2)
+TRAIN = brightness_dataset(N_TRAIN, seed=1)
+VAL = brightness_dataset(N_VAL, seed=2)
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-class Killed(Exception):
-    """Stands in for the job being killed between two epochs."""
-
-
-def _kill_after_first(epoch: int) -> None:
-    """on_epoch_end callback: the job dies right after epoch 1 (and its checkpoint)."""
-    if epoch == 1:
-        raise Killed
-
-
 def _run(
     settings: TrainSettings = SETTINGS, seed: int = 0, **kwargs: Any
 ) -> tuple[nn.Module, dict[str, Any]]:
-    return train(NETWORK, TRAIN, VAL, settings, seed=seed, device=CPU, **kwargs)
+    state = train(NETWORK, TRAIN, VAL, settings, seed=seed, device=CPU, **kwargs)
+    return state.model, state.history
 
 
 @pytest.fixture(scope="module")
@@ -68,41 +49,23 @@ def reference(one_thread: None) -> tuple[nn.Module, dict[str, Any]]:
     return _run()
 
 
-def _losses(history: dict[str, Any]) -> list[float]:
-    return [entry["loss"] for entry in history["loss"]]
-
-
-def _assert_same_run(
-    got: tuple[nn.Module, dict[str, Any]], want: tuple[nn.Module, dict[str, Any]]
-) -> None:
-    """Identical loss log, validation accuracies and weights."""
-    (model, history), (want_model, want_history) = got, want
-    assert history["loss"] == want_history["loss"]
-    assert history["val_accuracy"] == want_history["val_accuracy"]
-    assert len(history["epoch_seconds"]) == len(want_history["epoch_seconds"])
-    state, want_state = model.state_dict(), want_model.state_dict()
-    assert list(state) == list(want_state)
-    for name, tensor in state.items():
-        assert torch.equal(tensor, want_state[name]), name
-
-
 def test_same_seed_same_run(reference: tuple[nn.Module, dict[str, Any]]) -> None:
     _, history = reference
     assert len(history["val_accuracy"]) == SETTINGS.epochs
-    assert all(np.isfinite(_losses(history)))
-    _assert_same_run(_run(), reference)
+    assert all(np.isfinite(loss_log(history)))
+    assert_same_run(_run(), reference)
 
 
 def test_other_seed_other_run(reference: tuple[nn.Module, dict[str, Any]]) -> None:
     _, history = _run(seed=1)
-    assert len(_losses(history)) == len(_losses(reference[1]))
-    assert _losses(history) != _losses(reference[1])
-    assert _losses(history)[0] != _losses(reference[1])[0]  # other initial weights
+    assert len(loss_log(history)) == len(loss_log(reference[1]))
+    assert loss_log(history) != loss_log(reference[1])
+    assert loss_log(history)[0] != loss_log(reference[1])[0]  # other initial weights
 
 
 def test_learns_the_brightness_classes(reference: tuple[nn.Module, dict[str, Any]]) -> None:
     _, history = reference
-    losses = _losses(history)
+    losses = loss_log(history)
     assert np.mean(losses[-3:]) < np.mean(losses[:3])
     assert history["val_accuracy"][-1] > 100 / len(CLASSES)
 
@@ -114,21 +77,21 @@ def test_resume_after_kill_equals_uninterrupted_run(
 ) -> None:
     checkpoint = tmp_path / "ckpt.pt"
     with pytest.raises(Killed):
-        _run(checkpoint=checkpoint, on_epoch_end=_kill_after_first)
+        _run(checkpoint=checkpoint, on_epoch_end=kill_after_first)
     assert checkpoint.is_file()
     assert not checkpoint.with_name(checkpoint.name + ".tmp").exists()
-    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
     assert saved["epoch"] == 1
     assert saved["history"]["loss"] == reference[1]["loss"][:3]
 
     torch.rand(1000)  # disturb the global generator between the kill and the restart
     seen: list[int] = []
-    with caplog.at_level(logging.INFO, logger="visionrepro.training"):
+    with caplog.at_level(logging.INFO, logger="visionrepro"):
         resumed = _run(checkpoint=checkpoint, on_epoch_end=seen.append)
     assert seen == [2, 3], "resumed run repeated or skipped epochs"
     assert "from the checkpoint after epoch 1" in caplog.text
-    _assert_same_run(resumed, reference)
-    assert torch.load(checkpoint, map_location="cpu", weights_only=False)["epoch"] == 3
+    assert_same_run(resumed, reference)
+    assert torch.load(checkpoint, map_location="cpu", weights_only=True)["epoch"] == 3
 
 
 @pytest.mark.parametrize(
@@ -155,23 +118,23 @@ def test_checkpoint_of_other_configuration_is_ignored(
             seed=other.get("seed", 0),
             device=CPU,
             checkpoint=checkpoint,
-            on_epoch_end=_kill_after_first,
+            on_epoch_end=kill_after_first,
         )
     # The checkpoint now belongs to the other configuration (after its epoch 1).
     seen: list[int] = []
-    with caplog.at_level(logging.INFO, logger="visionrepro.training"):
+    with caplog.at_level(logging.INFO, logger="visionrepro"):
         got = _run(checkpoint=checkpoint, on_epoch_end=seen.append)
     assert seen == [1, 2, 3]
     assert "belongs to another configuration" in caplog.text
     assert "resuming" not in caplog.text
-    _assert_same_run(got, reference)
+    assert_same_run(got, reference)
 
 
 def test_checkpoint_of_other_training_data_is_ignored(
     reference: tuple[nn.Module, dict[str, Any]], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     checkpoint = tmp_path / "ckpt.pt"
-    other_train = _dataset(N_TRAIN, seed=3)
+    other_train = brightness_dataset(N_TRAIN, seed=3)
     with pytest.raises(Killed):
         train(
             NETWORK,
@@ -181,13 +144,13 @@ def test_checkpoint_of_other_training_data_is_ignored(
             seed=0,
             device=CPU,
             checkpoint=checkpoint,
-            on_epoch_end=_kill_after_first,
+            on_epoch_end=kill_after_first,
         )
-    assert torch.load(checkpoint, map_location="cpu", weights_only=False)["epoch"] == 1
-    with caplog.at_level(logging.WARNING, logger="visionrepro.training"):
+    assert torch.load(checkpoint, map_location="cpu", weights_only=True)["epoch"] == 1
+    with caplog.at_level(logging.WARNING, logger="visionrepro"):
         got = _run(checkpoint=checkpoint)
     assert "belongs to another configuration or dataset" in caplog.text
-    _assert_same_run(got, reference)
+    assert_same_run(got, reference)
 
 
 def test_unreadable_checkpoint_is_ignored(
@@ -195,10 +158,10 @@ def test_unreadable_checkpoint_is_ignored(
 ) -> None:
     checkpoint = tmp_path / "ckpt.pt"
     checkpoint.write_bytes(b"not a checkpoint")
-    with caplog.at_level(logging.WARNING, logger="visionrepro.training"):
+    with caplog.at_level(logging.WARNING, logger="visionrepro"):
         got = _run(checkpoint=checkpoint)
     assert "ignoring unreadable checkpoint" in caplog.text
-    _assert_same_run(got, reference)
+    assert_same_run(got, reference)
 
 
 def test_loss_log_windows(reference: tuple[nn.Module, dict[str, Any]]) -> None:
@@ -213,7 +176,7 @@ def test_loss_log_windows(reference: tuple[nn.Module, dict[str, Any]]) -> None:
 
     # Every entry is the mean of the per-iteration losses of its window (5, 5, then 1).
     _, per_iteration = _run(replace(SETTINGS, log_every=1))
-    single = _losses(per_iteration)
+    single = loss_log(per_iteration)
     assert [e["iteration"] for e in per_iteration["loss"]] == list(range(1, 3 * ITERS + 1))
     windows = [(0, 5), (5, 10), (10, 11)]
     expected = [
@@ -221,13 +184,13 @@ def test_loss_log_windows(reference: tuple[nn.Module, dict[str, Any]]) -> None:
         for epoch in range(3)
         for a, b in windows
     ]
-    np.testing.assert_allclose(_losses(history), expected, rtol=1e-6)
+    np.testing.assert_allclose(loss_log(history), expected, rtol=1e-6)
 
 
 def test_predict_labels_in_range(reference: tuple[nn.Module, dict[str, Any]]) -> None:
     model, history = reference
     inputs = to_model_input(VAL.images, SETTINGS)
-    preds = predict(model, inputs, batch_size=7)
+    preds, _ = predict_with_loss(model, inputs, batch_size=7)
     assert preds.shape == (N_VAL,)
     assert preds.dtype == torch.int64
     assert preds.min() >= 0 and preds.max() < len(CLASSES)
@@ -284,13 +247,13 @@ def test_from_config() -> None:
 def test_checkpoint_with_other_val_set_is_not_resumed(tmp_path: Path) -> None:
     checkpoint = tmp_path / "ckpt.pt"
     with pytest.raises(Killed):
-        _run(checkpoint=checkpoint, on_epoch_end=_kill_after_first)
+        _run(checkpoint=checkpoint, on_epoch_end=kill_after_first)
     # Another val set: same images, every label shifted to the next class.
     other_val = replace(VAL, labels=(VAL.labels + 1) % len(CLASSES))
-    _, fresh = train(NETWORK, TRAIN, other_val, SETTINGS, seed=0, device=CPU)
-    _, resumed = train(
+    fresh = train(NETWORK, TRAIN, other_val, SETTINGS, seed=0, device=CPU).history
+    resumed = train(
         NETWORK, TRAIN, other_val, SETTINGS, seed=0, device=CPU, checkpoint=checkpoint
-    )
+    ).history
     # Same training data and seed: the weights and losses agree either way...
     assert resumed["loss"] == fresh["loss"]
     # ...but epoch 1's accuracy in the resumed history was measured on the old val set.

@@ -1,52 +1,41 @@
 """Train one variant for one seed (rule train); resumes from its checkpoint if interrupted."""
 
-import logging
 from pathlib import Path
 
 import torch
 
-from visionrepro.colour import load_palette, with_colour_targets
-from visionrepro.datasets import ArrayDataset
-from visionrepro.fileio import atomic_path, write_json
+from visionrepro.checkpoints import continue_attempt_log, finish_run, save_trained
+from visionrepro.fileio import write_json
 from visionrepro.gpus import gpu_slot
 from visionrepro.logs import setup_logging
+from visionrepro.model_inputs import target_classes
 from visionrepro.models import count_parameters
 from visionrepro.provenance import provenance
-from visionrepro.training import (
-    TrainSettings,
-    configure_threads,
-    select_device,
-    target_classes,
-    train,
-)
+from visionrepro.splits import training_splits
+from visionrepro.train_settings import TrainSettings
+from visionrepro.training import configure_threads, select_device, train
 
 setup_logging(snakemake.log[0])
-log = logging.getLogger("train")
 w, params, inputs = snakemake.wildcards, snakemake.params, snakemake.input
 data = params.data
+checkpoint = Path(params.checkpoint)
+attempts = continue_attempt_log(checkpoint)
 
 configure_threads(snakemake.threads)
 settings = TrainSettings.from_config(params.train, color=params.color, task=params.task)
-train_set = ArrayDataset.load(inputs.train, masks=inputs.train_masks or None)
-val_set = ArrayDataset.load(inputs.val, masks=inputs.val_masks or None)
-if data["classes"]:
-    train_set = train_set.select_classes(data["classes"])
-    val_set = val_set.select_classes(data["classes"])
-if data["val_fraction"]:
-    train_set, val_set = train_set.split(data["val_fraction"], data["split_seed"])
-    log.info(
-        "held out %d of %d training images for validation",
-        len(val_set),
-        len(val_set) + len(train_set),
-    )
-if inputs.palette:
-    palette = load_palette(inputs.palette)
-    train_set = with_colour_targets(train_set, palette)
-    val_set = with_colour_targets(val_set, palette)
-checkpoint = Path(params.checkpoint)
+train_set, val_set = training_splits(
+    inputs.train,
+    inputs.val,
+    train_masks=inputs.train_masks,
+    val_masks=inputs.val_masks,
+    palette=inputs.palette,
+    classes=data["classes"],
+    val_fraction=data["val_fraction"],
+    split_seed=data["split_seed"],
+)
 with gpu_slot(params.gpu):
     device = select_device()
-    model, history = train(
+    state = train(
         params.network,
         train_set,
         val_set,
@@ -58,16 +47,7 @@ with gpu_slot(params.gpu):
         monitor=data["monitor"],
     )
 
-with atomic_path(snakemake.output.model) as tmp:
-    torch.save(
-        {
-            "network": params.network,
-            "network_options": params.network_options,
-            "classes": list(target_classes(train_set, settings.task)),
-            "state_dict": model.state_dict(),
-        },
-        tmp,
-    )
+save_trained(snakemake.output.model, state, target_classes(train_set, settings.task))
 write_json(
     snakemake.output.history,
     {
@@ -75,9 +55,9 @@ write_json(
         "variant": w.variant,
         "network": params.network,
         "seed": int(w.seed),
-        "params": count_parameters(model),
+        "params": count_parameters(state.model),
         "eval_split": data["eval_split"],
-        "history": history,
+        "history": state.history,
         "provenance": provenance(
             Path(snakemake.scriptdir).parent,
             seed=int(w.seed),
@@ -93,4 +73,4 @@ write_json(
         ),
     },
 )
-checkpoint.unlink(missing_ok=True)
+finish_run(checkpoint, attempts)
