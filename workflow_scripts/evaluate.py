@@ -44,6 +44,7 @@ write_json(
         "summary_metrics": result.summary,
         **metrics,
         "train_seconds": round(sum(run["history"]["epoch_seconds"]), 1),
+        "images_per_second": round(run["history"]["images_per_second"], 1),
         "provenance": run["provenance"],
     },
 )

@@ -54,6 +54,7 @@ class TrainState:
     generator: torch.Generator  # each epoch's order and flips
     history: dict[str, Any] = field(default_factory=dict)
     epoch: int = 0  # epochs done
+    scaler: torch.amp.GradScaler | None = None  # fp16's gradient scaler (None: no scaling)
 
     def state_dict(self) -> dict[str, Any]:
         """The state as tensors and plain values (loadable with weights_only=True)."""
@@ -64,6 +65,7 @@ class TrainState:
             "optimizer": self.optimizer.state_dict(),
             "generator": self.generator.get_state(),
             "rng": global_rng_states(),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else {},
             "history": self.history,
         }
 
@@ -74,6 +76,8 @@ class TrainState:
         self.optimizer.load_state_dict(saved["optimizer"])
         self.generator.set_state(saved["generator"])
         set_global_rng_states(saved["rng"])
+        if self.scaler is not None and saved["scaler"]:
+            self.scaler.load_state_dict(saved["scaler"])
         self.history = saved["history"]
         self.epoch = saved["epoch"]
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from visionrepro.losses import LOSSES
+from visionrepro.precision import PRECISIONS
 
 COLORS = ("rgb", "gray", "gray_mean")
 TASKS = ("classification", "segmentation", "colorization")
@@ -19,6 +20,7 @@ class TrainSettings:
     `mean`/`std` "train" are computed from the training images (per channel) at the start.
     `color`: rgb keeps the channels; gray makes 3-channel images grey (still 3 channels) and
     keeps 1-channel ones; gray_mean gives 1 channel, the mean of R, G and B (colourization).
+    `precision`: fp32, or bf16/fp16 autocast with fp32 weights (`visionrepro.precision`).
     """
 
     epochs: int
@@ -39,6 +41,7 @@ class TrainSettings:
     log_every: int = 100
     grad_steps: int = 0
     eval_batch_size: int = 256
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         for key, value, allowed in (
@@ -46,6 +49,7 @@ class TrainSettings:
             ("task", self.task, TASKS),
             ("loss", self.loss, LOSSES),
             ("optimizer", self.optimizer, OPTIMIZERS),
+            ("precision", self.precision, PRECISIONS),
         ):
             if value not in allowed:
                 raise ValueError(f"{key} must be one of {allowed}, got {value!r}")

@@ -39,6 +39,7 @@ from visionrepro.model_inputs import (
     to_targets,
 )
 from visionrepro.models import build_network
+from visionrepro.precision import autocast, check_precision, grad_scaler
 from visionrepro.train_settings import TrainSettings
 
 log = logging.getLogger(__name__)
@@ -205,24 +206,54 @@ def score_epoch(
 def _step(
     state: TrainState, x: Tensor, y: Tensor, loss_fn: Loss, step: int
 ) -> tuple[Tensor, Tensor]:
-    """One optimisation step on a batch; the (detached) outputs and loss."""
+    """One optimisation step on a batch, forward and loss in the run's precision; the
+    (detached) outputs and loss. The scaler is fp16's (a pass-through otherwise)."""
     state.optimizer.zero_grad(set_to_none=True)
-    out = state.model(x)
-    loss = loss_fn(out, y)
-    loss.backward()
+    with autocast(state.settings.precision, x.device):
+        out = state.model(x)
+        loss = loss_fn(out, y)
+    state.scaler.scale(loss).backward()
     if step < state.settings.grad_steps:
+        state.scaler.unscale_(state.optimizer)
         state.history.setdefault("grad_mean", []).append(gradient_mean(state.model))
-    state.optimizer.step()
+    state.scaler.step(state.optimizer)
+    state.scaler.update()
     return out.detach(), loss.detach()
 
 
 @dataclass
+class RunClock:
+    """When this attempt at a run started and at which iteration, for rates and the ETA."""
+
+    started: float
+    first_iteration: int  # iterations done before this attempt (a resumed run)
+    total_iterations: int
+
+    def eta(self, iteration: int) -> float:
+        """Seconds left for the run at the rate of this attempt so far (scoring included)."""
+        done = iteration - self.first_iteration
+        elapsed = time.perf_counter() - self.started
+        return elapsed / max(done, 1) * (self.total_iterations - iteration)
+
+
+def format_duration(seconds: float) -> str:
+    """A duration for a log line: 45 s, 12 min 5 s, 3 h 20 min."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+@dataclass
 class _Progress:
-    """Where an epoch is, for the loss log: its number, iterations, start time."""
+    """Where an epoch is, for the loss log: its number, iterations, start time, the run's clock."""
 
     epoch: int
     iterations: int
     started: float
+    clock: RunClock
 
     def log_window(self, state: TrainState, done: int, window: Tensor) -> None:
         """Record and log the mean loss of the iterations since the last entry; reset `window`."""
@@ -235,24 +266,27 @@ class _Progress:
         )
         rate = done * settings.batch_size / (time.perf_counter() - self.started)
         log.info(
-            "epoch %d/%d iteration %d/%d loss %.4f (%.0f images/s)",
+            "epoch %d/%d iteration %d/%d loss %.4f (%.0f images/s, %s left)",
             self.epoch,
             settings.epochs,
             done,
             self.iterations,
             mean_loss,
             rate,
+            format_duration(self.clock.eta(iteration)),
         )
 
 
 def train_one_epoch(
-    state: TrainState, bank: TrainingBank, loss_fn: Loss, epoch: int
+    state: TrainState, bank: TrainingBank, loss_fn: Loss, epoch: int, clock: RunClock
 ) -> dict[str, float]:
     """One pass over the training split in the epoch's seeded order: the mean training loss (and
     accuracy for classification); the loss log gets an entry every `log_every` iterations."""
     settings = state.settings
     state.model.train()
-    progress = _Progress(epoch, math.ceil(bank.size / settings.batch_size), time.perf_counter())
+    progress = _Progress(
+        epoch, math.ceil(bank.size / settings.batch_size), time.perf_counter(), clock
+    )
     device = bank.inputs.device
     window = torch.zeros((), device=device)
     total = torch.zeros((), device=device, dtype=torch.float64)
@@ -269,6 +303,7 @@ def train_one_epoch(
         if (it + 1) % settings.log_every == 0 or it + 1 == progress.iterations:
             progress.log_window(state, it + 1, window)
     scores = {"train_loss": total.item() / bank.size}
+    state.history["epoch_train_seconds"].append(time.perf_counter() - progress.started)
     if settings.task == "classification":
         scores["train_accuracy"] = 100.0 * correct.item() / bank.size
     return scores
@@ -284,6 +319,7 @@ def new_state(
     network_options: Mapping[str, Any],
 ) -> TrainState:
     """Epoch 0 of a run: seeded initial weights, the optimizer, resolved normalisation."""
+    check_precision(settings.precision, device)
     seed_everything(seed)
     settings = resolve_normalization(settings, train_set.images)
     num_classes = len(target_classes(train_set, settings.task))
@@ -293,11 +329,13 @@ def new_state(
     history = {
         "loss": [],
         "epoch_seconds": [],
+        "epoch_train_seconds": [],
         "normalization": {"mean": settings.mean, "std": settings.std},
     }
     generator = torch.Generator().manual_seed(seed)
     return TrainState(
-        network, dict(network_options), settings, model, optimizer, generator, history
+        *(network, dict(network_options), settings, model, optimizer, generator, history),
+        scaler=grad_scaler(settings.precision, device),
     )
 
 
@@ -352,13 +390,31 @@ def train(
         *(network, seed, device, bank.size, len(val_set), monitor, settings.epochs),
         math.ceil(bank.size / settings.batch_size),
     )
+    iterations = math.ceil(bank.size / settings.batch_size)
+    clock = RunClock(time.perf_counter(), state.epoch * iterations, settings.epochs * iterations)
     for epoch in range(state.epoch + 1, settings.epochs + 1):
         started = time.perf_counter()
-        scores = train_one_epoch(state, bank, loss_fn, epoch)
+        scores = train_one_epoch(state, bank, loss_fn, epoch, clock)
         scores |= score_epoch(state.model, scored, loss_fn, state.settings)
         _end_epoch(state, scores, time.perf_counter() - started)
         if checkpoint is not None:
             save_checkpoint(checkpoint, state, fp)
         if on_epoch_end is not None:
             on_epoch_end(epoch)
+    _end_run(state, bank.size)
     return state
+
+
+def _end_run(state: TrainState, images: int) -> None:
+    """Record the run's mean training rate (images/s over its training passes) and log it with
+    the run's wall time (every attempt's epochs, scoring included)."""
+    history = state.history
+    rate = images * state.epoch / max(sum(history["epoch_train_seconds"]), 1e-9)
+    history["images_per_second"] = rate
+    log.info(
+        "run done: %d epochs in %s (%.0f images/s in training, %s precision)",
+        state.epoch,
+        format_duration(sum(history["epoch_seconds"])),
+        rate,
+        state.settings.precision,
+    )
