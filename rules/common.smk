@@ -51,7 +51,8 @@ wildcard_constraints:
 
 def defined_runs(experiment):
     """The runs an experiment defines in any config file (config.yaml, each --configfile) or
-    in the merged config. A reference to one of them that this run leaves out is ignored."""
+    in the merged config. A reference to one of them that this run leaves out is ignored.
+    """
     files = [load_configfile(path) for path in workflow.configfiles]
     versions = [f.get("experiments", {}).get(experiment) or {} for f in files]
     return config_checks.defined_runs([config["experiments"][experiment], *versions])
@@ -316,7 +317,7 @@ def experiment_outputs(experiment):
 
 
 def final_outputs():
-    """The targets of `rule all`: every experiment's outputs, the tables and the report."""
+    """What the default target makes: every experiment's outputs, the tables and the report."""
     outputs = [path for name in EXPERIMENTS for path in experiment_outputs(name)]
     outputs += [
         f"{RESULTS}/tables/{table}.csv"
