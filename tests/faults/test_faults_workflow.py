@@ -28,9 +28,9 @@ from workflow_helpers import (
 from visionrepro.config_checks import check_normalization, defined_runs
 from visionrepro.source_config import FASHION_MNIST_CLASSES, MNIST_CLASSES
 
-# One classification, one segmentation and one colourization experiment (a CIFAR-10 image
-# folder, linked), one network each; the others are left out.
-KEPT = {"coco_gray": ["HW4Net1"], "coco_seg": ["PoolUpsampleNet"], "cifar10_colour": ["UNet"]}
+# A classification experiment on COCO and a colourization one on CIFAR-10 (an image folder,
+# linked; dense predictions and a palette), one network each; the others are left out.
+KEPT = {"coco_gray": ["HW4Net1"], "cifar10_colour": ["UNet"]}
 RUN = "results/runs/coco_gray/HW4Net1/seed0"
 NOTHING = "Nothing to be done"
 
@@ -67,7 +67,8 @@ def clone(source: Path, dest: Path) -> Path:
 
 
 def run(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return snakemake(workdir, "--configfile", "tiny.yaml", *args, check=check)
+    """Snakemake with the tiny config (targets first: --configfile takes several files)."""
+    return snakemake(workdir, *args, "--configfile", "tiny.yaml", check=check)
 
 
 # Point 2: nothing stale survives a deleted or failed result.
@@ -80,7 +81,7 @@ def test_a_deleted_metrics_file_is_rebuilt_with_the_summary(finished: Path, tmp_
     before = summary.stat().st_mtime_ns
     (workdir / RUN / "metrics.json").unlink()
     # The experiment's own target and `all` both make it again, and what depends on it.
-    assert planned_jobs(workdir, "--configfile", "tiny.yaml", "coco_gray") == {
+    assert planned_jobs(workdir, "coco_gray", "--configfile", "tiny.yaml") == {
         "evaluate": 1,
         "plot_experiment": 1,
         "coco_gray": 1,
@@ -98,12 +99,12 @@ def test_a_deleted_metrics_file_is_rebuilt_with_the_summary(finished: Path, tmp_
 @pytest.mark.slow
 def test_a_deleted_experiment_folder_is_rebuilt(finished: Path, tmp_path: Path) -> None:
     workdir = clone(finished, tmp_path / "proj")
-    shutil.rmtree(workdir / "results/runs/coco_seg")
+    shutil.rmtree(workdir / "results/runs/cifar10_colour")
     jobs = planned_jobs(workdir, "--configfile", "tiny.yaml")
-    assert jobs["train"] == jobs["evaluate_dense"] == 1  # coco_seg's one network and seed
-    assert {"aggregate", "plot_segmentation", "report_html"} <= set(jobs)
+    assert jobs["train"] == jobs["evaluate_dense"] == 1  # its one network and seed
+    assert {"aggregate", "plot_colour_examples", "report_html"} <= set(jobs)
     run(workdir)
-    run_dir = workdir / "results/runs/coco_seg/PoolUpsampleNet/seed0"
+    run_dir = workdir / "results/runs/cifar10_colour/UNet/seed0"
     for name in ("model.pt", "train.json", "metrics.json", "predictions.csv"):
         assert (run_dir / name).is_file()
     assert (run_dir / "predicted_masks.npz").is_file()
@@ -115,7 +116,7 @@ def test_a_deleted_experiment_folder_is_rebuilt(finished: Path, tmp_path: Path) 
 def test_a_deleted_pack_is_rebuilt(finished: Path, tmp_path: Path) -> None:
     workdir = clone(finished, tmp_path / "proj")
     (workdir / "data/demo/cifar10/packed/test.npz").unlink()
-    jobs = planned_jobs(workdir, "--configfile", "tiny.yaml", "cifar10_colour")
+    jobs = planned_jobs(workdir, "cifar10_colour", "--configfile", "tiny.yaml")
     assert jobs["source_pack"] == 1
 
 
