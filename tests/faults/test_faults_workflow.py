@@ -248,24 +248,28 @@ def test_an_overlay_can_narrow_networks_sweeps_and_variants(fresh: Path) -> None
 def blocked_first_run(finished: Path, tmp_path: Path) -> Iterator[tuple[Path, threading.Event]]:
     """A copy of the finished run where a first snakemake holds the lock, stuck in a job.
 
-    One run's metrics.json is deleted, so the first run has one evaluate job to do; its log
-    file is a FIFO, so the job blocks when it opens its log until this fixture reads from it.
-    `opened` is set when the job has opened it: the first run then holds the lock for sure.
+    One run's metrics.json is deleted, so the first run has that run's evaluate job to do, and
+    the run's train.json (an input of the job: Snakemake leaves inputs alone) is replaced by a
+    FIFO. Opening its write end returns only once the job opens it to read, so when `opened`
+    is set the first run is certainly executing a job and holding the lock. At teardown the
+    file is put back (same bytes and time) and the bytes are written to the waiting job, which
+    then ends normally, and so does the first run. Every wait has a timeout.
     """
     workdir = clone(finished, tmp_path / "proj")
     (workdir / RUN / "metrics.json").unlink()
-    log = workdir / "results/logs/evaluate/coco_gray/HW4Net1/seed0.log"
-    log.unlink()
-    os.mkfifo(log)
-    opened = threading.Event()
+    history = workdir / RUN / "train.json"
+    content, times = history.read_bytes(), history.stat()
+    history.unlink()
+    os.mkfifo(history)
+    opened, done = threading.Event(), threading.Event()
+    writer: list[int] = []
 
-    def drain() -> None:
-        with open(log, "rb") as fifo:  # returns once the job opens the log to write
-            opened.set()
-            fifo.read()
+    def open_write_end() -> None:
+        writer.append(os.open(history, os.O_WRONLY))  # blocks until the job reads
+        opened.set()
 
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
+    thread = threading.Thread(target=open_write_end, daemon=True)
+    thread.start()
     first = subprocess.Popen(
         [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", "tiny.yaml"],
         cwd=workdir,
@@ -275,14 +279,26 @@ def blocked_first_run(finished: Path, tmp_path: Path) -> Iterator[tuple[Path, th
     )
     try:
         yield workdir, opened
-        assert first.wait(timeout=300) == 0  # the first run finishes once its log is read
+        done.set()
     finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait(timeout=30)
-        if reader.is_alive():  # the job never opened the log: release the reader
-            os.close(os.open(log, os.O_WRONLY | os.O_NONBLOCK))
-        reader.join(timeout=30)
+        if not opened.is_set():  # the job never came: be the reader, so the thread ends
+            os.close(os.open(history, os.O_RDONLY | os.O_NONBLOCK))
+        thread.join(timeout=30)
+        restored = history.with_name("train.json.restored")
+        restored.write_bytes(content)
+        os.utime(restored, ns=(times.st_atime_ns, times.st_mtime_ns))
+        os.replace(restored, history)  # later jobs read the file; the waiting job the FIFO
+        for fd in writer:
+            with os.fdopen(fd, "wb") as pipe:
+                pipe.write(content)
+        try:
+            code = first.wait(timeout=300)
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.wait(timeout=30)
+    if done.is_set():  # the test passed: the first run, released, ends well
+        assert code == 0
 
 
 @pytest.mark.slow
