@@ -49,12 +49,15 @@ wildcard_constraints:
     seed=r"\d+",
 
 
+# Each config file as written (config.yaml, each --configfile), before merging.
+CONFIG_FILES = [load_configfile(path) for path in workflow.configfiles]
+
+
 def defined_runs(experiment):
-    """The runs an experiment defines in any config file (config.yaml, each --configfile) or
-    in the merged config. A reference to one of them that this run leaves out is ignored.
+    """The runs an experiment defines in any config file or in the merged config. A
+    reference to one of them that this run leaves out is ignored.
     """
-    files = [load_configfile(path) for path in workflow.configfiles]
-    versions = [f.get("experiments", {}).get(experiment) or {} for f in files]
+    versions = [f.get("experiments", {}).get(experiment) or {} for f in CONFIG_FILES]
     return config_checks.defined_runs([config["experiments"][experiment], *versions])
 
 
