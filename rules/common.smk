@@ -3,19 +3,25 @@ import re
 import sys
 from pathlib import Path
 
-SRC = Path(workflow.basedir) / "src"
+# The library, relative to the working directory like every path of a job's input, output and
+# params: the recorded provenance of a finished run stays valid when the folder is copied, moved
+# or renamed (an absolute path there would make `snakemake` plan every job again).
+SRC = Path(os.path.relpath(Path(workflow.basedir) / "src"))
 # Jobs import the library from this checkout, not from whatever is installed.
 # (PYTHONPATH is set, not read: nothing for an envvars directive to assert.)
 os.environ.update(
     PYTHONPATH=os.pathsep.join(
-        filter(None, [str(SRC), os.environ.get("PYTHONPATH", "")])
+        filter(None, [str(SRC.resolve()), os.environ.get("PYTHONPATH", "")])
     )
 )
-sys.path.insert(0, str(SRC))
+sys.path.insert(0, str(SRC.resolve()))
 
+from snakemake.common.configfile import load_configfile  # noqa: E402
+
+from visionrepro import config_checks  # noqa: E402
 from visionrepro.gpus import GpuSettings  # noqa: E402
 from visionrepro.grid import expand as expand_variants  # noqa: E402
-from visionrepro.registry import NETWORKS, network_source  # noqa: E402
+from visionrepro.registry import NETWORKS, network_entry  # noqa: E402
 
 DATA = config["data_dir"]
 RESULTS = config["results_dir"]
@@ -43,6 +49,18 @@ wildcard_constraints:
     seed=r"\d+",
 
 
+# Each config file as written (config.yaml, each --configfile), before merging.
+CONFIG_FILES = [load_configfile(path) for path in workflow.configfiles]
+
+
+def defined_runs(experiment):
+    """The runs an experiment defines in any config file or in the merged config. A
+    reference to one of them that this run leaves out is ignored.
+    """
+    versions = [f.get("experiments", {}).get(experiment) or {} for f in CONFIG_FILES]
+    return config_checks.defined_runs([config["experiments"][experiment], *versions])
+
+
 def check_config():
     """Checks the schema cannot express; each error names the config key to fix."""
     for name, exp in config["experiments"].items():
@@ -67,12 +85,11 @@ def check_config():
                 f"experiments.{name}.networks: {wrong} are not {kind} networks "
                 f"(experiments.{name}.task); {exp['task']} networks: {fitting}"
             )
-        stray = sorted(set(exp.get("reference", {})) - set(variants))
-        if stray:
-            raise ValueError(
-                f"experiments.{name}.reference: {stray} are not among the experiment's runs "
-                f"(networks, or variants when it has a sweep or variants): {list(variants)}"
-            )
+        config_checks.check_references(
+            name, exp.get("reference", {}), variants, defined_runs(name)
+        )
+        config_checks.check_classes(name, exp, COCO["categories"])
+        config_checks.check_normalization(name, exp)
         if exp["dataset"] == "coco" and exp.get("val_fraction"):
             raise ValueError(
                 f"experiments.{name}.val_fraction: coco has a val split already; remove it"
@@ -121,6 +138,11 @@ def check_experiment_names():
 def lib(*modules):
     """Paths of library modules, so that editing one reruns the rules that run it."""
     return [str(SRC / "visionrepro" / f"{m}.py") for m in modules]
+
+
+def network_file(wildcards):
+    """The module that defines the run's network (an input of its training and evaluation)."""
+    return lib(f"models/{network_entry(variant_of(wildcards)['network']).module}")
 
 
 def runs(experiment=None):
@@ -262,19 +284,51 @@ def job(kind, key):
     return config["jobs"][kind][key]
 
 
-def final_outputs():
-    return [
-        f"{RESULTS}/tables/summary.csv",
-        f"{RESULTS}/report/index.html",
-    ]
+DENSE_TASKS = ("segmentation", "colorization")
+
+
+def run_outputs(experiment):
+    """Every file the runs of an experiment make: training's and evaluation's outputs."""
+    names = ["model.pt", "train.json", "metrics.json", "predictions.csv"]
+    if EXPERIMENTS[experiment]["task"] in DENSE_TASKS:
+        names.append("predicted_masks.npz")
+    return [path for name in names for path in run_files(name, experiment)]
+
+
+def experiment_packs(experiment):
+    """The packed data an experiment trains and is evaluated on (and its palette)."""
+    exp = EXPERIMENTS[experiment]
+    splits = sorted({"train", eval_split(experiment)})
+    packs = [packed(exp["dataset"], split) for split in splits]
+    if exp["task"] == "segmentation":
+        packs += [packed_masks(exp["dataset"], split) for split in splits]
+    if exp["task"] == "colorization":
+        packs.append(palette_file(experiment))
+    return packs
 
 
 def experiment_outputs(experiment):
-    """What running one experiment alone makes: its runs' metrics and its figures."""
+    """What running one experiment alone makes: its data packs, every output of its runs
+    and its figures. All are targets, so that a deleted or failed one is made again (Snakemake
+    does not remake a missing file whose consumers are up to date)."""
     figures = f"{RESULTS}/figures/{experiment}/"
-    return run_files("metrics.json", experiment) + [
-        entry[2] for entry in figure_entries() if entry[2].startswith(figures)
+    return (
+        experiment_packs(experiment)
+        + run_outputs(experiment)
+        + [entry[2] for entry in figure_entries() if entry[2].startswith(figures)]
+    )
+
+
+def final_outputs():
+    """What the default target makes: every experiment's outputs, the tables and the report."""
+    outputs = [path for name in EXPERIMENTS for path in experiment_outputs(name)]
+    outputs += [
+        f"{RESULTS}/tables/{table}.csv"
+        for table in ("summary", "runs", "per_class", "convergence")
     ]
+    outputs += [entry[2] for entry in figure_entries()]
+    outputs.append(f"{RESULTS}/report/index.html")
+    return list(dict.fromkeys(outputs))
 
 
 def demo_mirror():

@@ -3,7 +3,7 @@ rule evaluate:
         model=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/model.pt",
         history=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/train.json",
         val=lambda w: experiment_dataset(w, "eval"),
-        network=lambda w: str(network_source(variant_of(w)["network"])),
+        network=network_file,
         code=lib(
             "evaluation",
             "training",
@@ -43,7 +43,7 @@ rule evaluate_dense:
         val=lambda w: experiment_dataset(w, "eval"),
         val_masks=lambda w: experiment_masks(w, "val"),
         palette=experiment_palette,
-        network=lambda w: str(network_source(variant_of(w)["network"])),
+        network=network_file,
         code=lib(
             "evaluation",
             "training",

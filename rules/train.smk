@@ -6,7 +6,7 @@ rule train:
         val_masks=lambda w: experiment_masks(w, "val"),
         palette=experiment_palette,
         weights=pretrained_weights,
-        network=lambda w: str(network_source(variant_of(w)["network"])),
+        network=network_file,
         code=lib(
             "training",
             "train_settings",

@@ -27,6 +27,37 @@ CIFAR10_CLASSES = (
     "ship",
     "truck",
 )
+# torchvision's MNIST.classes and FashionMNIST.classes (a test checks), for checking a config's
+# `classes` before any job runs without importing torchvision.
+MNIST_CLASSES = (
+    "0 - zero",
+    "1 - one",
+    "2 - two",
+    "3 - three",
+    "4 - four",
+    "5 - five",
+    "6 - six",
+    "7 - seven",
+    "8 - eight",
+    "9 - nine",
+)
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+CLASSES = {
+    "mnist": MNIST_CLASSES,
+    "fashion_mnist": FASHION_MNIST_CLASSES,
+    "cifar10": CIFAR10_CLASSES,
+}
 CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"  # torchvision's CIFAR10.filename (a test checks)
 
 

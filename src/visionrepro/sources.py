@@ -308,7 +308,10 @@ def obtain_cifar10(
             check_image_folder(local / split)
         with building_dir(raw_root) as root:
             for split in SPLITS:
-                (root / split).symlink_to((local / split).resolve())
+                # A relative local_dir gets a relative link: the project can be moved.
+                target = local / split
+                relative = os.path.relpath(target, raw_root)
+                (root / split).symlink_to(target.resolve() if local.is_absolute() else relative)
         log.info("using the image-folder copy %s (linked)", local)
     else:
         raise SourceError(
