@@ -11,6 +11,7 @@ import torchvision.models._api as tv_api
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from sklearn.metrics import jaccard_score
+from training_helpers import without_timings
 
 from visionrepro.coco import pack_masks, semantic_mask
 from visionrepro.datasets import ArrayDataset, save_masks
@@ -22,7 +23,6 @@ from visionrepro.models import build_network, count_parameters
 from visionrepro.models.deeplab import WEIGHTS, download_weights
 from visionrepro.train_settings import TrainSettings
 from visionrepro.training import configure_threads, train
-from training_helpers import without_timings
 
 BOAT, DOG = 9, 18
 
