@@ -212,3 +212,24 @@ def test_colourization_splits_get_palette_targets(tmp_path: Path) -> None:
     assert len(test_set) == 4
     np.testing.assert_array_equal(train_set.masks, with_colour_targets(data, palette).masks)
     assert train_set.mask_classes == colour_names(palette)
+
+
+def test_shuffle_once_keeps_one_seeded_order_for_every_epoch() -> None:
+    """The colourization write-up's batches: one permutation of the images, every epoch."""
+    from visionrepro.training import TrainingBank
+
+    data = _digits(50, seed=0)
+    settings = TrainSettings(epochs=3, batch_size=10, lr=0.1, hflip=0.0, shuffle="once")
+    bank = TrainingBank.build(data, settings, CPU, seed=4)
+    generator = torch.Generator().manual_seed(0)
+    epochs = [bank.epoch_rows(settings, generator) for _ in range(3)]
+    assert all(torch.equal(rows, epochs[0]) for rows in epochs)
+    assert sorted(epochs[0].tolist()) == list(range(50))
+    assert not torch.equal(epochs[0], torch.arange(50))
+    other = TrainingBank.build(data, settings, CPU, seed=5).epoch_rows(settings, generator)
+    assert not torch.equal(other, epochs[0])  # the run's seed draws the order
+    every_epoch = replace(settings, shuffle=True)
+    fresh = [bank.epoch_rows(every_epoch, generator) for _ in range(2)]
+    assert not torch.equal(fresh[0], fresh[1])
+    with pytest.raises(ValueError, match="shuffle must be true, false or once"):
+        replace(settings, shuffle="twice")

@@ -30,7 +30,7 @@ class TrainSettings:
     betas: tuple[float, float] = (0.9, 0.999)
     momentum: float = 0.0
     weight_decay: float = 0.0
-    shuffle: bool = True
+    shuffle: bool | str = True  # True: every epoch; False: dataset order; "once"
     hflip: float = 0.5
     color_jitter: tuple[float, float, float] | None = None
     mean: float | str | tuple[float, ...] = 0.5
@@ -53,6 +53,8 @@ class TrainSettings:
         ):
             if value not in allowed:
                 raise ValueError(f"{key} must be one of {allowed}, got {value!r}")
+        if self.shuffle not in (True, False, "once"):
+            raise ValueError(f"shuffle must be true, false or once, got {self.shuffle!r}")
 
     @classmethod
     def from_config(

@@ -98,27 +98,38 @@ def gradient_mean(model: nn.Module) -> float:
 @dataclass(frozen=True)
 class TrainingBank:
     """The training split on the device, converted once: its images (rows N..2N-1: their mirror
-    images when flips are on; in [0, 1] when colour jitter normalises each batch) and targets."""
+    images when flips are on; in [0, 1] when colour jitter normalises each batch), targets, and
+    the run's one order of the images (`shuffle: once`: a seeded permutation, every epoch)."""
 
     inputs: Tensor
     targets: Tensor
     size: int
+    fixed_order: Tensor
 
     @classmethod
     def build(
-        cls, data: ArrayDataset, settings: TrainSettings, device: torch.device
+        cls, data: ArrayDataset, settings: TrainSettings, device: torch.device, seed: int
     ) -> "TrainingBank":
         mirrors = settings.hflip > 0
         inputs = to_model_input(
             data.images, settings, mirrors=mirrors, normalize=not settings.color_jitter
         )
         targets = to_targets(data, settings, mirrors=mirrors)
-        return cls(inputs.to(device), targets.to(device), len(data))
+        n = len(data)
+        fixed_order = (
+            torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+            if settings.shuffle == "once"
+            else torch.arange(n)
+        )
+        return cls(inputs.to(device), targets.to(device), n, fixed_order)
 
     def epoch_rows(self, settings: TrainSettings, generator: torch.Generator) -> Tensor:
         """The rows of one epoch, in its order: each image's row, or its mirror image's."""
         n = self.size
-        order = torch.randperm(n, generator=generator) if settings.shuffle else torch.arange(n)
+        if settings.shuffle is True:
+            order = torch.randperm(n, generator=generator)
+        else:  # false: dataset order; "once": the run's permutation
+            order = self.fixed_order
         flips = (torch.rand(n, generator=generator) < settings.hflip).long()
         return (order + flips[order] * n).to(self.inputs.device)
 
@@ -383,7 +394,7 @@ def train(
         fp = fingerprint(network, seed, state.settings, train_set, val_set, options)
         resume(state, checkpoint, fp)
     loss_fn = make_loss(state.settings.loss)
-    bank = TrainingBank.build(train_set, state.settings, device)
+    bank = TrainingBank.build(train_set, state.settings, device, seed)
     scored = ScoredSplit.build(monitor, val_set, state.settings, device)
     log.info(
         "training %s (seed %d) on %s: %d train / %d %s images, %d epochs x %d iterations",
