@@ -1,4 +1,4 @@
-"""Tests for visionrepro.download against a real local HTTP server with injected faults."""
+"""Tests for visionrepro.transport against a real local HTTP server with injected faults."""
 
 import hashlib
 import io
@@ -15,15 +15,10 @@ import pytest
 from http_fixtures import Faults, serve_directory
 from PIL import Image
 
-from visionrepro import download
-from visionrepro.download import (
-    DownloadError,
-    extract_members,
-    fetch_bytes,
-    fetch_file,
-    rewrite_url,
-    to_local_path,
-)
+from visionrepro.transport import fetch as download
+from visionrepro.transport.archives import ArchiveError, extract_members
+from visionrepro.transport.fetch import DownloadError, fetch_bytes, fetch_file
+from visionrepro.transport.urls import rewrite_url, to_local_path
 
 BLOB = os.urandom(300_000)
 BLOB_MD5 = hashlib.md5(BLOB).hexdigest()
@@ -75,7 +70,7 @@ def test_resume_after_cut_connection(
 ) -> None:
     served.faults.cut_after["sub/blob.bin"] = 100_000
     dest = tmp_path / "out" / "blob.bin"
-    with caplog.at_level(logging.INFO, logger="visionrepro.download"):
+    with caplog.at_level(logging.INFO, logger="visionrepro.transport.fetch"):
         got = fetch_file(served.url + "sub/blob.bin", dest, md5=BLOB_MD5, backoff=0)
     assert got == dest
     assert dest.read_bytes() == BLOB
@@ -282,7 +277,7 @@ def test_extract_members_refuses_unsafe_names(tmp_path: Path, bad: str) -> None:
 
 def test_extract_members_missing_member_names_archive(tmp_path: Path) -> None:
     archive = _zip(tmp_path / "a.zip", {"good.txt": b"ok"})
-    with pytest.raises(KeyError, match=r"a\.zip.*absent\.txt"):
+    with pytest.raises(ArchiveError, match=r"a\.zip.*absent\.txt"):
         extract_members(archive, ["absent.txt"], tmp_path / "out")
 
 

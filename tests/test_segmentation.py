@@ -12,7 +12,7 @@ from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from sklearn.metrics import jaccard_score
 
-from visionrepro.coco import pack_masks, semantic_mask
+from visionrepro.coco_masks import pack_masks, semantic_mask
 from visionrepro.datasets import ArrayDataset, save_masks
 from visionrepro.errors import UserError
 from visionrepro.losses import soft_iou_loss
