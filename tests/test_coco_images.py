@@ -6,7 +6,6 @@ image host; the subset rows come from select_subset.
 
 import hashlib
 import shutil
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from http_fixtures import Faults, serve_directory
+from http_fixtures import Faults, free_port, serve_directory
 from PIL import Image
 from pycocotools.coco import COCO
 
@@ -78,13 +77,6 @@ def served(mirror: Mirror) -> Iterator[Served]:
     faults = Faults()
     with serve_directory(mirror.root, faults) as url:
         yield Served(url, faults)
-
-
-def _free_port() -> int:
-    """A 127.0.0.1 port with nothing listening on it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _key(row: pd.Series | dict) -> str:
@@ -238,7 +230,7 @@ def test_garbage_from_server_names_the_url(mirror: Mirror, served: Served, tmp_p
 
 
 def test_unreachable_server_gives_offline_hint(mirror: Mirror, tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_free_port()}/"
+    url = f"http://127.0.0.1:{free_port()}/"
     with pytest.raises(DownloadError) as err:
         obtain_images(mirror.manifest, url, tmp_path / "cache", size=SIZE, workers=2, **FAST)
     message = str(err.value)
@@ -311,7 +303,7 @@ def test_annotations_from_local_archive(mirror: Mirror, tmp_path: Path) -> None:
     (local / "annotations").mkdir(parents=True)
     shutil.copyfile(mirror.zip_path, local / "annotations" / ANNOTATIONS_ZIP)
     outputs = _outputs(tmp_path)
-    closed = f"http://127.0.0.1:{_free_port()}/{ZIP_URL_PATH}"
+    closed = f"http://127.0.0.1:{free_port()}/{ZIP_URL_PATH}"
     obtain_annotations(
         outputs,
         url=closed,
@@ -332,7 +324,7 @@ def test_annotations_linked_from_local_json(mirror: Mirror, tmp_path: Path) -> N
     outputs = _outputs(tmp_path)
     outputs[0].parent.mkdir(parents=True)
     outputs[0].write_text("stale")  # replaced by the link
-    closed = f"http://127.0.0.1:{_free_port()}/{ZIP_URL_PATH}"
+    closed = f"http://127.0.0.1:{free_port()}/{ZIP_URL_PATH}"
     obtain_annotations(
         outputs,
         url=closed,
@@ -353,7 +345,7 @@ def test_annotations_local_dir_without_annotations(tmp_path: Path) -> None:
     with pytest.raises(UserError) as err:
         obtain_annotations(
             _outputs(tmp_path),
-            url=f"http://127.0.0.1:{_free_port()}/{ZIP_URL_PATH}",
+            url=f"http://127.0.0.1:{free_port()}/{ZIP_URL_PATH}",
             md5="",
             archive=tmp_path / "download" / ANNOTATIONS_ZIP,
             local_dir=str(local),

@@ -4,13 +4,12 @@ import hashlib
 import io
 import logging
 import pickle
-import socket
 import tarfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from http_fixtures import Faults, serve_directory
+from http_fixtures import Faults, free_port, serve_directory
 from PIL import Image
 from torchvision.datasets import CIFAR10, MNIST, FashionMNIST
 
@@ -238,9 +237,7 @@ def test_official_mirrors_tried_in_order(
 ) -> None:
     folder, splits = idx_copy
     _official_gz(folder, monkeypatch)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/mnist/"
+    dead = f"http://127.0.0.1:{free_port()}/mnist/"
     with serve_directory(folder) as base:
         monkeypatch.setattr(MNIST, "mirrors", [dead, base])
         obtain("mnist", tmp_path / "raw", tmp_path / "dl", retries=1, backoff=0)

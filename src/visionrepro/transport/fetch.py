@@ -109,13 +109,13 @@ def fetch_file(
         else:
             _attempt(url, part, attempt_timeout, min_rate, log)
         _check_md5(url, part, md5)
-        _verify(part, dest, None if md5 else verify)
+        part.replace(dest)
+        _verify(dest, None if md5 else verify)
 
     if local is None:
         log.info("%s: downloading to %s", url, dest)
     attempts = 1 if local is not None else retries
     _retry(url, attempt, retries=attempts, timeout=timeout, backoff=backoff, log=log, part=part)
-    part.replace(dest)
     return dest
 
 
@@ -203,7 +203,7 @@ def _describe(exc: BaseException | None) -> str:
     if isinstance(exc, urllib.error.HTTPError):
         return f"HTTP {exc.code} {exc.reason}"
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    if isinstance(reason, BaseException):
+    if isinstance(reason, BaseException) and not isinstance(reason, _Retry):
         return f"{type(reason).__name__}: {reason}"
     return str(reason)
 
@@ -221,7 +221,7 @@ def _usable(
         log.warning("%s has MD5 %s, expected %s; downloading it again", dest, actual, md5)
     else:
         try:
-            _verify(dest, dest, verify)
+            _verify(dest, verify)
             return True
         except _Retry as exc:
             log.warning("%s; downloading it again", exc)
@@ -229,15 +229,15 @@ def _usable(
     return False
 
 
-def _verify(path: Path, dest: Path, verify: Callable[[Path], object] | None) -> None:
-    """Run verify(path); if it fails, remove path and raise _Retry naming dest."""
+def _verify(path: Path, verify: Callable[[Path], object] | None) -> None:
+    """Run verify(path); if it fails, remove path and raise _Retry naming it."""
     if verify is None:
         return
     try:
         verify(path)
     except (ValueError, OSError) as exc:
         path.unlink(missing_ok=True)
-        raise _Retry(f"{dest} is not usable, removed it ({exc})") from exc
+        raise _Retry(f"{path} is not usable, removed it ({exc})") from exc
 
 
 def _copy_local(url: str, local: Path, part: Path) -> None:
