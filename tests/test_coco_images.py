@@ -240,7 +240,7 @@ def test_unreachable_server_gives_offline_hint(mirror: Mirror, tmp_path: Path) -
     assert not list(tmp_path.rglob("*.png"))
 
 
-def test_pack_split_matches_manifest(mirror: Mirror, served: Served, tmp_path: Path) -> None:
+def test_pack_matches_manifest(mirror: Mirror, served: Served, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     obtain_images(mirror.manifest, served.url, cache, size=SIZE, workers=4, **FAST)
     for split, n in (("train", 15), ("val", 5)):

@@ -30,7 +30,10 @@ OFFLINE_HINT = (
     "mirror, or coco.local_dir to a local COCO 2017 copy (with annotations/ and train2017/, "
     f"val2017/), {DEMO_HINT}"
 )
-REFETCH_HINT = "snakemake --cores all -R coco_images (it fetches every missing or unreadable image)"
+REFETCH_HINT = (
+    "fetch it again: rerun your snakemake command with -R coco_images added (it fetches every "
+    "missing or unreadable image and keeps the others)"
+)
 
 
 class CacheError(UserError, ValueError):

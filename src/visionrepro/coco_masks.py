@@ -28,7 +28,7 @@ def semantic_mask(coco: COCO, image_id: int, cat_id: int, value: int, size: int)
 def pack_masks(
     manifest: pd.DataFrame, cocos: Mapping[str, COCO], split: str, size: int
 ) -> np.ndarray:
-    """The semantic masks of one split, in the order of `pack_split` (uint8, N x size x size).
+    """The semantic masks of one split, in the order of `coco.pack` (uint8, N x size x size).
 
     Pixel values: 0 background, label + 1 on the image's category.
     """

@@ -315,6 +315,7 @@ def test_truncated_cached_image_in_the_workflow(finished: Path) -> None:
 @pytest.fixture
 def mirror_workdir(tmp_path: Path) -> tuple[Path, Path]:
     """A scratch copy with the demo's mirror generated (and nothing else)."""
+    (tmp_path / "work").mkdir()
     workdir = copy_workflow(tmp_path / "work")
     config = write_config(workdir, demo_like_config())
     snakemake(workdir, MIRROR_ZIP, "--configfile", str(config))
