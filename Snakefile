@@ -13,8 +13,8 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
-include: "rules/data.smk"
-include: "rules/sources.smk"
+include: "rules/coco.smk"
+include: "rules/torchvision_data.smk"
 include: "rules/train.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"

@@ -1,6 +1,7 @@
 """A local HTTP file server with Range support and fault injection, for download tests."""
 
 import re
+import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -21,13 +22,19 @@ class Faults:
     """Faults to inject, keyed by file path relative to the served root (no leading slash)."""
 
     cut_after: dict[str, int] = field(default_factory=dict)  # send N body bytes, drop (once)
-    fail_first: dict[str, int] = field(default_factory=dict)  # 503 for the first N requests
+    fail_first: dict[str, int] = field(default_factory=dict)  # fail_status for first N requests
+    fail_status: int = 503
+    # Send the body at N bytes/s, for at most trickle_for seconds, then drop the connection.
+    trickle: dict[str, float] = field(default_factory=dict)
+    trickle_for: float = 10.0
     corrupt: set[str] = field(default_factory=set)  # serve same-length garbage
     ignore_range: set[str] = field(default_factory=set)  # answer 200 with the full body
     requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range)
     hits: Counter[str] = field(default_factory=Counter)  # requests per path
     _cut_done: set[str] = field(default_factory=set, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    # Set when the server shuts down: ends every trickle at once.
+    stopped: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     def record(self, path: str, range_header: str | None) -> int:
         """Log a request and return how many requests for path have been seen, this included."""
@@ -84,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
         key = unquote(urlsplit(self.path).path).lstrip("/")
         count = faults.record(key, self.headers.get("Range"))
         if count <= faults.fail_first.get(key, 0):
-            self._empty(503)
+            self._empty(faults.fail_status)
             return
         path = self._resolve(key)
         if path is None:
@@ -129,7 +136,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             with path.open("rb") as fh:
                 fh.seek(start)
-                self._copy(fh, to_send, garble=key in faults.corrupt)
+                if key in faults.trickle:
+                    to_send = self._trickle(fh, to_send, faults.trickle[key])
+                else:
+                    self._copy(fh, to_send, garble=key in faults.corrupt)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
             return
@@ -146,6 +156,22 @@ class _Handler(BaseHTTPRequestHandler):
                 chunk = (_GARBAGE * (len(chunk) // len(_GARBAGE) + 1))[: len(chunk)]
             self.wfile.write(chunk)
             count -= len(chunk)
+
+    def _trickle(self, fh: BinaryIO, count: int, rate: float) -> int:
+        """Send one byte per 1/rate s until count bytes, trickle_for s or shutdown; return sent."""
+        faults = self.server.faults
+        ends = threading.Event()
+        timer = threading.Timer(faults.trickle_for, ends.set)
+        timer.start()
+        sent = 0
+        try:
+            while sent < count and not ends.is_set() and not faults.stopped.wait(1 / rate):
+                self.wfile.write(fh.read(1))
+                self.wfile.flush()
+                sent += 1
+        finally:
+            timer.cancel()
+        return sent
 
 
 def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -168,7 +194,8 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 @contextmanager
 def serve_directory(root: Path, faults: Faults | None = None) -> Iterator[str]:
     """Serve the files under root on 127.0.0.1 in a daemon thread; yield the base URL."""
-    server = _Server(Path(root), faults if faults is not None else Faults())
+    faults = faults if faults is not None else Faults()
+    server = _Server(Path(root), faults)
     thread = threading.Thread(
         target=server.serve_forever,
         kwargs={"poll_interval": 0.05},
@@ -179,6 +206,23 @@ def serve_directory(root: Path, faults: Faults | None = None) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
+        faults.stopped.set()
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def free_port() -> int:
+    """A 127.0.0.1 port with nothing listening on it (connections are refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def silent_server() -> Iterator[str]:
+    """A 127.0.0.1 URL whose host accepts connections (backlog) but never answers."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        yield f"http://127.0.0.1:{silent.getsockname()[1]}/"

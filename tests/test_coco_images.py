@@ -6,7 +6,6 @@ image host; the subset rows come from select_subset.
 
 import hashlib
 import shutil
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,24 +13,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from http_fixtures import Faults, serve_directory
+from http_fixtures import Faults, free_port, serve_directory
 from PIL import Image
 from pycocotools.coco import COCO
 
 from visionrepro.coco import (
     OFFLINE_HINT,
     cached_image_path,
-    fetch_images,
     fetch_one,
-    load_coco,
     obtain_annotations,
-    pack_split,
-    select_subset,
+    obtain_images,
+    pack,
 )
+from visionrepro.coco_subset import load_coco, select_subset
 from visionrepro.datasets import ArrayDataset
-from visionrepro.demo import ANNOTATIONS_ZIP, STYLES, make_demo_mirror
-from visionrepro.download import DownloadError, extract_members
+from visionrepro.demo.coco import ANNOTATIONS_ZIP, STYLES, make_demo_mirror
 from visionrepro.errors import UserError
+from visionrepro.transport.archives import extract_members
+from visionrepro.transport.fetch import DownloadError
 
 CATEGORIES = ["boat", "cake", "couch", "dog", "motorcycle"]
 SETS = ("train2017", "val2017")
@@ -80,13 +79,6 @@ def served(mirror: Mirror) -> Iterator[Served]:
         yield Served(url, faults)
 
 
-def _free_port() -> int:
-    """A 127.0.0.1 port with nothing listening on it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _key(row: pd.Series | dict) -> str:
     """The served path of a manifest row's image."""
     return f"{row['annotation_set']}/{row['file_name']}"
@@ -121,7 +113,7 @@ def test_fetches_all_then_nothing(mirror: Mirror, served: Served, tmp_path: Path
     cache = tmp_path / "cache"
     rows = _rows(mirror)
     assert len(rows) == 20
-    assert fetch_images(mirror.manifest, served.url, cache, size=SIZE, workers=4, **FAST) == 20
+    assert obtain_images(mirror.manifest, served.url, cache, size=SIZE, workers=4, **FAST) == 20
     assert sorted(served.faults.hits) == sorted(_key(r) for r in rows)
     assert set(served.faults.hits.values()) == {1}
     for row in rows:
@@ -134,7 +126,7 @@ def test_fetches_all_then_nothing(mirror: Mirror, served: Served, tmp_path: Path
     ), "temporary or unexpected files in the cache"
 
     before = len(served.faults.requests)
-    assert fetch_images(mirror.manifest, served.url, cache, size=SIZE, workers=4, **FAST) == 0
+    assert obtain_images(mirror.manifest, served.url, cache, size=SIZE, workers=4, **FAST) == 0
     assert len(served.faults.requests) == before, "a cached image was requested again"
 
 
@@ -142,7 +134,7 @@ def test_refetches_exactly_missing_and_corrupt(
     mirror: Mirror, served: Served, tmp_path: Path
 ) -> None:
     cache = tmp_path / "cache"
-    fetch_images(mirror.manifest, served.url, cache, size=SIZE, workers=4, **FAST)
+    obtain_images(mirror.manifest, served.url, cache, size=SIZE, workers=4, **FAST)
     rows = _rows(mirror)
     deleted, corrupted = rows[2], rows[11]
     good = _load(_cached(cache, corrupted)).copy()
@@ -154,7 +146,7 @@ def test_refetches_exactly_missing_and_corrupt(
     _cached(cache, truncated).write_bytes(data[: len(data) // 2])
     before = len(served.faults.requests)
 
-    assert fetch_images(mirror.manifest, served.url, cache, size=SIZE, workers=4, **FAST) == 3
+    assert obtain_images(mirror.manifest, served.url, cache, size=SIZE, workers=4, **FAST) == 3
     again = sorted(path for path, _ in served.faults.requests[before:])
     assert again == sorted(_key(r) for r in (deleted, corrupted, truncated))
     np.testing.assert_array_equal(_load(_cached(cache, corrupted)), good)
@@ -164,7 +156,7 @@ def test_refetches_exactly_missing_and_corrupt(
 
 def test_conversion_and_colours(mirror: Mirror, served: Served, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    fetch_images(mirror.manifest, served.url, cache, size=SIZE, workers=4, **FAST)
+    obtain_images(mirror.manifest, served.url, cache, size=SIZE, workers=4, **FAST)
     modes = {}
     strongly_coloured = 0
     for row in _rows(mirror):
@@ -208,9 +200,8 @@ def test_fetch_one_reports_fetched_or_cached(
     mirror: Mirror, served: Served, tmp_path: Path
 ) -> None:
     row = _rows(mirror)[0]
-    args = (served.url, tmp_path, SIZE, 2, 5.0, 0.0)
-    assert fetch_one(row, *args) is True
-    assert fetch_one(row, *args) is False
+    assert fetch_one(row, served.url, tmp_path, SIZE, **FAST) is True
+    assert fetch_one(row, served.url, tmp_path, SIZE, **FAST) is False
     assert served.faults.hits[_key(row)] == 1
     np.testing.assert_array_equal(_load(_cached(tmp_path, row)), _expected(mirror, row))
 
@@ -218,7 +209,7 @@ def test_fetch_one_reports_fetched_or_cached(
 def test_fetch_one_rejects_size_mismatch(mirror: Mirror, served: Served, tmp_path: Path) -> None:
     row = {**_rows(mirror)[0], "width": 10}
     with pytest.raises(DownloadError) as err:
-        fetch_one(row, served.url, tmp_path, SIZE, 2, 5.0, 0.0)
+        fetch_one(row, served.url, tmp_path, SIZE, **FAST)
     assert served.url + _key(row) in str(err.value)
     assert "annotations say 10x" in str(err.value)
     assert served.faults.hits[_key(row)] == 2
@@ -229,7 +220,7 @@ def test_garbage_from_server_names_the_url(mirror: Mirror, served: Served, tmp_p
     bad = _rows(mirror)[5]
     served.faults.corrupt.add(_key(bad))
     with pytest.raises(DownloadError) as err:
-        fetch_images(mirror.manifest, served.url, tmp_path, size=SIZE, workers=4, **FAST)
+        obtain_images(mirror.manifest, served.url, tmp_path, size=SIZE, workers=4, **FAST)
     message = str(err.value)
     assert served.url + _key(bad) in message
     assert "failed after 2 attempt(s)" in message
@@ -239,9 +230,9 @@ def test_garbage_from_server_names_the_url(mirror: Mirror, served: Served, tmp_p
 
 
 def test_unreachable_server_gives_offline_hint(mirror: Mirror, tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_free_port()}/"
+    url = f"http://127.0.0.1:{free_port()}/"
     with pytest.raises(DownloadError) as err:
-        fetch_images(mirror.manifest, url, tmp_path / "cache", size=SIZE, workers=2, **FAST)
+        obtain_images(mirror.manifest, url, tmp_path / "cache", size=SIZE, workers=2, **FAST)
     message = str(err.value)
     assert url in message
     assert OFFLINE_HINT in message
@@ -249,11 +240,11 @@ def test_unreachable_server_gives_offline_hint(mirror: Mirror, tmp_path: Path) -
     assert not list(tmp_path.rglob("*.png"))
 
 
-def test_pack_split_matches_manifest(mirror: Mirror, served: Served, tmp_path: Path) -> None:
+def test_pack_matches_manifest(mirror: Mirror, served: Served, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    fetch_images(mirror.manifest, served.url, cache, size=SIZE, workers=4, **FAST)
+    obtain_images(mirror.manifest, served.url, cache, size=SIZE, workers=4, **FAST)
     for split, n in (("train", 15), ("val", 5)):
-        data = pack_split(mirror.manifest, cache, split, SIZE, CATEGORIES)
+        data = pack(mirror.manifest, cache, split, SIZE, CATEGORIES)
         assert isinstance(data, ArrayDataset)
         assert data.images.dtype == np.uint8
         assert data.images.shape == (n, 3, SIZE, SIZE)
@@ -312,7 +303,7 @@ def test_annotations_from_local_archive(mirror: Mirror, tmp_path: Path) -> None:
     (local / "annotations").mkdir(parents=True)
     shutil.copyfile(mirror.zip_path, local / "annotations" / ANNOTATIONS_ZIP)
     outputs = _outputs(tmp_path)
-    closed = f"http://127.0.0.1:{_free_port()}/{ZIP_URL_PATH}"
+    closed = f"http://127.0.0.1:{free_port()}/{ZIP_URL_PATH}"
     obtain_annotations(
         outputs,
         url=closed,
@@ -333,7 +324,7 @@ def test_annotations_linked_from_local_json(mirror: Mirror, tmp_path: Path) -> N
     outputs = _outputs(tmp_path)
     outputs[0].parent.mkdir(parents=True)
     outputs[0].write_text("stale")  # replaced by the link
-    closed = f"http://127.0.0.1:{_free_port()}/{ZIP_URL_PATH}"
+    closed = f"http://127.0.0.1:{free_port()}/{ZIP_URL_PATH}"
     obtain_annotations(
         outputs,
         url=closed,
@@ -354,7 +345,7 @@ def test_annotations_local_dir_without_annotations(tmp_path: Path) -> None:
     with pytest.raises(UserError) as err:
         obtain_annotations(
             _outputs(tmp_path),
-            url=f"http://127.0.0.1:{_free_port()}/{ZIP_URL_PATH}",
+            url=f"http://127.0.0.1:{free_port()}/{ZIP_URL_PATH}",
             md5="",
             archive=tmp_path / "download" / ANNOTATIONS_ZIP,
             local_dir=str(local),

@@ -13,7 +13,7 @@ from pycocotools.coco import COCO
 from sklearn.metrics import jaccard_score
 from training_helpers import without_timings
 
-from visionrepro.coco import pack_masks, semantic_mask
+from visionrepro.coco_masks import pack_masks, semantic_mask
 from visionrepro.datasets import ArrayDataset, save_masks
 from visionrepro.errors import UserError
 from visionrepro.losses import soft_iou_loss

@@ -7,12 +7,11 @@ from visionrepro.logs import setup_logging
 
 setup_logging(snakemake.log[0])
 params = snakemake.params
-retry = {k: params.download[k] for k in ("retries", "timeout", "backoff")}
 obtain_annotations(
     [Path(p) for p in snakemake.output],
-    url=params.url,
+    url=params.transfer.url,
     md5=params.md5,
     archive=Path(params.archive),
     local_dir=params.local_dir,
-    **retry,
+    **params.transfer.options(),
 )

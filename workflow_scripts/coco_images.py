@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from visionrepro.coco import cached_image_path, fetch_images
+from visionrepro.coco import cached_image_path, obtain_images
 from visionrepro.fileio import atomic_path
 from visionrepro.logs import setup_logging
 
@@ -15,11 +15,12 @@ params = snakemake.params
 
 manifest = pd.read_csv(snakemake.input.manifest)
 cache = Path(snakemake.output.index).parent
-images_url = (
-    Path(params.local_dir).resolve().as_uri() + "/" if params.local_dir else params.images_url
-)
+transfer = params.transfer
+images_url = Path(params.local_dir).resolve().as_uri() + "/" if params.local_dir else transfer.url
 log.info("fetching %d images from %s into %s", len(manifest), images_url, cache)
-fetched = fetch_images(manifest, images_url, cache, size=params.size, **params.download)
+fetched = obtain_images(
+    manifest, images_url, cache, size=params.size, workers=transfer.workers, **transfer.options()
+)
 log.info("done: %d fetched, %d already cached", fetched, len(manifest) - fetched)
 index = manifest[["image_id", "annotation_set", "file_name"]].copy()
 index["path"] = [

@@ -4,7 +4,8 @@ import logging
 
 import pandas as pd
 
-from visionrepro.coco import load_coco, pack_masks
+from visionrepro.coco_masks import pack_masks
+from visionrepro.coco_subset import load_coco
 from visionrepro.datasets import save_masks
 from visionrepro.logs import setup_logging
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from visionrepro.logs import setup_logging
-from visionrepro.sources import obtain
+from visionrepro.torchvision_data import obtain
 
 setup_logging(snakemake.log[0])
 params = snakemake.params
@@ -11,8 +11,9 @@ obtain(
     snakemake.wildcards.dataset,
     Path(snakemake.output[0]),
     Path(params.downloads),
-    url=params.url,
+    url=params.transfer.url,
     local_dir=params.local_dir,
     md5_check=params.md5_check,
-    **params.download,
+    workers=params.transfer.workers,
+    **params.transfer.options(),
 )

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 
 from visionrepro.logs import setup_logging
-from visionrepro.source_config import SPLITS
-from visionrepro.sources import pack
+from visionrepro.torchvision_config import SPLITS
+from visionrepro.torchvision_data import pack
 
 setup_logging(snakemake.log[0])
 log = logging.getLogger("source_pack")

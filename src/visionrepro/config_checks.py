@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from visionrepro.grid import sweep_variants
-from visionrepro.source_config import CLASSES
+from visionrepro.torchvision_config import CLASSES
 
 # Channels of each dataset's images (COCO's 64x64 copies are RGB).
 DATASET_CHANNELS = {"coco": 3, "mnist": 1, "fashion_mnist": 1, "cifar10": 3}

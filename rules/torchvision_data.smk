@@ -1,6 +1,9 @@
 # MNIST, Fashion-MNIST and CIFAR-10: obtain the official files (or a local copy or mirror) into
 # {data_dir}/{dataset}/raw/ (the root torchvision's classes read), then pack each split.
-from visionrepro.source_config import DATASETS, check_local_dirs, demo_copy
+# Download settings and the mirror URL reach source_fetch as a Transfer object, outside
+# Snakemake's params trigger: the official MD5s decide what is fetched.
+from visionrepro.torchvision_config import DATASETS, check_local_dirs, demo_copy
+from visionrepro.transport.fetch import Transfer
 
 SOURCES = {name: config[name] for name in DATASETS}
 SOURCE_NAMES = one_of(SOURCES)
@@ -12,7 +15,7 @@ if DEMO and DEMO.get("sources_dir"):
 
     rule demo_source:
         input:
-            code=lib("demo_sources", "source_config"),
+            code=lib("demo/torchvision_data", "torchvision_config"),
         output:
             directory(f"{DEMO['sources_dir']}/{{dataset}}"),
         log:
@@ -36,7 +39,13 @@ if DEMO and DEMO.get("sources_dir"):
 rule source_fetch:
     input:
         demo=lambda w: demo_copy(w.dataset, SOURCES[w.dataset]["local_dir"], DEMO) or [],
-        code=lib("sources", "source_config", "download"),
+        code=lib(
+            "torchvision_data",
+            "torchvision_config",
+            "transport/urls",
+            "transport/fetch",
+            "transport/archives",
+        ),
     output:
         directory(f"{DATA}/{{dataset}}/raw"),
     log:
@@ -50,10 +59,11 @@ rule source_fetch:
         mem_mb=1000,
         runtime=job("data", "runtime"),
     params:
-        url=lambda w: SOURCES[w.dataset]["url"],
+        transfer=lambda w: Transfer(
+            url=SOURCES[w.dataset]["url"], **SOURCES[w.dataset]["download"]
+        ),
         local_dir=lambda w: SOURCES[w.dataset]["local_dir"],
         md5_check=lambda w: SOURCES[w.dataset]["md5_check"],
-        download=lambda w: SOURCES[w.dataset]["download"],
         downloads=lambda w: f"{DATA}/{w.dataset}/downloads",
     script:
         "../workflow_scripts/source_fetch.py"
@@ -62,7 +72,7 @@ rule source_fetch:
 rule source_pack:
     input:
         raw=f"{DATA}/{{dataset}}/raw",
-        code=lib("sources", "source_config", "datasets"),
+        code=lib("torchvision_data", "torchvision_config", "datasets"),
     output:
         train=packed("{dataset}", "train"),
         test=packed("{dataset}", "test"),

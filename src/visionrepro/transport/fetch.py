@@ -1,22 +1,23 @@
-"""Robust downloads with the standard library: retries, resume, MD5 checks, safe zip extraction."""
+"""Downloads with the standard library: retries, resume, a deadline per file, MD5 checks, and
+checks of downloads that have no MD5."""
 
 import hashlib
 import http.client
+import io
 import logging
 import re
 import shutil
 import time
 import urllib.error
 import urllib.request
-import zipfile
-from collections.abc import Callable, Sequence
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import BinaryIO, TypeVar
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 from visionrepro import __version__
 from visionrepro.errors import UserError
-from visionrepro.fileio import atomic_path
+from visionrepro.transport.urls import to_local_path
 
 T = TypeVar("T")
 
@@ -32,6 +33,9 @@ _PROGRESS_STEP = 0.05
 _PROGRESS_INTERVAL = 2.0
 _RETRY_STATUS = frozenset({408, 429})
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-\d+|\*)/(\d+|\*)")
+MIN_RATE = 4000.0  # bytes/s; the schema's default of download.min_rate
+
+DEMO_HINT = "or run the offline demo: snakemake --cores all --configfile configs/demo.yaml"
 
 _sleep = time.sleep  # module-level so tests can replace the backoff sleep
 
@@ -53,24 +57,25 @@ _TRANSIENT = (
 )
 
 
-def to_local_path(url: str) -> Path | None:
-    """Return the filesystem path of a file: URL (absolute or relative to cwd), else None."""
-    parts = urlsplit(url)
-    if parts.scheme != "file":
-        return None
-    if parts.netloc not in ("", "localhost"):
-        raise ValueError(f"file: URL with a remote host is not supported: {url}")
-    return Path(unquote(parts.path))
+@dataclass(frozen=True)
+class Transfer:
+    """Where and how to fetch: a URL (or a mirror's prefix) and the `download:` settings.
 
+    None of it changes what is fetched (MD5s and the subset's manifest decide that), so rules
+    pass it as an object: Snakemake's params trigger skips objects, and a new timeout or a
+    re-spelled mirror URL reruns nothing.
+    """
 
-def rewrite_url(url: str, prefix: str) -> str:
-    """Replace the scheme and host of `url` by `prefix`, with exactly one slash between them."""
-    parts = urlsplit(url)
-    rest = urlunsplit(("", "", parts.path, parts.query, parts.fragment)).lstrip("/")
-    head = prefix.rstrip("/")
-    if head.endswith(":"):  # "file:" (relative) or "file:///" (filesystem root) as given
-        return prefix + rest
-    return f"{head}/{rest}"
+    url: str = ""
+    workers: int = 4
+    retries: int = 4
+    timeout: float = 15.0
+    backoff: float = 1.0
+    min_rate: float = MIN_RATE
+
+    def options(self) -> dict[str, float]:
+        """The keyword arguments of fetch_file and fetch_bytes: retries, timeout, backoff, rate."""
+        return {k: v for k, v in asdict(self).items() if k not in ("url", "workers")}
 
 
 def fetch_file(
@@ -78,34 +83,39 @@ def fetch_file(
     dest: Path,
     *,
     md5: str = "",
+    verify: Callable[[Path], object] | None = None,
     retries: int = 4,
     timeout: float = 15.0,
     backoff: float = 1.0,
+    min_rate: float = MIN_RATE,
     log: logging.Logger | None = None,
 ) -> Path:
-    """Download url to dest resumably (dest.part + Range), with retries and an MD5 check."""
+    """Download url to dest resumably (dest.part + Range), with retries and an MD5 check.
+
+    Without an MD5, `verify(path)` (raising ValueError or OSError) decides whether a download,
+    or an existing dest, is usable: an unusable one is removed and fetched again.
+    """
     log = log or _LOG
     dest = Path(dest)
-    if _already_done(dest, md5, log):
+    if _usable(dest, md5, verify, log):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     local = to_local_path(url)
-    if local is not None:
-        _copy_local(url, local, part)
-    else:
+
+    def attempt(attempt_timeout: float) -> None:
+        if local is not None:
+            _copy_local(url, local, part)
+        else:
+            _attempt(url, part, attempt_timeout, min_rate, log)
+        _check_md5(url, part, md5)
+        part.replace(dest)
+        _verify(dest, None if md5 else verify)
+
+    if local is None:
         log.info("%s: downloading to %s", url, dest)
-        _retry(
-            url,
-            lambda t: _attempt(url, part, t, log),
-            retries=retries,
-            timeout=timeout,
-            backoff=backoff,
-            log=log,
-            progress=lambda: _size(part),
-        )
-    _check_md5(url, part, md5)
-    part.replace(dest)
+    attempts = 1 if local is not None else retries
+    _retry(url, attempt, retries=attempts, timeout=timeout, backoff=backoff, log=log, part=part)
     return dest
 
 
@@ -115,13 +125,17 @@ def fetch_bytes(
     retries: int = 4,
     timeout: float = 15.0,
     backoff: float = 1.0,
+    min_rate: float = MIN_RATE,
     validate: Callable[[bytes], object] | None = None,
 ) -> bytes:
     """Fetch a small resource into memory with retries; a failing `validate` means retry."""
     local = to_local_path(url)
 
     def attempt(attempt_timeout: float) -> bytes:
-        data = _read_local(url, local) if local is not None else _read_http(url, attempt_timeout)
+        if local is not None:
+            data = _read_local(url, local)
+        else:
+            data = _read_http(url, attempt_timeout, min_rate)
         _validate(data, validate)
         return data
 
@@ -129,14 +143,13 @@ def fetch_bytes(
     return _retry(url, attempt, retries=attempts, timeout=timeout, backoff=backoff, log=_LOG)
 
 
-def extract_members(archive: Path, members: Sequence[str], dest_dir: Path) -> list[Path]:
-    """Extract the named zip members flat into dest_dir, atomically, refusing unsafe names."""
-    for name in members:
-        _check_member_name(archive, name)
-    with zipfile.ZipFile(archive) as zf:
-        infos = [_member_info(zf, archive, name) for name in members]
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        return [_extract_one(zf, info, dest_dir) for info in infos]
+def file_md5(path: Path) -> str:
+    """The hex MD5 of a file."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with Path(path).open("rb") as fh:
+        while block := fh.read(_MD5_CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _retry(
@@ -147,14 +160,17 @@ def _retry(
     timeout: float,
     backoff: float,
     log: logging.Logger,
-    progress: Callable[[], int] = lambda: 0,
+    part: Path | None = None,
 ) -> T:
-    """Call attempt(timeout) up to `retries` times, sleeping backoff*2**i after failure i."""
+    """Call attempt(timeout) up to `retries` times, sleeping backoff*2**i after failure i.
+
+    Attempts that make no progress (bytes added to `part`) share one time budget.
+    """
     retries = max(retries, 1)
     deadline = time.monotonic() + _FAILURE_BUDGET
     cause: BaseException | None = None
     for i in range(retries):
-        before = progress()
+        before = _size(part)
         try:
             return attempt(max(_MIN_TIMEOUT, min(timeout, deadline - time.monotonic())))
         except urllib.error.HTTPError as exc:
@@ -164,7 +180,7 @@ def _retry(
             cause = exc
         except _TRANSIENT as exc:
             cause = exc
-        if progress() > before:
+        if _size(part) > before:
             deadline = time.monotonic() + _FAILURE_BUDGET
         if i + 1 < retries:
             delay = backoff * 2**i
@@ -187,23 +203,41 @@ def _describe(exc: BaseException | None) -> str:
     if isinstance(exc, urllib.error.HTTPError):
         return f"HTTP {exc.code} {exc.reason}"
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    if isinstance(reason, BaseException):
+    if isinstance(reason, BaseException) and not isinstance(reason, _Retry):
         return f"{type(reason).__name__}: {reason}"
     return str(reason)
 
 
-def _already_done(dest: Path, md5: str, log: logging.Logger) -> bool:
-    """Return True if dest exists and matches md5; delete it if it exists but does not."""
+def _usable(
+    dest: Path, md5: str, verify: Callable[[Path], object] | None, log: logging.Logger
+) -> bool:
+    """True if dest exists and passes its MD5 (or, without one, `verify`); else remove it."""
     if not dest.exists():
         return False
-    if not md5:
-        return True
-    actual = _md5(dest)
-    if actual == md5.lower():
-        return True
-    log.warning("%s has MD5 %s, expected %s; downloading it again", dest, actual, md5)
-    dest.unlink()
+    if md5:
+        actual = file_md5(dest)
+        if actual == md5.lower():
+            return True
+        log.warning("%s has MD5 %s, expected %s; downloading it again", dest, actual, md5)
+    else:
+        try:
+            _verify(dest, verify)
+            return True
+        except _Retry as exc:
+            log.warning("%s; downloading it again", exc)
+    dest.unlink(missing_ok=True)
     return False
+
+
+def _verify(path: Path, verify: Callable[[Path], object] | None) -> None:
+    """Run verify(path); if it fails, remove path and raise _Retry naming it."""
+    if verify is None:
+        return
+    try:
+        verify(path)
+    except (ValueError, OSError) as exc:
+        path.unlink(missing_ok=True)
+        raise _Retry(f"{path} is not usable, removed it ({exc})") from exc
 
 
 def _copy_local(url: str, local: Path, part: Path) -> None:
@@ -220,11 +254,18 @@ def _read_local(url: str, local: Path) -> bytes:
     return local.read_bytes()
 
 
-def _read_http(url: str, timeout: float) -> bytes:
-    """Fetch url into memory in one request."""
+def _read_http(url: str, timeout: float, min_rate: float) -> bytes:
+    """Fetch url into memory in one request, within its deadline."""
+    pace = _Pace(timeout, min_rate)
     request = urllib.request.Request(url, headers=_HEADERS)
     with urllib.request.urlopen(request, timeout=timeout) as resp:
-        return resp.read()
+        length = resp.headers.get("Content-Length")
+        total = int(length) if length else None
+        out = io.BytesIO()
+        done = _copy_body(resp, out, 0, total, pace, None)
+    if total is not None and done < total:
+        raise _Retry(f"connection closed after {done} of {total} bytes")
+    return out.getvalue()
 
 
 def _validate(data: bytes, validate: Callable[[bytes], object] | None) -> None:
@@ -237,13 +278,14 @@ def _validate(data: bytes, validate: Callable[[bytes], object] | None) -> None:
         raise _Retry(f"invalid content ({type(exc).__name__}: {exc})") from exc
 
 
-def _attempt(url: str, part: Path, timeout: float, log: logging.Logger) -> None:
+def _attempt(url: str, part: Path, timeout: float, min_rate: float, log: logging.Logger) -> None:
     """Make one request for url, appending to part (206) or restarting it (200)."""
     have = _size(part)
     headers = dict(_HEADERS)
     if have:
         headers["Range"] = f"bytes={have}-"
         log.info("%s: resuming at %d bytes", url, have)
+    pace = _Pace(timeout, min_rate)
     request = urllib.request.Request(url, headers=headers)
     try:
         resp = urllib.request.urlopen(request, timeout=timeout)
@@ -254,7 +296,7 @@ def _attempt(url: str, part: Path, timeout: float, log: logging.Logger) -> None:
         _accept_complete_part(url, part, have, exc.headers.get("Content-Range"), log)
         return
     with resp:
-        _receive(url, resp, part, have, log)
+        _receive(url, resp, part, have, pace, log)
 
 
 def _accept_complete_part(
@@ -269,7 +311,12 @@ def _accept_complete_part(
 
 
 def _receive(
-    url: str, resp: http.client.HTTPResponse, part: Path, have: int, log: logging.Logger
+    url: str,
+    resp: http.client.HTTPResponse,
+    part: Path,
+    have: int,
+    pace: "_Pace",
+    log: logging.Logger,
 ) -> None:
     """Write the response body to part, raising _Retry if the connection ends early."""
     if resp.status == 206:
@@ -284,27 +331,30 @@ def _receive(
         length = resp.headers.get("Content-Length")
         start, total, mode = 0, int(length) if length else None, "wb"
     with part.open(mode) as out:
-        done = _copy_body(url, resp, out, start, total, log)
+        done = _copy_body(resp, out, start, total, pace, _Progress(url, start, total, log))
     if total is not None and done < total:
         raise _Retry(f"connection closed after {done} of {total} bytes")
 
 
 def _copy_body(
-    url: str,
     resp: http.client.HTTPResponse,
     out: BinaryIO,
     start: int,
     total: int | None,
-    log: logging.Logger,
+    pace: "_Pace",
+    progress: "_Progress | None",
 ) -> int:
-    """Copy resp to out with progress logging; return the byte offset reached."""
-    progress = _Progress(url, start, total, log)
+    """Copy resp to out within the pace's deadline; return the byte offset reached."""
+    pace.expect(None if total is None else total - start)
     done = start
-    while chunk := resp.read(_CHUNK):
+    while chunk := resp.read1(_CHUNK):
         out.write(chunk)
         done += len(chunk)
-        progress.update(done)
-    progress.report(done)
+        pace.check(done - start)
+        if progress:
+            progress.update(done)
+    if progress:
+        progress.report(done)
     return done
 
 
@@ -321,7 +371,7 @@ def _check_md5(url: str, path: Path, md5: str) -> None:
     """Delete path and raise DownloadError if its MD5 differs from a non-empty md5."""
     if not md5:
         return
-    actual = _md5(path)
+    actual = file_md5(path)
     if actual != md5.lower():
         path.unlink()
         raise DownloadError(
@@ -330,21 +380,41 @@ def _check_md5(url: str, path: Path, md5: str) -> None:
         )
 
 
-def _md5(path: Path) -> str:
-    """Return the hex MD5 of a file."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as fh:
-        while block := fh.read(_MD5_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _size(path: Path) -> int:
-    """Return the size of path, or 0 if it does not exist."""
+def _size(path: Path | None) -> int:
+    """Return the size of path, or 0 if it does not exist (or is None)."""
     try:
-        return path.stat().st_size
+        return path.stat().st_size if path else 0
     except FileNotFoundError:
         return 0
+
+
+class _Pace:
+    """One request's deadline: `timeout` seconds plus its bytes at `min_rate` bytes/s.
+
+    With a known size the deadline is fixed when the headers arrive; without one it grows with
+    the bytes received, so a transfer slower than min_rate still runs out of time.
+    """
+
+    def __init__(self, timeout: float, min_rate: float) -> None:
+        """Start the clock (before the request is sent)."""
+        self.began = time.monotonic()
+        self.timeout, self.min_rate = timeout, min_rate
+        self.expected = 0
+
+    def expect(self, size: int | None) -> None:
+        """Set the number of bytes this request should bring (None: unknown)."""
+        self.expected = size or 0
+
+    def check(self, received: int) -> None:
+        """Raise _Retry if the request has run past its deadline."""
+        allowed = self.timeout + max(self.expected, received) / self.min_rate
+        elapsed = time.monotonic() - self.began
+        if elapsed > allowed:
+            raise _Retry(
+                f"too slow: {received} of {self.expected or '?'} bytes in {elapsed:.1f} s, past "
+                f"the deadline of {allowed:.1f} s (timeout {self.timeout:g} s + size at "
+                f"download.min_rate {self.min_rate:g} bytes/s)"
+            )
 
 
 class _Progress:
@@ -373,31 +443,3 @@ class _Progress:
         else:
             amount = f"{done} bytes"
         self.log.info("%s: %s, %.2f MB/s", self.url, amount, rate)
-
-
-def _check_member_name(archive: Path, name: str) -> None:
-    """Raise ValueError for an absolute member name or one with a '..' component."""
-    windows = PureWindowsPath(name)  # splits on both '/' and '\\'
-    if PurePosixPath(name).is_absolute() or windows.drive or windows.root:
-        raise ValueError(f"{archive}: refusing absolute member name {name!r}")
-    if ".." in windows.parts:
-        raise ValueError(f"{archive}: refusing member name with '..' (path traversal): {name!r}")
-
-
-def _member_info(zf: zipfile.ZipFile, archive: Path, name: str) -> zipfile.ZipInfo:
-    """Return the ZipInfo of a file member, with errors that name the archive."""
-    try:
-        info = zf.getinfo(name)
-    except KeyError:
-        raise KeyError(f"{archive} has no member {name!r}") from None
-    if info.is_dir():
-        raise ValueError(f"{archive}: member {name!r} is a directory, not a file")
-    return info
-
-
-def _extract_one(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest_dir: Path) -> Path:
-    """Extract one member to dest_dir/<basename> via a temporary file and rename."""
-    target = dest_dir / PureWindowsPath(info.filename).name
-    with atomic_path(target) as tmp, zf.open(info) as src, tmp.open("wb") as out:
-        shutil.copyfileobj(src, out)
-    return target

@@ -1,6 +1,13 @@
+# COCO 2017: the annotations, the subset drawn from them, its images (cached at 64x64), and the
+# packed images and masks per split. Download settings and URLs reach the rules as a Transfer
+# object, outside Snakemake's params trigger: the MD5 and the subset's manifest decide reruns.
+from visionrepro.transport.fetch import Transfer
+
 if DEMO:
 
     rule demo_mirror:
+        input:
+            code=lib("demo/coco"),
         output:
             demo_mirror(),
         log:
@@ -22,7 +29,7 @@ if DEMO:
 rule coco_annotations:
     input:
         demo_mirror(),
-        code=lib("download"),
+        code=lib("coco", "transport/urls", "transport/fetch", "transport/archives"),
     output:
         ANNOTATIONS,
     log:
@@ -34,10 +41,9 @@ rule coco_annotations:
         mem_mb=1000,
         runtime=job("data", "runtime"),
     params:
-        url=COCO["annotations_url"],
+        transfer=Transfer(url=COCO["annotations_url"], **COCO["download"]),
         md5=COCO["annotations_md5"],
         local_dir=COCO["local_dir"],
-        download=COCO["download"],
         archive=f"{COCO_DIR}/downloads/annotations_trainval2017.zip",
     script:
         "../workflow_scripts/coco_annotations.py"
@@ -46,7 +52,7 @@ rule coco_annotations:
 rule coco_subset:
     input:
         annotations=ANNOTATIONS,
-        code=lib("coco"),
+        code=lib("coco_subset"),
     output:
         manifest=f"{COCO_DIR}/subset/manifest.csv",
         dataset=f"{COCO_DIR}/subset/dataset.json",
@@ -71,7 +77,7 @@ rule coco_images:
     input:
         demo_mirror(),
         manifest=f"{COCO_DIR}/subset/manifest.csv",
-        code=lib("coco", "download"),
+        code=lib("coco", "transport/urls", "transport/fetch"),
     output:
         index=f"{IMAGE_CACHE}/index.csv",
     log:
@@ -83,10 +89,9 @@ rule coco_images:
         mem_mb=2000,
         runtime=job("data", "runtime"),
     params:
-        images_url=COCO["images_url"],
+        transfer=Transfer(url=COCO["images_url"], **COCO["download"]),
         local_dir=COCO["local_dir"],
         size=COCO["image_size"],
-        download=COCO["download"],
     script:
         "../workflow_scripts/coco_images.py"
 
@@ -118,7 +123,7 @@ rule coco_masks:
     input:
         annotations=ANNOTATIONS,
         manifest=f"{COCO_DIR}/subset/manifest.csv",
-        code=lib("coco", "datasets"),
+        code=lib("coco_subset", "coco_masks", "datasets"),
     output:
         train=packed_masks("coco", "train"),
         val=packed_masks("coco", "val"),

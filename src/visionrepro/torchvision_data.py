@@ -1,5 +1,5 @@
-"""MNIST, Fashion-MNIST and CIFAR-10: obtaining the official files (or a local copy or mirror)
-and packing each split into the engine's uint8 format.
+"""MNIST, Fashion-MNIST and CIFAR-10 (torchvision's datasets) as a data source: obtain the
+official files (or a local copy or mirror) and pack each split into the engine's uint8 format.
 
 Layout under a dataset's `raw` folder, which is the root torchvision's dataset classes read:
 
@@ -16,12 +16,11 @@ import hashlib
 import logging
 import os
 import shutil
-import tarfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,8 +28,10 @@ from torchvision.datasets import CIFAR10, MNIST, FashionMNIST, ImageFolder
 from torchvision.datasets.folder import find_classes
 
 from visionrepro.datasets import ArrayDataset
-from visionrepro.download import DownloadError, fetch_file
-from visionrepro.source_config import CIFAR10_CLASSES, DATASETS, SPLITS, SourceError
+from visionrepro.torchvision_config import CIFAR10_CLASSES, DATASETS, SPLITS, SourceError
+from visionrepro.transport.archives import check_archive, extract_tar
+from visionrepro.transport.fetch import DEMO_HINT, DownloadError, fetch_file, file_md5
+from visionrepro.transport.urls import join_url
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,6 @@ RAW_MD5 = {
 
 _CHUNK = 1 << 22
 
-DEMO_HINT = "or run the offline demo: snakemake --cores all --configfile configs/demo.yaml"
-
 
 @dataclass(frozen=True)
 class IdxFile:
@@ -83,22 +82,6 @@ def idx_files(dataset: str) -> list[IdxFile]:
 def idx_raw_folder(raw_root: Path, dataset: str) -> Path:
     """Where torchvision's class for `dataset` reads the decompressed IDX files."""
     return Path(raw_root) / IDX_CLASSES[dataset].__name__ / "raw"
-
-
-def join_url(base: str, name: str) -> str:
-    """`name` under a base URL (http(s) or file:), with exactly one slash between them."""
-    if base.endswith(":"):  # "file:" alone: name is relative to the working directory
-        return base + name
-    return base.rstrip("/") + "/" + name
-
-
-def file_md5(path: Path) -> str:
-    """The hex MD5 of a file."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as fh:
-        while block := fh.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @contextmanager
@@ -126,7 +109,7 @@ def obtain(
 
     Downloads are kept in `downloads` (resumable, MD5-checked); raw_root appears complete or
     not at all. `options` are those of `obtain_idx` / `obtain_cifar10` (url, local_dir,
-    md5_check, retries, timeout, backoff).
+    md5_check) and fetch_file's (retries, timeout, backoff, min_rate).
     """
     if dataset in IDX_CLASSES:
         obtain_idx(dataset, raw_root, downloads, workers=workers, **options)
@@ -145,11 +128,12 @@ def obtain_idx(
     local_dir: str = "",
     md5_check: bool = True,
     workers: int = 4,
-    retries: int = 4,
-    timeout: float = 15.0,
-    backoff: float = 1.0,
+    **options: Any,
 ) -> None:
-    """Put the four decompressed IDX files where torchvision's MNIST/FashionMNIST read them."""
+    """Put the four decompressed IDX files where torchvision's MNIST/FashionMNIST read them.
+
+    `options` are fetch_file's (retries, timeout, backoff, min_rate).
+    """
     files = idx_files(dataset)
     if local_dir:
         sources = [_local_idx(dataset, Path(local_dir), f) for f in files]
@@ -159,7 +143,7 @@ def obtain_idx(
         def fetch(f: IdxFile) -> Path:
             md5 = f.gz_md5 if md5_check else ""
             dest = Path(downloads) / f"{f.name}.gz"
-            return _fetch_first(dataset, bases, dest, md5, retries, timeout, backoff)
+            return _fetch_first(dataset, bases, dest, md5, check_archive, options)
 
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(files)))) as pool:
             sources = list(pool.map(fetch, files))
@@ -187,23 +171,18 @@ def _fetch_first(
     bases: Sequence[str],
     dest: Path,
     md5: str,
-    retries: int,
-    timeout: float,
-    backoff: float,
+    verify: Callable[[Path], object],
+    options: dict[str, Any],
 ) -> Path:
-    """Download dest.name from the first of the base URLs that works."""
+    """Download dest.name from the first of the base URLs that works.
+
+    Without an MD5, `verify` decides whether a download is usable (see fetch_file).
+    """
     errors = []
     for base in bases:
         try:
-            return fetch_file(
-                join_url(base, dest.name),
-                dest,
-                md5=md5,
-                retries=retries,
-                timeout=timeout,
-                backoff=backoff,
-                log=log,
-            )
+            url = join_url(base, dest.name)
+            return fetch_file(url, dest, md5=md5, verify=verify, log=log, **options)
         except DownloadError as err:
             errors.append(str(err))
             log.warning("%s", err)
@@ -264,6 +243,12 @@ def cifar10_base_url() -> str:
     return CIFAR10.url.rsplit("/", 1)[0] + "/"
 
 
+def cifar10_members() -> list[str]:
+    """The members of cifar-10-python.tar.gz that torchvision's CIFAR10 reads."""
+    names = [name for name, _ in CIFAR10.train_list + CIFAR10.test_list]
+    return [f"{CIFAR10.base_folder}/{name}" for name in [*names, CIFAR10.meta["filename"]]]
+
+
 def obtain_cifar10(
     raw_root: Path,
     downloads: Path,
@@ -271,20 +256,20 @@ def obtain_cifar10(
     url: str = "",
     local_dir: str = "",
     md5_check: bool = True,
-    retries: int = 4,
-    timeout: float = 15.0,
-    backoff: float = 1.0,
+    **options: Any,
 ) -> None:
-    """Build raw_root: the official batches, or train/ and test/ of an image-folder copy."""
+    """Build raw_root: the official batches, or train/ and test/ of an image-folder copy.
+
+    `options` are fetch_file's (retries, timeout, backoff, min_rate).
+    """
     if not local_dir:
         archive = _fetch_first(
             "cifar10",
             [url or cifar10_base_url()],
             Path(downloads) / CIFAR10.filename,
             CIFAR10.tgz_md5 if md5_check else "",
-            retries,
-            timeout,
-            backoff,
+            lambda path: check_archive(path, cifar10_members()),
+            options,
         )
         _extract_batches(archive, raw_root)
         return
@@ -340,30 +325,6 @@ def _extract_batches(archive: Path, raw_root: Path) -> None:
         extract_tar(archive, root)
         if not (root / CIFAR10.base_folder).is_dir():
             raise SourceError(f"{archive} has no {CIFAR10.base_folder}/ folder")
-
-
-def extract_tar(archive: Path, dest: Path) -> None:
-    """Extract a tar archive (any compression) into dest, refusing unsafe members."""
-    try:
-        with tarfile.open(archive) as tar:
-            members = tar.getmembers()
-            for member in members:
-                _check_tar_member(archive, member)
-            tar.extractall(dest, members=members, filter="data")
-    except (tarfile.TarError, EOFError, OSError) as err:
-        raise SourceError(f"{archive}: cannot be extracted ({err})") from err
-
-
-def _check_tar_member(archive: Path, member: tarfile.TarInfo) -> None:
-    """Refuse absolute names, '..' components, links and special files."""
-    name = member.name
-    windows = PureWindowsPath(name)  # splits on both '/' and '\\'
-    if PurePosixPath(name).is_absolute() or windows.drive or windows.root:
-        raise SourceError(f"{archive}: refusing absolute member name {name!r}")
-    if ".." in windows.parts:
-        raise SourceError(f"{archive}: refusing member name with '..' (path traversal): {name!r}")
-    if not (member.isfile() or member.isdir()):
-        raise SourceError(f"{archive}: refusing member {name!r}: not a regular file or folder")
 
 
 def _image_folder_root(root: Path, archive: Path) -> Path:
