@@ -79,7 +79,9 @@ def loss_curves(histories: Sequence[Mapping[str, Any]], title: str) -> Figure:
         if split is not None:
             losses = np.array([run["history"][f"{split}_loss"] for run in runs], dtype=float)
             ends = logs[0].groupby("epoch")["iteration"].max().to_numpy()[: losses.shape[1]]
-            ax.plot(ends, losses.mean(axis=0), "o--", color=colour, ms=3, label=f"{variant}: {split}")
+            ax.plot(
+                ends, losses.mean(axis=0), "o--", color=colour, ms=3, label=f"{variant}: {split}"
+            )
             plotted.append(losses.ravel())
             splits.add(split)
     handles.append(Line2D([], [], color="grey", label="training (per window)"))
