@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from visionrepro.verdicts import LEVEL, glance_view, plural
+from visionrepro.verdicts import LEVEL, glance_view, mean_std, plural
 
 DASH = "–"
 
@@ -42,11 +42,6 @@ def duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
-def mean_std(mean: float, std: float, n: int) -> str:
-    """ "49.50 ± 13.44", or the mean alone for one seed."""
-    return f"{mean:.2f} ± {std:.2f}" if n > 1 else f"{mean:.2f}"
 
 
 def glance(table: pd.DataFrame) -> View:

@@ -16,7 +16,49 @@ from visionrepro import grid
 DEFAULT_TOLERANCE = 1.0  # metric points; an experiment's `tolerance` overrides it
 CHANCE_MARGIN = 5.0  # points above 100 / classes still counted as chance level
 LEVEL = 0.95  # of every confidence interval; 1 - LEVEL is the tests' significance level
-VERDICTS = ("reproduced", "above", "below", "no reference")
+# The verdicts' colours in figures and tables (green, blue, red, grey).
+VERDICT_COLOURS = {
+    "reproduced": "#2e7d32",
+    "above": "#1565c0",
+    "below": "#c62828",
+    "no reference": "#757575",
+}
+RELATIONS = {"ladder": "previous rung", "sweep": "best of the sweep", "variants": "first variant"}
+GLANCE_COLUMNS = [
+    "experiment",
+    "variant",
+    "label",
+    "metric",
+    "n_seeds",
+    "mean",
+    "std",
+    "min",
+    "max",
+    "ci_low",
+    "ci_high",
+    "reference",
+    "difference",
+    "tolerance",
+    "verdict",
+    "chance_seeds",
+    "device",
+    "train_seconds",
+    "code_version",
+    "created",
+]
+COMPARISON_COLUMNS = [
+    "experiment",
+    "variant",
+    "against",
+    "relation",
+    "n_seeds",
+    "n_seeds_against",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "reading",
+]
 
 
 def plural(n: int, noun: str) -> str:
@@ -144,9 +186,6 @@ def _baselines(kind: str, names: list[str], means: Mapping[str, float]) -> list[
     return [(name, base) for name in names if name != base]
 
 
-RELATIONS = {"ladder": "previous rung", "sweep": "best of the sweep", "variants": "first variant"}
-
-
 def comparison_table(
     values: pd.DataFrame, groups: Mapping[str, Sequence[tuple[str, Sequence[str]]]]
 ) -> pd.DataFrame:
@@ -173,21 +212,6 @@ def comparison_table(
                     }
                 )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
-
-
-COMPARISON_COLUMNS = [
-    "experiment",
-    "variant",
-    "against",
-    "relation",
-    "n_seeds",
-    "n_seeds_against",
-    "difference",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "reading",
-]
 
 
 def _joined(values: pd.Series) -> str:
@@ -249,30 +273,6 @@ def glance_table(runs: pd.DataFrame, settings: Mapping[str, Mapping[str, Any]]) 
     return pd.DataFrame(rows, columns=GLANCE_COLUMNS)
 
 
-GLANCE_COLUMNS = [
-    "experiment",
-    "variant",
-    "label",
-    "metric",
-    "n_seeds",
-    "mean",
-    "std",
-    "min",
-    "max",
-    "ci_low",
-    "ci_high",
-    "reference",
-    "difference",
-    "tolerance",
-    "verdict",
-    "chance_seeds",
-    "device",
-    "train_seconds",
-    "code_version",
-    "created",
-]
-
-
 def headline(glance: pd.DataFrame) -> str:
     """The count of verdicts: "11 of 14 reference numbers reproduced; 2 below; 1 above"."""
     verdicts = glance["verdict"].value_counts()
@@ -284,6 +284,11 @@ def headline(glance: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
+def mean_std(mean: float, std: float, n: int) -> str:
+    """ "49.50 ± 13.44", or the mean alone for one seed."""
+    return f"{mean:.2f} ± {std:.2f}" if n > 1 else f"{mean:.2f}"
+
+
 def _interval(row: Any) -> str:
     if row.n_seeds == 1:
         return "one seed"
@@ -292,19 +297,18 @@ def _interval(row: Any) -> str:
 
 def glance_view(glance: pd.DataFrame) -> pd.DataFrame:
     """The at-a-glance table as text cells, for any writer (HTML, Markdown)."""
+    rows = list(glance.itertuples())
     return pd.DataFrame(
         {
             "experiment": glance["experiment"],
             "variant": glance["label"],
             "metric": glance["metric"],
-            "ours (mean ± std)": [
-                f"{m:.2f} ± {s:.2f}" for m, s in zip(glance["mean"], glance["std"], strict=True)
-            ],
+            "ours (mean ± std)": [mean_std(row.mean, row.std, row.n_seeds) for row in rows],
             "seeds": glance["n_seeds"].astype(str),
             "min – max": [
-                f"{a:.2f} – {b:.2f}" for a, b in zip(glance["min"], glance["max"], strict=True)
+                f"{row.min:.2f} – {row.max:.2f}" if row.n_seeds > 1 else "–" for row in rows
             ],
-            f"{LEVEL * 100:g} % CI of the mean": [_interval(row) for row in glance.itertuples()],
+            f"{LEVEL * 100:g} % CI of the mean": [_interval(row) for row in rows],
             "reference": [_number(v, "{:.2f}") for v in glance["reference"]],
             "difference": [_number(v, "{:+.2f}") for v in glance["difference"]],
             "tolerance": [f"± {t:g}" for t in glance["tolerance"]],
@@ -315,7 +319,7 @@ def glance_view(glance: pd.DataFrame) -> pd.DataFrame:
                     if row.chance_seeds
                     else ""
                 )
-                for row in glance.itertuples()
+                for row in rows
             ],
         }
     )
@@ -324,12 +328,3 @@ def glance_view(glance: pd.DataFrame) -> pd.DataFrame:
 def _number(value: float, fmt: str) -> str:
     """A number for a cell; a dash when missing."""
     return "–" if pd.isna(value) else fmt.format(value)
-
-
-# The verdicts' colours in figures and tables (green, blue, red, grey).
-VERDICT_COLOURS = {
-    "reproduced": "#2e7d32",
-    "above": "#1565c0",
-    "below": "#c62828",
-    "no reference": "#757575",
-}
