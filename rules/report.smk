@@ -328,7 +328,7 @@ rule report_html:
         figures=[entry._asdict() for entry in figure_entries()],
         packs=dataset_splits(),
         config=config,
-        configfiles=[str(path) for path in workflow.configfiles],
+        configfiles=config_files(),
         variants=VARIANTS,
     script:
         "../workflow_scripts/report_html.py"

@@ -157,6 +157,15 @@ def segmentation_runs(dataset):
     ]
 
 
+def config_files():
+    """The config files in the order they were applied (the Snakefile's, then the command
+    line's), relative to the working directory when inside it."""
+    given = [str(path) for path in workflow.config_settings.configfiles]
+    ordered = [str(p) for p in workflow.configfiles if str(p) not in given] + given
+    relative = [os.path.relpath(path) for path in ordered]
+    return [r if not r.startswith("..") else p for r, p in zip(relative, ordered)]
+
+
 def convergence_histories():
     """The histories of the experiments with a convergence table."""
     return [

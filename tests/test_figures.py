@@ -269,7 +269,9 @@ def test_segmentation_comparison_overlays_every_prediction_with_a_key() -> None:
     truth = axes[1][1].images[0].get_array()
     expected = figures.overlay(images[2], masks[2], 3)
     np.testing.assert_array_equal(truth, expected)
-    untinted = axes[1][3].images[0].get_array()  # background everywhere: the image itself
-    np.testing.assert_array_equal(untinted, images[2].transpose(1, 2, 0))
+    untinted = axes[1][3].images[0].get_array()  # background everywhere: the image in grey
+    grey = images[2].astype(float).mean(axis=0).round()
+    np.testing.assert_array_equal(untinted, np.repeat(grey[..., None], 3, axis=2))
+    assert axes[1][0].images[0].get_array().tolist() == images[2].transpose(1, 2, 0).tolist()
     key = [t.get_text() for t in fig.legends[0].get_texts()]
     assert key == ["background (no tint)", "boat", "dog"]

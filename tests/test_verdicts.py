@@ -103,7 +103,7 @@ def test_comparison_readings() -> None:
     one = compare([75.0], [70.0, 71.0])
     assert math.isnan(one.p_value) and math.isnan(one.ci_low)
     assert one.difference == pytest.approx(4.5)
-    assert one.reading.startswith("no test with 1 and 2 seeds")
+    assert one.reading == "no test with 1 and 2 seeds (needs 2 a side)"
     same = compare([70.0, 70.0], [70.0, 70.0])
     assert math.isnan(same.p_value) and "same value" in same.reading
 
@@ -209,9 +209,10 @@ def test_glance_table_gives_verdicts_flags_and_provenance() -> None:
     assert list(glance["chance_seeds"]) == [0, 0, 1]
     assert headline(glance) == "1 of 2 reference numbers reproduced; 1 below"
     view = glance_view(glance)
-    assert view.loc[2, "95 % CI of the mean"] == "one seed"
+    assert view.loc[2, "95 % CI"] == "one seed" and view.loc[0, "range"] == "53.00–55.00"
+    assert view["experiment"].tolist() == ["e", "", ""]
     assert view.loc[2, "verdict"] == "no reference; chance level in 1 of 1 seed"
-    assert view.loc[0, "ours (mean ± std)"] == "54.00 ± 1.00"
+    assert view.loc[0, "ours"] == "54.00 ± 1.00" and view.loc[2, "ours"] == "20.00"
 
 
 def test_a_reference_for_a_metric_the_runs_lack_is_named() -> None:

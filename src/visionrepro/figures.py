@@ -3,6 +3,7 @@ per variant, per-class IoU, sample images (with their masks), misclassified imag
 and colourization predictions."""
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -51,9 +52,9 @@ def spans_decades(values: np.ndarray, decades: float = 2.0) -> bool:
     return bool(finite.size and finite.min() > 0 and finite.max() / finite.min() > 10**decades)
 
 
-def _outside_legend(fig: Figure, handles: Sequence[Any], title: str | None = None) -> None:
-    """A legend right of the plotting area, never over the data."""
-    fig.legend(handles=list(handles), loc="outside right upper", fontsize=8, title=title)
+def _outside_legend(fig: Figure, handles: Sequence[Any], ncols: int = 3) -> None:
+    """A legend below the plotting area, never over the data."""
+    fig.legend(handles=list(handles), loc="outside lower center", fontsize=7, ncols=ncols)
 
 
 def loss_curves(histories: Sequence[Mapping[str, Any]], title: str) -> Figure:
@@ -61,7 +62,7 @@ def loss_curves(histories: Sequence[Mapping[str, Any]], title: str) -> Figure:
     the per-epoch loss on the monitored split (dashed, at each epoch's last iteration); means
     over seeds, the training loss with a band from the lowest to the highest seed. A log axis
     when the losses span more than two decades; the legend outside the plot."""
-    fig = Figure(figsize=(8, 4), layout="constrained")
+    fig = Figure(figsize=(6, 3.8), layout="constrained")
     ax = fig.subplots()
     handles, plotted, splits = [], [], set()
     for index, (variant, runs) in enumerate(by_variant(histories).items()):
@@ -100,7 +101,7 @@ def loss_curves(histories: Sequence[Mapping[str, Any]], title: str) -> Figure:
 def grad_means(histories: Sequence[Mapping[str, Any]], title: str) -> Figure:
     """Per variant, the mean of all gradient entries at each of the first training steps (the
     history's `grad_mean`), mean over seeds with a band from the lowest to the highest."""
-    fig = Figure(figsize=(8, 4), layout="constrained")
+    fig = Figure(figsize=(6, 3.8), layout="constrained")
     ax = fig.subplots()
     for variant, runs in by_variant(histories).items():
         table = np.array([run["history"]["grad_mean"] for run in runs], dtype=float)
@@ -174,8 +175,24 @@ def metric_label(metric: str) -> str:
 
 
 def _tick(label: str, n: int) -> str:
-    """A variant's tick label: its label (wrapped at commas) and its number of seeds."""
-    return label.replace(", ", ",\n") + f"\n({plural(n, 'seed')})"
+    """A variant's tick label: its label (wrapped) and its number of seeds."""
+    return textwrap.fill(label, 13) + f"\n({plural(n, 'seed')})"
+
+
+def _limits(values: pd.DataFrame, glance: pd.DataFrame) -> tuple[float, float]:
+    """The y range of a headline figure: the seeds, means and references with their tolerance
+    (intervals may be cut: two seeds' t interval can be tens of points wide)."""
+    points = np.concatenate(
+        [
+            values["value"].to_numpy(dtype=float),
+            glance["mean"].to_numpy(dtype=float),
+            (glance["reference"] - glance["tolerance"]).to_numpy(dtype=float),
+            (glance["reference"] + glance["tolerance"]).to_numpy(dtype=float),
+        ]
+    )
+    low, high = np.nanmin(points), np.nanmax(points)
+    pad = max(0.12 * (high - low), 1.0)
+    return low - pad, high + pad
 
 
 def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str) -> Figure:
@@ -183,7 +200,7 @@ def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str
     grey dot (a red cross at chance level; `values`: variant, seed, value, chance), the mean
     with its 95 % interval in the colour of its verdict, and the reference as a black star
     with its tolerance as a grey bar (`glance`: verdicts.glance_table's rows of this metric)."""
-    fig = Figure(figsize=(max(6.5, 1.05 * len(glance) + 3), 4), layout="constrained")
+    fig = Figure(figsize=(6, 3.8), layout="constrained")
     ax = fig.subplots()
     for x, row in enumerate(glance.itertuples()):
         seeds = values[values["variant"] == row.variant]
@@ -208,8 +225,9 @@ def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str
             )
             ax.plot(x + 0.25, row.reference, "*", color="black", ms=12, zorder=5)
     ticks = [_tick(label, n) for label, n in zip(glance["label"], glance["n_seeds"], strict=True)]
-    ax.set_xticks(range(len(glance)), ticks, fontsize=8)
+    ax.set_xticks(range(len(glance)), ticks, fontsize=7 if len(glance) > 4 else 8)
     ax.set_xlim(-0.6, len(glance) - 0.4)
+    ax.set_ylim(*_limits(values, glance))
     ax.set(ylabel=metric_label(metric), title=title)
     ax.grid(axis="y", alpha=0.3)
     handles = [
@@ -228,7 +246,7 @@ def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str
             if v in set(glance["verdict"])
         ),
     ]
-    _outside_legend(fig, handles)
+    _outside_legend(fig, handles, ncols=4)
     return fig
 
 
@@ -295,12 +313,13 @@ def mask_colours(n_classes: int) -> np.ndarray:
     return colours.round().astype(np.uint8)
 
 
-def overlay(image: np.ndarray, mask: np.ndarray, n_classes: int, alpha: float = 0.5) -> np.ndarray:
-    """An image (3 x H x W) with its mask's objects tinted in their class colours (H x W x 3)."""
-    rgb = image.transpose(1, 2, 0).astype(float)
+def overlay(image: np.ndarray, mask: np.ndarray, n_classes: int, alpha: float = 0.6) -> np.ndarray:
+    """An image (3 x H x W) in grey with its mask's objects tinted in their class colours
+    (H x W x 3): on grey, a tint reads as the colour of its class in the key."""
+    grey = np.repeat(image.astype(float).mean(axis=0)[..., None], 3, axis=2)
     tint = mask_colours(n_classes)[mask].astype(float)
     on = (mask > 0)[..., None]
-    return np.where(on, (1 - alpha) * rgb + alpha * tint, rgb).round().astype(np.uint8)
+    return np.where(on, (1 - alpha) * grey + alpha * tint, grey).round().astype(np.uint8)
 
 
 def _blank(ax: Axes) -> None:

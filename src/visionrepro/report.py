@@ -97,10 +97,8 @@ def html_table(view: views.View, caption_text: str | None = None) -> Markup:
 def glance_fragment(glance: pd.DataFrame) -> Markup:
     """The at-a-glance headline and table, self-styled: the same fragment opens the HTML page
     and Snakemake's report."""
-    return Markup(
-        f'<p class="headline" style="font-size:1.15em;font-weight:600">'
-        f"{escape(headline(glance))}.</p>" + html_table(views.glance(glance))
-    )
+    text = Markup('<p class="headline" style="font-size:1.15em;font-weight:600">{}.</p>')
+    return text.format(headline(glance)) + html_table(views.glance(glance))
 
 
 @dataclass(frozen=True)
@@ -140,13 +138,15 @@ def experiment_section(
 
     runs = rows(tables.runs)
     chance = runs[runs["chance"]].groupby("variant").size().to_dict()
+    glance = rows(tables.glance)
+    labels = dict(zip(glance["variant"], glance["label"], strict=True))
     per_class = views.per_class(rows(tables.per_class))
     converged, compared = rows(tables.convergence), rows(tables.comparisons)
     return ExperimentSection(
         name=name,
         description=exp.get("description", ""),
         task=exp["task"],
-        metrics=html_table(views.experiment_metrics(rows(tables.summary), chance)),
+        metrics=html_table(views.experiment_metrics(rows(tables.summary), labels, chance)),
         convergence=html_table(views.convergence(converged)) if len(converged) else None,
         per_class=html_table(per_class) if per_class else None,
         comparisons=html_table(views.comparisons(compared)) if len(compared) else None,
@@ -209,7 +209,11 @@ def render(
         dataset_figures=[fig for fig in figures if fig.section == "Datasets"],
         runs=html_table(short),
         runs_long=html_table(long),
-        settings={name: (html_table(view), shared) for name, (view, shared) in settings.items()},
+        settings={
+            name: (html_table(view), len(view.frame.columns), shared)
+            for name, (view, shared) in settings.items()
+        },
+        variants={name: list(variants[name]) for name in variants},
         config=yaml.safe_dump(effective, sort_keys=False),
         notes=notes_html,
     )

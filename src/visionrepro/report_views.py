@@ -51,16 +51,20 @@ def glance(table: pd.DataFrame) -> View:
     return View(view, frozenset(set(view.columns) - text), tuple(table["verdict"]))
 
 
-def experiment_metrics(summary: pd.DataFrame, chance: pd.DataFrame) -> View:
-    """One experiment's summary rows, one row per variant: network (when it differs from the
-    variant's name), parameters (and the reference's where they differ), seeds, runs at chance
-    level, and each metric as mean ± std (the mean alone for one seed)."""
+def experiment_metrics(
+    summary: pd.DataFrame, labels: Mapping[str, str], chance: Mapping[str, int]
+) -> View:
+    """One experiment's summary rows, one row per variant: its label and network (where they
+    differ from its name), parameters (and the reference's where they differ), seeds, seeds at
+    chance level (`chance[variant]`), and each metric as mean ± std (the mean alone for one
+    seed)."""
     rows = []
     for variant, group in summary.groupby("variant", sort=False):
         first = group.iloc[0]
         flagged = chance.get(variant, 0)
         row = {
             "variant": variant,
+            "label": labels.get(variant, variant),
             "network": first["network"],
             "params": count(first["params"]),
             "reference params": count(first["reference_params"]),
@@ -70,10 +74,11 @@ def experiment_metrics(summary: pd.DataFrame, chance: pd.DataFrame) -> View:
         row.update({m.metric: mean_std(m.mean, m.std, m.n_seeds) for m in group.itertuples()})
         rows.append(row)
     frame = pd.DataFrame(rows)
-    frame = drop_repeats(frame, {"network": "variant", "reference params": "params"})
+    repeats = {"label": "variant", "network": "variant", "reference params": "params"}
+    frame = drop_repeats(frame, repeats)
     if not (frame["at chance"] != "").any():
         frame = frame.drop(columns="at chance")
-    return View(frame, frozenset(set(frame.columns) - {"variant", "network", "at chance"}))
+    return View(frame, frozenset(set(frame.columns) - {"variant", "label", "network", "at chance"}))
 
 
 def drop_repeats(frame: pd.DataFrame, pairs: Mapping[str, str]) -> pd.DataFrame:
@@ -81,7 +86,9 @@ def drop_repeats(frame: pd.DataFrame, pairs: Mapping[str, str]) -> pd.DataFrame:
     drop = [
         column
         for column, partner in pairs.items()
-        if ((frame[column] == frame[partner]) | (frame[column] == DASH)).all()
+        if column in frame
+        and partner in frame
+        and ((frame[column] == frame[partner]) | (frame[column] == DASH)).all()
     ]
     return frame.drop(columns=drop)
 
@@ -194,7 +201,7 @@ def variant_settings(variants: Mapping[str, Mapping[str, Any]]) -> tuple[View, d
     varying = [c for c in frame.columns if frame[c].nunique() > 1 or c == "label"]
     shared = {c: frame[c].iloc[0] for c in frame.columns if c not in varying}
     frame = frame[varying].rename_axis("variant").reset_index()
-    frame = drop_repeats(frame, {"label": "variant"})
+    frame = drop_repeats(frame, {"label": "variant", "network": "variant"})
     return View(frame), shared
 
 
@@ -224,7 +231,8 @@ def provenance_summary(table: pd.DataFrame) -> dict[str, str]:
         "code": "; ".join(distinct["code_version"]),
         "versions": versions,
         "devices": "; ".join(
-            f"{name} ({'/'.join(map(str, threads))} threads)" for name, threads in devices.items()
+            f"{name} ({'/'.join(map(str, threads))} thread{'s' * (threads != [1])})"
+            for name, threads in devices.items()
         ),
         "training": f"{duration(table['train_seconds'].sum())} over {plural(len(table), 'run')}",
     }

@@ -154,7 +154,7 @@ def comparison_reading(difference: float, p_value: float, n: int, n_base: int, a
     """The plain-words reading of a comparison."""
     seeds = plural(n, "seed") if n == n_base else f"{n} and {n_base} seeds"
     if n < 2 or n_base < 2:
-        return f"no test with {seeds} (2 a side needed): the difference alone proves nothing"
+        return f"no test with {seeds} (needs 2 a side)"
     if math.isnan(p_value):
         return f"no test: every seed gave the same value ({seeds})"
     direction = "gain" if difference > 0 else "loss"
@@ -292,26 +292,25 @@ def mean_std(mean: float, std: float, n: int) -> str:
 def _interval(row: Any) -> str:
     if row.n_seeds == 1:
         return "one seed"
-    return f"{row.ci_low:.2f} to {row.ci_high:.2f}"
+    return f"{row.ci_low:.2f}–{row.ci_high:.2f}"
 
 
 def glance_view(glance: pd.DataFrame) -> pd.DataFrame:
-    """The at-a-glance table as text cells, for any writer (HTML, Markdown)."""
+    """The at-a-glance table as text cells, for any writer (HTML, Markdown); an experiment's
+    name on its first row only."""
     rows = list(glance.itertuples())
     return pd.DataFrame(
         {
-            "experiment": glance["experiment"],
+            "experiment": glance["experiment"].where(~glance["experiment"].duplicated(), ""),
             "variant": glance["label"],
             "metric": glance["metric"],
-            "ours (mean ± std)": [mean_std(row.mean, row.std, row.n_seeds) for row in rows],
+            "ours": [mean_std(row.mean, row.std, row.n_seeds) for row in rows],
             "seeds": glance["n_seeds"].astype(str),
-            "min – max": [
-                f"{row.min:.2f} – {row.max:.2f}" if row.n_seeds > 1 else "–" for row in rows
-            ],
-            f"{LEVEL * 100:g} % CI of the mean": [_interval(row) for row in rows],
+            "range": [f"{row.min:.2f}–{row.max:.2f}" if row.n_seeds > 1 else "–" for row in rows],
+            f"{LEVEL * 100:g} % CI": [_interval(row) for row in rows],
             "reference": [_number(v, "{:.2f}") for v in glance["reference"]],
-            "difference": [_number(v, "{:+.2f}") for v in glance["difference"]],
-            "tolerance": [f"± {t:g}" for t in glance["tolerance"]],
+            "ours − ref.": [_number(v, "{:+.2f}") for v in glance["difference"]],
+            "tolerance": [f"±{t:g}" for t in glance["tolerance"]],
             "verdict": [
                 row.verdict
                 + (
