@@ -135,7 +135,7 @@ def training_curves(histories: Sequence[Mapping[str, Any]], title: str) -> Figur
         axes[row][1].set_ylabel("%")
     for ax in axes[-1]:
         ax.set_xlabel("epoch")
-    axes[0][0].legend(fontsize=8)
+    _outside_legend(fig, axes[0][0].get_legend_handles_labels()[0])
     fig.suptitle(title)
     return fig
 
@@ -372,7 +372,7 @@ def per_class_iou(table: pd.DataFrame, title: str) -> Figure:
     ax.set_xticks(x, wide.index)
     ax.set(ylabel="IoU (val, mean over seeds)", ylim=(0, 1), title=title)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend()
+    _outside_legend(fig, ax.get_legend_handles_labels()[0], ncols=len(wide.columns))
     return fig
 
 
