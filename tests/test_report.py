@@ -185,7 +185,7 @@ def test_report_page(tmp_path: Path) -> None:
     assert (
         "54.00 ± 1.41" in glance
         and "one seed" in glance
-        and "chance level in 1 of 1 seed" in glance
+        and ">1 of 1</td>" in glance
     )
     assert re.search(r'style="background:#2e7d32[^"]*">reproduced<', glance)
     # Every section is in the table of contents.

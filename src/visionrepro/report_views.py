@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from visionrepro.verdicts import LEVEL, glance_view, mean_std, plural
+from visionrepro.verdicts import LEVEL, glance_view, mean_std, metric_name, plural
 
 DASH = "–"
 
@@ -47,7 +47,9 @@ def duration(seconds: float) -> str:
 def glance(table: pd.DataFrame) -> View:
     """The at-a-glance table (verdicts.glance_table) with its verdict colours."""
     view = glance_view(table)
-    text = {"experiment", "variant", "metric", "verdict"}
+    if not (view["at chance"] != "").any():
+        view = view.drop(columns="at chance")
+    text = {"experiment", "variant", "metric", "verdict", "at chance"}
     return View(view, frozenset(set(view.columns) - text), tuple(table["verdict"]))
 
 
@@ -71,7 +73,9 @@ def experiment_metrics(
             "seeds": str(first["n_seeds"]),
             "at chance": f"{flagged} of {first['n_seeds']}" if flagged else "",
         }
-        row.update({m.metric: mean_std(m.mean, m.std, m.n_seeds) for m in group.itertuples()})
+        row.update(
+            {metric_name(m.metric): mean_std(m.mean, m.std, m.n_seeds) for m in group.itertuples()}
+        )
         rows.append(row)
     frame = pd.DataFrame(rows)
     repeats = {"label": "variant", "network": "variant", "reference params": "params"}

@@ -284,6 +284,12 @@ def headline(glance: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
+def metric_name(metric: str) -> str:
+    """A metric's short name for a table: "val_accuracy" -> "val acc.", "miou" -> "mIoU"."""
+    names = {"miou": "mIoU", "thresholded_iou": "thresholded IoU"}
+    return names.get(metric, metric.replace("_accuracy", " acc.").replace("_", " "))
+
+
 def mean_std(mean: float, std: float, n: int) -> str:
     """ "49.50 ± 13.44", or the mean alone for one seed."""
     return f"{mean:.2f} ± {std:.2f}" if n > 1 else f"{mean:.2f}"
@@ -303,22 +309,19 @@ def glance_view(glance: pd.DataFrame) -> pd.DataFrame:
         {
             "experiment": glance["experiment"].where(~glance["experiment"].duplicated(), ""),
             "variant": glance["label"],
-            "metric": glance["metric"],
+            "metric": [metric_name(m) for m in glance["metric"]],
             "ours": [mean_std(row.mean, row.std, row.n_seeds) for row in rows],
             "seeds": glance["n_seeds"].astype(str),
             "range": [f"{row.min:.2f}–{row.max:.2f}" if row.n_seeds > 1 else "–" for row in rows],
             f"{LEVEL * 100:g} % CI": [_interval(row) for row in rows],
-            "reference": [_number(v, "{:.2f}") for v in glance["reference"]],
-            "ours − ref.": [_number(v, "{:+.2f}") for v in glance["difference"]],
-            "tolerance": [f"±{t:g}" for t in glance["tolerance"]],
-            "verdict": [
-                row.verdict
-                + (
-                    f"; chance level in {row.chance_seeds} of {plural(row.n_seeds, 'seed')}"
-                    if row.chance_seeds
-                    else ""
-                )
+            "reference ± tolerance": [
+                f"{row.reference:.2f} ± {row.tolerance:g}" if pd.notna(row.reference) else "–"
                 for row in rows
+            ],
+            "ours − ref.": [_number(v, "{:+.2f}") for v in glance["difference"]],
+            "verdict": glance["verdict"],
+            "at chance": [
+                f"{row.chance_seeds} of {row.n_seeds}" if row.chance_seeds else "" for row in rows
             ],
         }
     )
