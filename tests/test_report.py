@@ -182,11 +182,7 @@ def test_report_page(tmp_path: Path) -> None:
     assert "1 of 2 reference numbers reproduced; 1 below." in html
     assert "1 of 4 runs are at chance level" in html
     glance = html[order[0] : order[1]]
-    assert (
-        "54.00 ± 1.41" in glance
-        and "one seed" in glance
-        and ">1 of 1</td>" in glance
-    )
+    assert "54.00 ± 1.41" in glance and "one seed" in glance and ">1 of 1</td>" in glance
     assert re.search(r'style="background:#2e7d32[^"]*">reproduced<', glance)
     # Every section is in the table of contents.
     for anchor in ("glance", "exp-e", "exp-f", "comparisons", "datasets", "provenance", "config"):
