@@ -211,10 +211,8 @@ def test_glance_table_gives_verdicts_flags_and_provenance() -> None:
     view = glance_view(glance)
     assert view.loc[2, "95 % CI"] == "one seed" and view.loc[0, "range"] == "53.00–55.00"
     assert view["experiment"].tolist() == ["e", "", ""]
-    assert view.loc[2, ["verdict", "at chance"]].tolist() == ["no reference", "1 of 1"]
-    assert (
-        view.loc[0, "reference ± tolerance"] == "54.35 ± 1" and view.loc[0, "metric"] == "val acc."
-    )
+    assert view.loc[2, ["verdict", "chance"]].tolist() == ["no reference", "1 of 1"]
+    assert view.loc[0, "reference ± tol."] == "54.35 ± 1" and view.loc[0, "metric"] == "val acc."
     assert view.loc[0, "ours"] == "54.00 ± 1.00" and view.loc[2, "ours"] == "20.00"
 
 

@@ -47,9 +47,9 @@ def duration(seconds: float) -> str:
 def glance(table: pd.DataFrame) -> View:
     """The at-a-glance table (verdicts.glance_table) with its verdict colours."""
     view = glance_view(table)
-    if not (view["at chance"] != "").any():
-        view = view.drop(columns="at chance")
-    text = {"experiment", "variant", "metric", "verdict", "at chance"}
+    if not (view["chance"] != "").any():
+        view = view.drop(columns="chance")
+    text = {"experiment", "variant", "metric", "verdict", "chance"}
     return View(view, frozenset(set(view.columns) - text), tuple(table["verdict"]))
 
 

@@ -303,7 +303,7 @@ def _interval(row: Any) -> str:
 
 def glance_view(glance: pd.DataFrame) -> pd.DataFrame:
     """The at-a-glance table as text cells, for any writer (HTML, Markdown); an experiment's
-    name on its first row only."""
+    name on its first row only; `chance`: the seeds at chance level, e.g. "2 of 3"."""
     rows = list(glance.itertuples())
     return pd.DataFrame(
         {
@@ -314,13 +314,13 @@ def glance_view(glance: pd.DataFrame) -> pd.DataFrame:
             "seeds": glance["n_seeds"].astype(str),
             "range": [f"{row.min:.2f}–{row.max:.2f}" if row.n_seeds > 1 else "–" for row in rows],
             f"{LEVEL * 100:g} % CI": [_interval(row) for row in rows],
-            "reference ± tolerance": [
+            "reference ± tol.": [
                 f"{row.reference:.2f} ± {row.tolerance:g}" if pd.notna(row.reference) else "–"
                 for row in rows
             ],
             "ours − ref.": [_number(v, "{:+.2f}") for v in glance["difference"]],
             "verdict": glance["verdict"],
-            "at chance": [
+            "chance": [
                 f"{row.chance_seeds} of {row.n_seeds}" if row.chance_seeds else "" for row in rows
             ],
         }
