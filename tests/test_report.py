@@ -52,6 +52,8 @@ def _runs() -> pd.DataFrame:
     )
 
 
+NUM = 'class="num" style="text-align:right;white-space:nowrap"'
+TEXT = 'class="text" style="text-align:left;white-space:nowrap"'
 SETTINGS = {
     "e": {
         "metric": "val_accuracy",
@@ -183,17 +185,17 @@ def test_report_page(tmp_path: Path) -> None:
     assert "1 of 4 runs are at chance level" in html
     glance = html[order[0] : order[1]]
     assert "54.00 ± 1.41" in glance and "one seed" in glance and ">1 of 1</td>" in glance
-    assert re.search(r'style="background:#2e7d32[^"]*">reproduced<', glance)
+    assert re.search(r'nowrap;background:#2e7d32[^"]*">reproduced<', glance)
     # Every section is in the table of contents.
     for anchor in ("glance", "exp-e", "exp-f", "comparisons", "datasets", "provenance", "config"):
         assert f'href="#{anchor}"' in html
     section_e = html[order[1] : order[2]]
     assert "<details>\n<summary>Confusion</summary>" in section_e
     assert "<summary>Loss</summary>" not in section_e  # unfolded
-    assert '<td class="num">406,885</td>' in section_e  # thousands, an integer
-    assert '<td class="text">HW4Net1</td>' in section_e
+    assert f"<td {NUM}>406,885</td>" in section_e  # thousands, an integer, right-aligned
+    assert f"<td {TEXT}>HW4Net1</td>" in section_e  # text left
     assert "reference params" not in section_e  # repeats params: dropped
-    assert '<td class="num">1,200</td>' in section_e  # support, an integer
+    assert f"<td {NUM}>1,200</td>" in section_e  # support, an integer
     assert "1 of 1" in section_e  # HW4Net2's seed at chance
     assert "not within 10 epochs" in html[order[2] : order[3]]
     assert "no test with 1 and 2 seeds" in html[order[3] : order[4]]

@@ -331,4 +331,4 @@ def test_report_html_from_the_tables_packs_and_figures(tmp_path: Path, runs: dic
     assert "0 of 1 reference numbers reproduced; 1 below" in html
     assert fragment.read_text() in html  # the fragment Snakemake's report opens with
     # The variants' settings: what differs (lr) in the table, what they share below it.
-    assert "<code>epochs: 3</code>" in html and '<th class="text">lr</th>' in html
+    assert "<code>epochs: 3</code>" in html and 'nowrap">lr</th>' in html

@@ -70,12 +70,15 @@ def notes(path: str | Path, config: Mapping[str, Any]) -> Markup:
 
 
 def html_table(view: views.View, caption_text: str | None = None) -> Markup:
-    """A view as an HTML table: numbers right-aligned, text left, verdicts coloured (inline
-    styles, so the fragment looks the same inside Snakemake's report)."""
-    head = "".join(
-        f'<th class="{"num" if c in view.numeric else "text"}">{escape(c)}</th>'
-        for c in view.frame.columns
-    )
+    """A view as an HTML table: numbers right-aligned, text left, no cell wrapping, verdicts
+    coloured (inline styles, so the fragment looks the same inside Snakemake's report)."""
+
+    def align(column: str) -> str:
+        kind = "num" if column in view.numeric else "text"
+        side = "right" if kind == "num" else "left"
+        return f'class="{kind}" style="text-align:{side};white-space:nowrap'
+
+    head = "".join(f'<th {align(c)}">{escape(c)}</th>' for c in view.frame.columns)
     body = []
     for index, row in enumerate(view.frame.itertuples(index=False)):
         cells = []
@@ -83,9 +86,8 @@ def html_table(view: views.View, caption_text: str | None = None) -> Markup:
             style = ""
             if column == "verdict" and view.verdicts:
                 colour = VERDICT_COLOURS[view.verdicts[index]]
-                style = f' style="background:{colour};color:#fff;font-weight:600"'
-            kind = "num" if column in view.numeric else "text"
-            cells.append(f'<td class="{kind}"{style}>{escape(value)}</td>')
+                style = f";background:{colour};color:#fff;font-weight:600"
+            cells.append(f'<td {align(column)}{style}">{escape(value)}</td>')
         body.append(f"<tr>{''.join(cells)}</tr>")
     title = f"<caption>{escape(caption_text)}</caption>" if caption_text else ""
     return Markup(
