@@ -91,7 +91,8 @@ def html_table(view: views.View, caption_text: str | None = None) -> Markup:
         body.append(f"<tr>{''.join(cells)}</tr>")
     title = f"<caption>{escape(caption_text)}</caption>" if caption_text else ""
     return Markup(
-        f'<div class="scroll"><table class="table">{title}<thead><tr>{head}</tr></thead>'
+        '<div class="scroll" style="overflow-x:auto;max-width:100%">'
+        f'<table class="table">{title}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
 
