@@ -315,7 +315,7 @@ def experiment_outputs(experiment):
     return (
         experiment_packs(experiment)
         + run_outputs(experiment)
-        + [entry[2] for entry in figure_entries() if entry[2].startswith(figures)]
+        + [entry.path for entry in figure_entries() if entry.path.startswith(figures)]
     )
 
 
@@ -326,7 +326,7 @@ def final_outputs():
         f"{RESULTS}/tables/{table}.csv"
         for table in ("summary", "runs", "per_class", "convergence")
     ]
-    outputs += [entry[2] for entry in figure_entries()]
+    outputs += [entry.path for entry in figure_entries()]
     outputs.append(f"{RESULTS}/report/index.html")
     return list(dict.fromkeys(outputs))
 

@@ -5,8 +5,18 @@ rule aggregate:
     input:
         metrics=run_files("metrics.json"),
         histories=convergence_histories(),
-        code=lib("metrics", "tables"),
+        code=lib("metrics", "tables", "verdicts", "grid"),
     output:
+        glance=report(
+            f"{RESULTS}/tables/glance.csv",
+            caption="../report/glance.rst",
+            category="Tables",
+        ),
+        comparisons=report(
+            f"{RESULTS}/tables/comparisons.csv",
+            caption="../report/comparisons.rst",
+            category="Tables",
+        ),
         summary=report(
             f"{RESULTS}/tables/summary.csv",
             caption="../report/summary.rst",
@@ -33,6 +43,9 @@ rule aggregate:
         runtime=10,
     params:
         references={name: exp.get("reference", {}) for name, exp in EXPERIMENTS.items()},
+        settings={name: verdict_settings(name) for name in EXPERIMENTS},
+        groups={name: comparison_groups(exp) for name, exp in EXPERIMENTS.items()},
+        metrics={name: headline_metric(name) for name in EXPERIMENTS},
         convergence={
             name: exp["convergence"]
             for name, exp in EXPERIMENTS.items()
@@ -42,24 +55,52 @@ rule aggregate:
         "../workflow_scripts/aggregate.py"
 
 
-rule plot_experiment:
+rule plot_headline:
+    input:
+        metrics=lambda w: run_files("metrics.json", w.experiment),
+        code=lib("figures", "tables", "verdicts"),
+    output:
+        figure_output("headline"),
+    log:
+        f"{LOGS}/report/plot_headline_{{experiment}}.log",
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        settings=lambda w: verdict_settings(w.experiment),
+    script:
+        "../workflow_scripts/plot_headline.py"
+
+
+rule plot_loss:
     input:
         histories=lambda w: run_files("train.json", w.experiment),
+        code=lib("figures"),
+    output:
+        figure_output("loss"),
+    log:
+        f"{LOGS}/report/plot_loss_{{experiment}}.log",
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../workflow_scripts/plot_loss.py"
+
+
+rule plot_confusion:
+    input:
         metrics=lambda w: run_files("metrics.json", w.experiment),
         code=lib("figures"),
     output:
-        loss=report(
-            f"{RESULTS}/figures/{{experiment}}/loss.png",
-            caption="../report/loss.rst",
-            category="{experiment}",
-        ),
-        confusion=report(
-            f"{RESULTS}/figures/{{experiment}}/confusion.png",
-            caption="../report/confusion.rst",
-            category="{experiment}",
-        ),
+        figure_output("confusion"),
     log:
-        f"{LOGS}/report/plot_{{experiment}}.log",
+        f"{LOGS}/report/plot_confusion_{{experiment}}.log",
     wildcard_constraints:
         experiment=one_of(experiments_of("classification")),
     conda:
@@ -71,35 +112,17 @@ rule plot_experiment:
     params:
         split=lambda w: eval_split(w.experiment),
     script:
-        "../workflow_scripts/plot_experiment.py"
+        "../workflow_scripts/plot_confusion.py"
 
 
-rule plot_segmentation:
+rule plot_per_class_iou:
     input:
-        histories=lambda w: run_files("train.json", w.experiment),
         metrics=lambda w: run_files("metrics.json", w.experiment),
-        predicted=lambda w: first_seed_files("predicted_masks.npz", w.experiment),
-        val=lambda w: experiment_dataset(w, "val"),
-        val_masks=lambda w: experiment_masks(w, "val"),
-        code=lib("figures", "datasets"),
+        code=lib("figures"),
     output:
-        loss=report(
-            f"{RESULTS}/figures/{{experiment}}/loss.png",
-            caption="../report/loss.rst",
-            category="{experiment}",
-        ),
-        per_class=report(
-            f"{RESULTS}/figures/{{experiment}}/per_class_iou.png",
-            caption="../report/per_class_iou.rst",
-            category="{experiment}",
-        ),
-        predictions=report(
-            f"{RESULTS}/figures/{{experiment}}/predictions.png",
-            caption="../report/predictions.rst",
-            category="{experiment}",
-        ),
+        figure_output("per_class_iou"),
     log:
-        f"{LOGS}/report/plot_{{experiment}}.log",
+        f"{LOGS}/report/plot_per_class_iou_{{experiment}}.log",
     wildcard_constraints:
         experiment=one_of(experiments_of("segmentation")),
     conda:
@@ -108,35 +131,36 @@ rule plot_segmentation:
     resources:
         mem_mb=1000,
         runtime=10,
-    params:
-        variants=lambda w: list(VARIANTS[w.experiment]),
-        per_class=2,
     script:
-        "../workflow_scripts/plot_segmentation.py"
+        "../workflow_scripts/plot_per_class_iou.py"
 
 
-rule plot_loss:
+rule plot_segmentation:
     input:
-        histories=lambda w: run_files("train.json", w.experiment),
-        code=lib("figures"),
+        predicted=lambda w: [
+            first_seed_file("predicted_masks.npz", *run)
+            for run in segmentation_runs(w.dataset)
+        ],
+        val=lambda w: packed(w.dataset, "val"),
+        val_masks=lambda w: packed_masks(w.dataset, "val"),
+        code=lib("figures", "datasets"),
     output:
-        loss=report(
-            f"{RESULTS}/figures/{{experiment}}/loss.png",
-            caption="../report/loss.rst",
-            category="{experiment}",
-        ),
+        figure_output("segmentation"),
     log:
-        f"{LOGS}/report/plot_{{experiment}}.log",
+        f"{LOGS}/report/plot_segmentation_{{dataset}}.log",
     wildcard_constraints:
-        experiment=one_of(experiments_of("colorization")),
+        dataset=one_of(datasets("segmentation")),
     conda:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        runs=lambda w: segmentation_runs(w.dataset),
+        per_class=2,
     script:
-        "../workflow_scripts/plot_loss.py"
+        "../workflow_scripts/plot_segmentation.py"
 
 
 rule plot_misclassified:
@@ -149,11 +173,7 @@ rule plot_misclassified:
         ),
         code=lib("figures", "datasets"),
     output:
-        report(
-            f"{RESULTS}/figures/{{experiment}}/misclassified_{{variant}}.png",
-            caption="../report/misclassified.rst",
-            category="{experiment}",
-        ),
+        figure_output("misclassified"),
     log:
         f"{LOGS}/report/plot_misclassified_{{experiment}}_{{variant}}.log",
     wildcard_constraints:
@@ -179,11 +199,7 @@ rule plot_grad_mean:
         histories=lambda w: run_files("train.json", w.experiment),
         code=lib("figures"),
     output:
-        report(
-            f"{RESULTS}/figures/{{experiment}}/grad_mean.png",
-            caption="../report/grad_mean.rst",
-            category="{experiment}",
-        ),
+        figure_output("grad_mean"),
     log:
         f"{LOGS}/report/plot_grad_mean_{{experiment}}.log",
     wildcard_constraints:
@@ -203,11 +219,7 @@ rule plot_curves:
         histories=lambda w: run_files("train.json", w.experiment),
         code=lib("figures"),
     output:
-        report(
-            f"{RESULTS}/figures/{{experiment}}/curves.png",
-            caption="../report/curves.rst",
-            category="{experiment}",
-        ),
+        figure_output("curves"),
     log:
         f"{LOGS}/report/plot_curves_{{experiment}}.log",
     wildcard_constraints:
@@ -222,52 +234,16 @@ rule plot_curves:
         "../workflow_scripts/plot_curves.py"
 
 
-rule plot_spread:
-    input:
-        metrics=lambda w: run_files("metrics.json", w.experiment),
-        code=lib("figures"),
-    output:
-        report(
-            f"{RESULTS}/figures/{{experiment}}/spread.png",
-            caption="../report/spread.rst",
-            category="{experiment}",
-        ),
-    log:
-        f"{LOGS}/report/plot_spread_{{experiment}}.log",
-    wildcard_constraints:
-        experiment=one_of(with_figure("spread")),
-    conda:
-        "../envs/visionrepro.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        metric=lambda w: headline_metric(w.experiment),
-        references=lambda w: {
-            variant: numbers.get(headline_metric(w.experiment))
-            for variant, numbers in EXPERIMENTS[w.experiment]
-            .get("reference", {})
-            .items()
-        },
-    script:
-        "../workflow_scripts/plot_spread.py"
-
-
 rule plot_colour_examples:
     input:
         data=lambda w: packed(
             EXPERIMENTS[w.experiment]["dataset"], eval_split(w.experiment)
         ),
-        palette=f"{RESULTS}/palettes/{{experiment}}.npz",
+        palette=lambda w: palette_file(w.experiment),
         predicted=lambda w: first_seed_files("predicted_masks.npz", w.experiment),
         code=lib("figures", "datasets", "colour"),
     output:
-        report(
-            f"{RESULTS}/figures/{{experiment}}/colour_examples.png",
-            caption="../report/colour_examples.rst",
-            category="{experiment}",
-        ),
+        figure_output("colour_examples"),
     log:
         f"{LOGS}/report/plot_colour_examples_{{experiment}}.log",
     wildcard_constraints:
@@ -286,40 +262,12 @@ rule plot_colour_examples:
         "../workflow_scripts/plot_colour_examples.py"
 
 
-rule plot_metric:
-    input:
-        summary=f"{RESULTS}/tables/summary.csv",
-        code=lib("figures"),
-    output:
-        report(
-            f"{RESULTS}/figures/{{metric}}.png",
-            caption="../report/metric_bars.rst",
-            category="Summary",
-        ),
-    log:
-        f"{LOGS}/report/plot_{{metric}}.log",
-    wildcard_constraints:
-        metric=one_of(bar_metrics()),
-    conda:
-        "../envs/visionrepro.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    script:
-        "../workflow_scripts/plot_metric.py"
-
-
 rule plot_samples:
     input:
         train=lambda w: packed(w.dataset, "train"),
         code=lib("figures", "datasets"),
     output:
-        report(
-            f"{RESULTS}/figures/{{dataset}}/samples.png",
-            caption="../report/samples.rst",
-            category="Datasets",
-        ),
+        figure_output("samples"),
     log:
         f"{LOGS}/report/plot_samples_{{dataset}}.log",
     conda:
@@ -338,11 +286,7 @@ rule plot_masks:
         masks=lambda w: packed_masks(w.dataset, "train"),
         code=lib("figures", "datasets"),
     output:
-        report(
-            f"{RESULTS}/figures/{{dataset}}/masks.png",
-            caption="../report/masks.rst",
-            category="Datasets",
-        ),
+        figure_output("masks"),
     log:
         f"{LOGS}/report/plot_masks_{{dataset}}.log",
     conda:
@@ -357,18 +301,21 @@ rule plot_masks:
 
 rule report_html:
     input:
+        glance=f"{RESULTS}/tables/glance.csv",
+        comparisons=f"{RESULTS}/tables/comparisons.csv",
         summary=f"{RESULTS}/tables/summary.csv",
         convergence=f"{RESULTS}/tables/convergence.csv",
         runs=f"{RESULTS}/tables/runs.csv",
         per_class=f"{RESULTS}/tables/per_class.csv",
         packs=[packed(*pair) for pair in dataset_splits()],
-        figures=[entry[2] for entry in figure_entries()],
-        captions=sorted({f"report/{entry[3]}.rst" for entry in figure_entries()}),
+        figures=[entry.path for entry in figure_entries()],
+        captions=sorted({entry.caption for entry in figure_entries()}),
         notes="report/workflow.rst",
-        code=lib("report", "tables"),
+        code=lib("report", "report_views", "tables", "verdicts"),
         template=str(SRC / "visionrepro" / "templates" / "report.html.j2"),
     output:
-        f"{RESULTS}/report/index.html",
+        page=f"{RESULTS}/report/index.html",
+        glance=f"{RESULTS}/report/glance.html",
     log:
         f"{LOGS}/report/report_html.log",
     conda:
@@ -378,8 +325,10 @@ rule report_html:
         mem_mb=1000,
         runtime=10,
     params:
-        figures=figure_entries(),
+        figures=[entry._asdict() for entry in figure_entries()],
         packs=dataset_splits(),
         config=config,
+        configfiles=config_files(),
+        variants=VARIANTS,
     script:
         "../workflow_scripts/report_html.py"

@@ -1,4 +1,123 @@
-# Helpers of the report rules (rules/report.smk): which figures, tables and metrics exist.
+# Helpers of the report rules (rules/report.smk): the figures, and what the tables compare.
+from collections import namedtuple
+
+from visionrepro.verdicts import DEFAULT_TOLERANCE, comparison_groups
+from visionrepro.verdicts import headline_metric as task_headline
+
+# Every kind of figure, declared once: its file under {RESULTS}/figures/, its title, its
+# section (the HTML page's, and the category of Snakemake's report) and whether the HTML
+# page folds it into a <details>. Its caption is report/<kind>.rst, for both reports.
+# Rules declare their outputs with figure_output(kind); the HTML page shows figure_entries().
+FigureKind = namedtuple("FigureKind", "path title section folded")
+FIGURES = {
+    "headline": FigureKind(
+        "{experiment}/headline.png",
+        "Headline metric: every seed, the mean and the reference",
+        "{experiment}",
+        False,
+    ),
+    "loss": FigureKind("{experiment}/loss.png", "Training loss", "{experiment}", False),
+    "grad_mean": FigureKind(
+        "{experiment}/grad_mean.png",
+        "Mean gradient over the first training steps",
+        "{experiment}",
+        False,
+    ),
+    "confusion": FigureKind(
+        "{experiment}/confusion.png",
+        "Confusion matrices (% of each true class)",
+        "{experiment}",
+        True,
+    ),
+    "per_class_iou": FigureKind(
+        "{experiment}/per_class_iou.png", "IoU per class", "{experiment}", True
+    ),
+    "curves": FigureKind(
+        "{experiment}/curves.png", "Loss and accuracy per epoch", "{experiment}", True
+    ),
+    "colour_examples": FigureKind(
+        "{experiment}/colour_examples.png",
+        "Grey input, predicted and true colours",
+        "{experiment}",
+        True,
+    ),
+    "misclassified": FigureKind(
+        "{experiment}/misclassified_{variant}.png",
+        "First misclassified images: {variant}",
+        "{experiment}",
+        True,
+    ),
+    "segmentation": FigureKind(
+        "{dataset}/segmentation.png",
+        "Every segmentation network and loss on the same val images ({dataset})",
+        "Comparisons",
+        True,
+    ),
+    "samples": FigureKind(
+        "{dataset}/samples.png", "Training images of {dataset}", "Datasets", True
+    ),
+    "masks": FigureKind(
+        "{dataset}/masks.png", "Masks of {dataset}'s training images", "Datasets", True
+    ),
+}
+# The figures every experiment of a task has, before the kinds its `figures:` list adds.
+TASK_FIGURES = {
+    "classification": ["headline", "loss", "confusion"],
+    "segmentation": ["headline", "loss", "per_class_iou"],
+    "colorization": ["headline", "loss"],
+}
+FigureEntry = namedtuple("FigureEntry", "section title path caption wildcards folded")
+
+
+def figure_output(kind):
+    """A rule's output of a figure kind, marked for Snakemake's report."""
+    fig = FIGURES[kind]
+    return report(
+        f"{RESULTS}/figures/{fig.path}",
+        caption=f"../report/{kind}.rst",
+        category=fig.section,
+        labels={"figure": fig.title},
+    )
+
+
+def figure_entry(kind, **wildcards):
+    """One figure of the report: section, title, path, caption file, wildcards, folded."""
+    fig = FIGURES[kind]
+    return FigureEntry(
+        fig.section.format(**wildcards),
+        fig.title.format(**wildcards),
+        f"{RESULTS}/figures/{fig.path.format(**wildcards)}",
+        f"report/{kind}.rst",
+        wildcards,
+        fig.folded,
+    )
+
+
+def experiment_figures(name):
+    """The figures of an experiment, in their order on the page."""
+    kinds = TASK_FIGURES[EXPERIMENTS[name]["task"]] + EXPERIMENTS[name].get(
+        "figures", []
+    )
+    entries = []
+    for kind in kinds:
+        variants = VARIANTS[name] if kind == "misclassified" else [None]
+        entries += [
+            figure_entry(kind, experiment=name, **({"variant": v} if v else {}))
+            for v in variants
+        ]
+    return entries
+
+
+def figure_entries():
+    """Every figure of the report: the experiments' (config order), then the comparisons'
+    and the datasets'."""
+    entries = [entry for name in EXPERIMENTS for entry in experiment_figures(name)]
+    entries += [
+        figure_entry("segmentation", dataset=d) for d in datasets("segmentation")
+    ]
+    entries += [figure_entry("samples", dataset=d) for d in datasets()]
+    entries += [figure_entry("masks", dataset=d) for d in datasets("segmentation")]
+    return entries
 
 
 def with_figure(kind):
@@ -13,16 +132,38 @@ def first_seed_file(name, experiment, variant):
 
 
 def headline_metric(experiment):
-    """The metric of an experiment's bar chart and seed spread: its first summary metric."""
-    task = EXPERIMENTS[experiment]["task"]
-    if task == "classification":
-        return f"{eval_split(experiment)}_accuracy"
-    return {"segmentation": "miou", "colorization": "pixel_accuracy"}[task]
+    """The metric of an experiment's verdicts and headline figure."""
+    return task_headline(EXPERIMENTS[experiment]["task"], eval_split(experiment))
 
 
-def bar_metrics():
-    """The metrics with a bar chart over all experiments: each experiment's headline."""
-    return list(dict.fromkeys(headline_metric(name) for name in EXPERIMENTS))
+def verdict_settings(experiment):
+    """What an experiment's verdicts need: headline metric, tolerance, references, labels."""
+    exp = EXPERIMENTS[experiment]
+    return {
+        "metric": headline_metric(experiment),
+        "tolerance": exp.get("tolerance", DEFAULT_TOLERANCE),
+        "reference": exp.get("reference", {}),
+        "labels": {v: var.get("label", v) for v, var in VARIANTS[experiment].items()},
+    }
+
+
+def segmentation_runs(dataset):
+    """(experiment, variant) of every segmentation variant on `dataset`, in config order."""
+    return [
+        (name, variant)
+        for name in experiments_of("segmentation")
+        if EXPERIMENTS[name]["dataset"] == dataset
+        for variant in VARIANTS[name]
+    ]
+
+
+def config_files():
+    """The config files in the order they were applied (the Snakefile's, then the command
+    line's), relative to the working directory when inside it."""
+    given = [str(path) for path in workflow.config_settings.configfiles]
+    ordered = [str(p) for p in workflow.configfiles if str(p) not in given] + given
+    relative = [os.path.relpath(path) for path in ordered]
+    return [r if not r.startswith("..") else p for r, p in zip(relative, ordered)]
 
 
 def convergence_histories():
@@ -43,81 +184,3 @@ def dataset_splits():
         for split in ("train", eval_split(name))
     }
     return sorted(pairs, key=lambda pair: (pair[0], pair[1] != "train", pair[1]))
-
-
-METRIC_TITLES = {
-    "val_accuracy": "Val accuracy",
-    "test_accuracy": "Test accuracy",
-    "miou": "Val mIoU",
-    "pixel_accuracy": "Pixel accuracy",
-}
-
-
-def experiment_figures(name):
-    """(title, path, caption) of an experiment's figures: by task, then its `figures:` kinds."""
-    exp, split = EXPERIMENTS[name], eval_split(name)
-    figures = f"{RESULTS}/figures/{name}"
-    entries = [("Training loss", f"{figures}/loss.png", "loss")]
-    if exp["task"] == "segmentation":
-        entries += [
-            ("IoU per class", f"{figures}/per_class_iou.png", "per_class_iou"),
-            ("Val predictions", f"{figures}/predictions.png", "predictions"),
-        ]
-    elif exp["task"] == "classification":
-        entries.append(("Confusion matrices", f"{figures}/confusion.png", "confusion"))
-    titles = {
-        "grad_mean": "Mean gradient over the first training steps",
-        "curves": "Loss and accuracy per epoch",
-        "spread": f"{METRIC_TITLES.get(headline_metric(name), headline_metric(name))} "
-        "of every seed",
-        "colour_examples": f"Grey input, predicted and true colours ({split} images)",
-    }
-    for kind in exp.get("figures", []):
-        if kind == "misclassified":
-            entries += [
-                (
-                    f"First misclassified {split} images: {variant}",
-                    f"{figures}/misclassified_{variant}.png",
-                    "misclassified",
-                )
-                for variant in VARIANTS[name]
-            ]
-        else:
-            entries.append((titles[kind], f"{figures}/{kind}.png", kind))
-    return entries
-
-
-def figure_entries():
-    """(section, title, path, caption) of every figure in the HTML report; an experiment's
-    figures have its name as their section."""
-    entries = [
-        (name, *entry) for name in EXPERIMENTS for entry in experiment_figures(name)
-    ]
-    entries += [
-        (
-            "Summary figures",
-            f"{METRIC_TITLES.get(metric, metric)} per variant",
-            f"{RESULTS}/figures/{metric}.png",
-            "metric_bars",
-        )
-        for metric in bar_metrics()
-    ]
-    for dataset in datasets():
-        entries.append(
-            (
-                f"Dataset {dataset}",
-                "Training images",
-                f"{RESULTS}/figures/{dataset}/samples.png",
-                "samples",
-            )
-        )
-    for dataset in datasets("segmentation"):
-        entries.append(
-            (
-                f"Dataset {dataset}",
-                "Training images with their masks",
-                f"{RESULTS}/figures/{dataset}/masks.png",
-                "masks",
-            )
-        )
-    return entries

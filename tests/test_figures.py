@@ -91,20 +91,41 @@ def test_positions_restricted_to_classes() -> None:
 
 def test_loss_curves_add_the_per_epoch_eval_loss_at_each_epochs_last_iteration() -> None:
     histories = [_history("MLP", 0), _history("MLP", 1), _history("CNN", 0)]
-    ax = figures.loss_curves(histories, "mnist").axes[0]
+    fig = figures.loss_curves(histories, "mnist")
+    ax = fig.axes[0]
     lines = {line.get_label(): line for line in ax.get_lines()}
-    assert set(lines) == {"MLP: train (2 seeds)", "MLP: test", "CNN: train (1 seeds)", "CNN: test"}
-    assert lines["MLP: train (2 seeds)"].get_xdata().tolist() == [3, 5, 8, 10, 13, 15]
+    assert set(lines) == {"MLP: train", "MLP: test", "CNN: train", "CNN: test"}
+    assert lines["MLP: train"].get_xdata().tolist() == [3, 5, 8, 10, 13, 15]
     assert lines["MLP: test"].get_xdata().tolist() == [5, 10, 15]
     assert lines["MLP: test"].get_ydata() == pytest.approx([2.5 + 0.5, 1.25 + 0.5, 2.5 / 3 + 0.5])
     assert len(ax.collections) == 1  # a seed band for MLP only
+    # The legend outside the axes: one entry per variant (colour), one per line style.
+    assert ax.get_legend() is None
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "MLP (2 seeds)",
+        "CNN (1 seed)",
+        "training (per window)",
+        "test (per epoch)",
+    ]
+    assert ax.get_yscale() == "linear"
+
+
+def test_loss_curves_spanning_more_than_two_decades_use_a_log_axis() -> None:
+    diverging = _history("MLP_lr1", 0)
+    diverging["history"]["loss"][1]["loss"] = 57.0
+    steady = _history("MLP_lr0.01", 0)
+    steady["history"]["loss"][-1]["loss"] = 0.3
+    assert figures.loss_curves([diverging, steady], "f").axes[0].get_yscale() == "log"
+    assert figures.spans_decades(np.array([0.3, 57.0]))
+    assert not figures.spans_decades(np.array([0.3, 20.0, np.nan]))
+    assert not figures.spans_decades(np.array([0.0, 57.0]))  # not positive: no log axis
 
 
 def test_loss_curves_without_an_eval_loss_show_the_training_loss_only() -> None:
     history = _history("HW4Net1", 0)
     del history["history"]["test_loss"]
     ax = figures.loss_curves([history], "coco").axes[0]
-    assert [line.get_label() for line in ax.get_lines()] == ["HW4Net1: train (1 seeds)"]
+    assert [line.get_label() for line in ax.get_lines()] == ["HW4Net1: train"]
 
 
 def test_grad_means_one_line_per_variant_over_the_steps() -> None:
@@ -114,8 +135,8 @@ def test_grad_means_one_line_per_variant_over_the_steps() -> None:
         _history("MLP_lr0.1", 0, grad_mean=[0.01, 0.02, 0.0]),
     ]
     ax = figures.grad_means(histories, "fashion").axes[0]
-    lines = {line.get_label(): line for line in ax.get_lines() if "seeds" in line.get_label()}
-    assert list(lines) == ["MLP_lr1 (2 seeds)", "MLP_lr0.1 (1 seeds)"]
+    lines = {line.get_label(): line for line in ax.get_lines() if "seed" in line.get_label()}
+    assert list(lines) == ["MLP_lr1 (2 seeds)", "MLP_lr0.1 (1 seed)"]
     assert lines["MLP_lr1 (2 seeds)"].get_xdata().tolist() == [1, 2, 3]
     assert lines["MLP_lr1 (2 seeds)"].get_ydata() == pytest.approx([0.2, -0.1, 0.2])
 
@@ -131,8 +152,8 @@ def test_training_curves_one_row_per_variant_train_and_val() -> None:
     assert [ax.get_title() for ax in axes] == [
         "base (2 seeds): loss",
         "base (2 seeds): accuracy",
-        "dropout (1 seeds): loss",
-        "dropout (1 seeds): accuracy",
+        "dropout (1 seed): loss",
+        "dropout (1 seed): accuracy",
     ]
     accuracy = {line.get_label(): line for line in axes[1].get_lines()}
     assert accuracy["val"].get_ydata() == pytest.approx([50.5, 60.5, 70.5])
@@ -140,52 +161,53 @@ def test_training_curves_one_row_per_variant_train_and_val() -> None:
     assert len(axes[3].get_lines()[0].get_xdata()) == 5
 
 
-def test_spread_shows_every_seed_the_mean_and_the_reference() -> None:
+def test_headline_shows_every_seed_the_mean_interval_verdict_and_reference() -> None:
     values = pd.DataFrame(
         {
-            "variant": ["base"] * 3 + ["bn"] * 10,
-            "seed": [*range(3), *range(10)],
-            "value": [70.0, 72.0, 74.0, *np.linspace(76.0, 79.0, 10)],
+            "variant": ["base"] * 3 + ["bn"] * 10 + ["lr1"],
+            "seed": [*range(3), *range(10), 0],
+            "value": [70.0, 72.0, 74.0, *np.linspace(76.0, 79.0, 10), 10.0],
+            "chance": [False] * 13 + [True],
         }
     )
-    ax = figures.spread(values, {"base": 71.77, "bn": 77.70}, "test_accuracy", "ladder").axes[0]
-    scatters = [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)]
-    assert sum(len(s) for s in scatters if len(s) > 1) == 13  # one point per seed
-    means = [line.get_ydata()[0] for line in ax.get_lines() if line.get_marker() == "o"]
-    assert means == pytest.approx([72.0, 77.5])
-    references = [s[0][1] for s in scatters if len(s) == 1]
-    assert references == pytest.approx([71.77, 77.70])
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["base\n(3 seeds)", "bn\n(10 seeds)"]
-    assert ax.get_ylabel() == "test accuracy (%)"
-    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == [
-        "mean ± std",
-        "one seed",
-        "reference",
-    ]
-
-
-def test_metric_bars_group_experiments_sharing_a_variant() -> None:
-    summary = pd.DataFrame(
+    glance = pd.DataFrame(
         {
-            "experiment": ["coco_gray", "coco_rgb", "coco_gray", "mnist"],
-            "variant": ["HW4Net1", "HW4Net1", "HW4Net2", "MLP"],
-            "metric": ["val_accuracy", "val_accuracy", "val_accuracy", "test_accuracy"],
-            "mean": [50.0, 55.0, 52.0, 96.0],
-            "std": [1.0, 2.0, 0.0, 0.1],
-            "reference": [54.35, 54.35, None, 96.4],
+            "variant": ["base", "bn", "lr1"],
+            "label": ["baseline", "+ BatchNorm, lr 7e-4", "lr1"],
+            "n_seeds": [3, 10, 1],
+            "mean": [72.0, 77.5, 10.0],
+            "ci_low": [67.0, 76.8, np.nan],
+            "ci_high": [77.0, 78.2, np.nan],
+            "reference": [71.77, 79.7, np.nan],
+            "tolerance": [1.0, 1.0, 1.0],
+            "verdict": ["reproduced", "below", "no reference"],
         }
     )
-    ax = figures.metric_bars(summary, "val_accuracy").axes[0]
-    bars = ax.patches
-    assert [b.get_height() for b in bars] == [50.0, 55.0, 52.0]
-    assert bars[0].get_x() + bars[0].get_width() == pytest.approx(bars[1].get_x())  # side by side
-    assert bars[2].get_x() == pytest.approx(0.6)  # alone at x=1
-    assert bars[0].get_facecolor() == bars[2].get_facecolor() != bars[1].get_facecolor()
-    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == [
-        "coco_gray",
-        "coco_rgb",
-        "reference",
+    fig = figures.headline(values, glance, "test_accuracy", "ladder")
+    ax = fig.axes[0]
+    scatters = [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)]
+    assert sum(len(s) for s in scatters) == 14  # one point per seed (the chance one a cross)
+    means = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert [m.get_ydata()[0] for m in means] == pytest.approx([72.0, 77.5, 10.0])
+    colours = [m.get_color() for m in means]
+    assert colours == [figures.VERDICT_COLOURS[v] for v in glance["verdict"]]
+    stars = [line.get_ydata()[0] for line in ax.get_lines() if line.get_marker() == "*"]
+    assert stars == pytest.approx([71.77, 79.7])  # a star, not an error-bar cap
+    intervals = [
+        seg
+        for coll in ax.collections
+        if not isinstance(coll, PathCollection)
+        for seg in coll.get_segments()
     ]
+    spans = np.array(sorted((seg[0][1], seg[1][1]) for seg in intervals))
+    expected = sorted([(67.0, 77.0), (76.8, 78.2), (70.77, 72.77), (78.7, 80.7)])
+    np.testing.assert_allclose(spans, expected)  # the intervals, and reference ± tolerance
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks == ["baseline\n(3 seeds)", "+ BatchNorm,\nlr 7e-4\n(10 seeds)", "lr1\n(1 seed)"]
+    assert ax.get_legend() is None  # outside, on the figure
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:2] == ["one seed", "seed at chance level"]
+    assert legend[-3:] == ["reproduced", "below", "no reference"]
     assert figures.metric_label("miou") == "mIoU (%)"
     assert figures.metric_label("test_loss") == "test loss"
 
@@ -211,12 +233,45 @@ def test_colour_examples_rows_grey_each_variant_target_and_truth() -> None:
     assert axes[4][0].images[0].get_array().tolist() == images[0].transpose(1, 2, 0).tolist()
 
 
-def test_sample_grid_and_confusion_matrices_of_many_grey_variants(tmp_path: Path) -> None:
-    fig = figures.sample_grid(_digits(), per_class=2)
+def test_sample_grid_says_the_images_size_and_colour() -> None:
+    fig = figures.sample_grid(_digits(), "mnist", per_class=2)
     assert sum(bool(ax.images) for ax in fig.axes) == 6
-    matrices = {f"v{i}": np.eye(3, dtype=int) for i in range(4)}
+    assert fig.get_suptitle() == "mnist (28x28 grey)"
+    colour = np.zeros((2, 3, 32, 32), np.uint8)
+    assert figures.image_format(colour) == "32x32 colour"
+
+
+def test_confusion_matrices_in_percent_of_each_true_class(tmp_path: Path) -> None:
+    matrices = {f"v{i}": np.eye(3, dtype=int) * (i + 1) for i in range(4)}
+    matrices["v0"] = np.array([[30, 0, 0], [6, 3, 1], [0, 0, 0]])  # 3 seeds pooled, a class unseen
     fig = figures.confusion_matrices(matrices, CLASSES, "fashion")
-    assert [ax.get_title() for ax in fig.axes if ax.axison] == ["v0", "v1", "v2", "v3"]
+    axes = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title() for ax in axes] == ["v0", "v1", "v2", "v3"]
+    shown = axes[0].images[0].get_array()
+    np.testing.assert_allclose(shown, [[100, 0, 0], [60, 30, 10], [0, 0, 0]])
+    np.testing.assert_allclose(axes[3].images[0].get_array(), np.eye(3) * 100)
     assert len(fig.axes) == 6  # two rows of three, the last two blank
     figures.save(fig, str(tmp_path / "confusion.png"))
     assert (tmp_path / "confusion.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_segmentation_comparison_overlays_every_prediction_with_a_key() -> None:
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (4, 3, 8, 8), dtype=np.uint8)
+    masks = np.zeros((4, 8, 8), np.uint8)
+    masks[:, :4] = [[1], [1], [2], [2]]
+    data = ArrayDataset(images, np.array([0, 0, 1, 1]), np.arange(4), ("boat", "dog"), masks)
+    predictions = {"ce\nUNet": masks, "iou\nUNet": np.zeros_like(masks)}
+    fig = figures.segmentation_comparison(data, predictions, per_class=1)
+    axes = np.array(fig.axes).reshape(2, 4)
+    assert [ax.get_title() for ax in axes[0]] == ["image", "truth", "ce\nUNet", "iou\nUNet"]
+    assert [ax.get_ylabel() for ax in axes[:, 0]] == ["boat", "dog"]
+    truth = axes[1][1].images[0].get_array()
+    expected = figures.overlay(images[2], masks[2], 3)
+    np.testing.assert_array_equal(truth, expected)
+    untinted = axes[1][3].images[0].get_array()  # background everywhere: the image in grey
+    grey = images[2].astype(float).mean(axis=0).round()
+    np.testing.assert_array_equal(untinted, np.repeat(grey[..., None], 3, axis=2))
+    assert axes[1][0].images[0].get_array().tolist() == images[2].transpose(1, 2, 0).tolist()
+    key = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert key == ["background (no tint)", "boat", "dog"]

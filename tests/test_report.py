@@ -1,105 +1,307 @@
-"""The HTML report and the figures it embeds."""
+"""The HTML report page, its table views and the code version it shows."""
 
+import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from visionrepro import figures
+from visionrepro import figures, report, report_views
 from visionrepro.datasets import ArrayDataset
-from visionrepro.report import FigureEntry, render, rst_literals
+from visionrepro.provenance import code_version, content_hash
+from visionrepro.tables import dataset_table
+from visionrepro.verdicts import glance_table
 
 
-def test_rst_literals_escape_html_and_mark_code() -> None:
-    html = str(rst_literals("set ``color: gray`` <b>not bold</b>"))
-    assert html == "set <code>color: gray</code> &lt;b&gt;not bold&lt;/b&gt;"
+def _runs() -> pd.DataFrame:
+    """Two experiments' run table: e (HW4Net1, 2 seeds; HW4Net2 at chance), f (MLP_lr1)."""
+    rows = [
+        ("e", "HW4Net1", 0, 53.0, False),
+        ("e", "HW4Net1", 1, 55.0, False),
+        ("e", "HW4Net2", 0, 20.0, True),
+        ("f", "MLP_lr1", 0, 11.0, False),
+    ]
+    return pd.DataFrame(
+        [
+            {
+                "experiment": e,
+                "variant": v,
+                "network": v.split("_")[0],
+                "params": 406885,
+                "seed": s,
+                "val_accuracy": x if e == "e" else None,
+                "test_accuracy": x if e == "f" else None,
+                "chance": c,
+                "train_seconds": 3725.0,
+                "code_version": "git abc123",
+                "device": "cpu",
+                "device_name": "cpu",
+                "threads": 2,
+                "host": "h",
+                "created": "2026-01-01",
+                "python": "3.11",
+                "torch": "2.4",
+                "torchvision": "0.19",
+                "numpy": "2.0",
+                "snakemake": "9.0",
+            }
+            for e, v, s, x, c in rows
+        ]
+    )
 
 
-def test_report_embeds_figures_tables_config_and_notes(tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
+NUM = 'class="num" style="text-align:right;white-space:nowrap"'
+TEXT = 'class="text" style="text-align:left;white-space:nowrap"'
+SETTINGS = {
+    "e": {
+        "metric": "val_accuracy",
+        "tolerance": 1.0,
+        "reference": {"HW4Net1": {"val_accuracy": 54.35}, "HW4Net2": {"val_accuracy": 54.3}},
+        "labels": {},
+    },
+    "f": {"metric": "test_accuracy", "tolerance": 2.0, "reference": {}, "labels": {}},
+}
+
+
+def _summary() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "experiment": ["e", "e", "f"],
+            "variant": ["HW4Net1", "HW4Net2", "MLP_lr1"],
+            "network": ["HW4Net1", "HW4Net2", "MLP"],
+            "params": [406885, 529765, 337674],
+            "metric": ["val_accuracy", "val_accuracy", "test_accuracy"],
+            "n_seeds": [2, 1, 1],
+            "mean": [54.0, 20.0, 11.0],
+            "std": [1.414, 0.0, 0.0],
+            "min": [53.0, 20.0, 11.0],
+            "max": [55.0, 20.0, 11.0],
+            "reference": [54.35, 54.3, None],
+            "reference_params": [406885, 529765, None],
+        }
+    )
+
+
+def _tables(tmp_path: Path) -> report.Tables:
+    runs = _runs()
+    return report.Tables(
+        glance=glance_table(runs, SETTINGS),
+        comparisons=pd.DataFrame(
+            {
+                "experiment": ["e"],
+                "variant": ["HW4Net2"],
+                "against": ["HW4Net1"],
+                "relation": ["first variant"],
+                "n_seeds": [1],
+                "n_seeds_against": [2],
+                "difference": [-34.0],
+                "ci_low": [np.nan],
+                "ci_high": [np.nan],
+                "p_value": [np.nan],
+                "reading": ["no test with 1 and 2 seeds"],
+            }
+        ),
+        summary=_summary(),
+        convergence=pd.DataFrame(
+            {
+                "experiment": ["f"],
+                "variant": ["MLP_lr1"],
+                "network": ["MLP"],
+                "seed": [0],
+                "metric": ["test_accuracy"],
+                "threshold": [85],
+                "epochs": [10],
+                "reached": [False],
+                "epoch": [None],
+            }
+        ),
+        per_class=pd.DataFrame(
+            {
+                "experiment": ["e"],
+                "variant": ["HW4Net1"],
+                "network": ["HW4Net1"],
+                "class": ["boat"],
+                "precision": [0.5],
+                "support": [1200.0],
+            }
+        ),
+        runs=runs,
+        datasets=dataset_table({("coco", "train"): (np.zeros(8000, int), ["boat"])}),
+    )
+
+
+def _figure(tmp_path: Path) -> Path:
     data = ArrayDataset(
-        rng.integers(0, 256, (6, 3, 64, 64), dtype=np.uint8),
-        np.array([0, 0, 0, 1, 1, 1]),
-        np.arange(6),
-        ("boat", "dog"),
+        np.zeros((2, 3, 8, 8), np.uint8), np.array([0, 1]), np.arange(2), ("boat", "dog")
     )
     png = tmp_path / "samples.png"
-    figures.save(figures.sample_grid(data, per_class=3), str(png))
-    assert png.read_bytes().startswith(b"\x89PNG")
+    figures.save(figures.sample_grid(data, "coco", per_class=1), str(png))
+    return png
 
-    summary = pd.DataFrame(
-        {
-            "experiment": ["e", "s", "f", "f"],
-            "variant": ["HW4Net1", "UNet", "MLP_lr1", "MLP_lr0.1"],
-            "network": ["HW4Net1", "UNet", "MLP", "MLP"],
-            "params": [406885, 42078, 337674, 337674],
-            "metric": ["val_accuracy", "miou", "test_accuracy", "test_accuracy"],
-            "n_seeds": [1, 1, 3, 1],
-            "mean": [50.0, 31.0, 11.0, 86.5],
-            "std": [0.0, 0.0, 1.0, 0.0],
-            "min": [50.0, 31.0, 10.0, 86.5],
-            "max": [50.0, 31.0, 12.0, 86.5],
-            "reference": [54.35, None, 10.0, 87.0],
-            "reference_params": [406885, None, 337674, 337674],
-        }
-    )
-    convergence = pd.DataFrame(
-        {
-            "experiment": ["f", "f"],
-            "variant": ["MLP_lr1", "MLP_lr0.1"],
-            "network": ["MLP", "MLP"],
-            "seed": [0, 0],
-            "metric": ["test_accuracy"] * 2,
-            "threshold": [85, 85],
-            "epochs": [10, 10],
-            "reached": [False, True],
-            "epoch": [None, 4.0],
-        }
-    )
-    per_class = pd.DataFrame(
-        {
-            "experiment": ["e", "s"],
-            "variant": ["HW4Net1", "UNet"],
-            "network": ["HW4Net1", "UNet"],
-            "class": ["boat", "dog"],
-            "precision": [0.5, None],
-            "iou": [None, 0.25],
-        }
-    )
-    runs = pd.DataFrame({"experiment": ["e"], "seed": [0], "git_commit": ["abc123"]})
+
+def test_report_page(tmp_path: Path) -> None:
+    png = str(_figure(tmp_path))
     experiments = {
-        "e": {"description": "classify <coco>"},
-        "off": {"description": "disabled", "enabled": False},
-        "f": {"description": "fashion"},
-        "s": {"description": "segment"},
+        "e": {"description": "classify <coco>", "task": "classification"},
+        "off": {"description": "disabled", "task": "classification", "enabled": False},
+        "f": {"description": "fashion", "task": "classification"},
     }
-    html = render(
-        summary=summary,
-        convergence=convergence,
-        per_class=per_class,
-        runs=runs,
-        datasets=pd.DataFrame({"split": ["train"]}),
+    variants = {
+        "e": {
+            v: {"network": v, "train": {"lr": 0.001}, "network_options": {}, "seeds": [0, 1]}
+            for v in ("HW4Net1", "HW4Net2")
+        },
+        "f": {
+            "MLP_lr1": {
+                "network": "MLP",
+                "train": {"lr": 1.0},
+                "network_options": {},
+                "seeds": [0],
+                "label": "lr=1",
+            }
+        },
+    }
+    html = report.render(
+        tables=_tables(tmp_path),
         figures=[
-            FigureEntry("e", "Loss", str(png), "loss of e"),
-            FigureEntry("Dataset coco", "Training images", str(png), "caption <x>"),
+            report.FigureEntry("e", "Loss", png, report.rst_html("loss of ``e``")),
+            report.FigureEntry("e", "Confusion", png, report.rst_html("folded"), folded=True),
+            report.FigureEntry("Datasets", "Training images", png, report.rst_html("x <y>")),
         ],
-        config={"coco": {"categories": ["boat", "dog"]}, "experiments": experiments},
-        notes=["use ``rgb``"],
+        config={"experiments": experiments, "results_dir": "results"},
+        configfiles=["config.yaml"],
+        variants=variants,
+        notes_html=report.rst_html("- a note"),
     )
-    assert html.count("data:image/png;base64,") == 2
-    assert "caption &lt;x&gt;" in html and "classify &lt;coco&gt;" in html
-    # Experiments in config order, each with its table and figures; other sections after them.
-    order = [html.index(f'<h2 id="{name}">') for name in ("e", "f", "s")]
-    assert order == sorted(order) and 'id="off"' not in html
-    assert order[0] < html.index("loss of e") < order[1] < order[2] < html.index("Dataset coco")
-    assert "-4.35" in html  # mean - reference
-    fashion = html[order[1] : order[2]]
-    assert "11.00 ± 1.00" in fashion and "<td>86.50</td>" in fashion  # one seed: the mean alone
-    assert "337,674" in fashion and "Convergence" in fashion
-    assert "not within 10 epochs" in fashion and "4 of 10" in fashion
-    assert "<th>min</th>" in fashion and "<th>min</th>" not in html[order[0] : order[1]]
-    assert "Per-class IoU (segmentation)" in html[order[2] :]
-    assert (
-        "Per-class precision" in html[order[0] : order[1]] and "Convergence" not in html[: order[1]]
+    assert html.count("data:image/png;base64,") == 3
+    assert "x &lt;y&gt;" in html and "classify &lt;coco&gt;" in html
+    # Reproduction at a glance first, then the experiments (config order), then the rest.
+    order = [html.index(f'id="{i}"') for i in ("glance", "exp-e", "exp-f", "comparisons")]
+    order += [html.index(f'id="{i}"') for i in ("datasets", "provenance", "config")]
+    assert order == sorted(order) and 'id="exp-off"' not in html
+    assert "1 of 2 reference numbers reproduced; 1 below." in html
+    assert "1 of 4 runs are at chance level" in html
+    glance = html[order[0] : order[1]]
+    assert "54.00 ± 1.41" in glance and "one seed" in glance and ">1 of 1</td>" in glance
+    assert re.search(r'nowrap;background:#2e7d32[^"]*">reproduced<', glance)
+    # Every section is in the table of contents.
+    for anchor in ("glance", "exp-e", "exp-f", "comparisons", "datasets", "provenance", "config"):
+        assert f'href="#{anchor}"' in html
+    section_e = html[order[1] : order[2]]
+    assert "<details>\n<summary>Confusion</summary>" in section_e
+    assert "<summary>Loss</summary>" not in section_e  # unfolded
+    assert f"<td {NUM}>406,885</td>" in section_e  # thousands, an integer, right-aligned
+    assert f"<td {TEXT}>HW4Net1</td>" in section_e  # text left
+    assert "reference params" not in section_e  # repeats params: dropped
+    assert f"<td {NUM}>1,200</td>" in section_e  # support, an integer
+    assert "1 of 1" in section_e  # HW4Net2's seed at chance
+    assert "not within 10 epochs" in html[order[2] : order[3]]
+    assert "no test with 1 and 2 seeds" in html[order[3] : order[4]]
+    assert "8,000" in html[order[4] : order[5]]
+    provenance = html[order[5] : order[6]]
+    assert "git abc123" in provenance and "1 h 02 min" in provenance
+    header = html[: order[0]]
+    assert "config.yaml" in header and "git abc123" in header and "torch 2.4" in header
+    assert "4 h 08 min over 4 runs" in header and "cpu (2 threads)" in header
+    config = html[order[6] :]
+    assert "disabled" not in config  # the enabled experiments only
+    assert "lr=1" in config and "<code>lr: 0.001</code>" in config
+    assert "a note" in config
+
+
+def test_captions_and_notes_render_like_snakemakes_report(tmp_path: Path) -> None:
+    caption = tmp_path / "samples.rst"
+    caption.write_text("Images of {{ snakemake.wildcards.dataset }}, ``{{ snakemake.config.x }}``.")
+    html = str(report.caption(caption, {"x": 64}, {"dataset": "mnist"}))
+    assert html == '<p>Images of mnist, <tt class="docutils literal">64</tt>.</p>\n'
+    notes = tmp_path / "workflow.rst"
+    notes.write_text(
+        "Intro\n\n.. raw:: html\n   :file: x.html\n\n- always\n"
+        "{% if snakemake.config.deeplab %}- deeplab{% endif %}\n"
     )
-    assert "abc123" in html and "categories:" in html and "<code>rgb</code>" in html
+    assert "deeplab" not in report.notes(notes, {"deeplab": False})
+    assert "<li>deeplab</li>" in report.notes(notes, {"deeplab": True})
+    assert "x.html" not in report.notes(notes, {"deeplab": True})
+    with pytest.raises(Exception, match="no attribute .x."):
+        report.caption(caption, {}, {"dataset": "mnist"})
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(4.4, "4 s"), (59.6, "1 min 00 s"), (125, "2 min 05 s"), (7300, "2 h 01 min")],
+)
+def test_duration(seconds: float, text: str) -> None:
+    assert report_views.duration(seconds) == text
+
+
+def test_variant_settings_show_what_each_rung_changes() -> None:
+    variants = {
+        "base": {
+            "network": "Cnn",
+            "train": {"lr": 0.001, "epochs": 10},
+            "network_options": {},
+            "seeds": [0, 1, 2],
+            "label": "baseline",
+        },
+        "dropout": {
+            "network": "Cnn",
+            "train": {"lr": 0.001, "epochs": 25},
+            "network_options": {"dropout": 0.5},
+            "seeds": [0, 1, 2],
+            "label": "+ dropout",
+        },
+    }
+    view, shared = report_views.variant_settings(variants)
+    assert view.frame.columns.tolist() == ["variant", "label", "epochs", "network: dropout"]
+    assert view.frame.values.tolist() == [
+        ["base", "baseline", "10", "–"],
+        ["dropout", "+ dropout", "25", "0.5"],
+    ]
+    assert shared == {"network": "Cnn", "seeds": "0, 1, 2", "lr": "0.001"}
+
+
+def test_config_hash_ignores_key_order() -> None:
+    assert report_views.config_hash({"a": 1, "b": [1, 2]}) == report_views.config_hash(
+        {"b": [1, 2], "a": 1}
+    )
+    assert report_views.config_hash({"a": 1}) != report_views.config_hash({"a": 2})
+
+
+def _workflow(root: Path) -> Path:
+    for part in ("rules", "workflow_scripts", "src/visionrepro"):
+        (root / part).mkdir(parents=True)
+    (root / "Snakefile").write_text("rule all:\n")
+    (root / "src/visionrepro/x.py").write_text("x = 1\n")
+    (root / "src/visionrepro/__pycache__").mkdir()
+    (root / "src/visionrepro/__pycache__/x.pyc").write_bytes(b"cache")
+    return root
+
+
+def test_code_version_without_git_is_the_package_and_a_content_hash(tmp_path: Path) -> None:
+    root = _workflow(tmp_path / "wf")
+    version = code_version(root)
+    assert re.fullmatch(r"visionrepro \S+, content [0-9a-f]{12}", version)
+    assert "unknown" not in version
+    before = content_hash(root)
+    (root / "src/visionrepro/__pycache__/x.pyc").write_bytes(b"other cache")
+    (root / "results").mkdir()  # not code
+    assert content_hash(root) == before
+    (root / "src/visionrepro/x.py").write_text("x = 2\n")
+    assert content_hash(root) != before
+
+
+def test_code_version_in_a_checkout_is_the_commit_and_says_modified(tmp_path: Path) -> None:
+    root = _workflow(tmp_path / "wf")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x")
+    clean = code_version(root)
+    assert re.fullmatch(r"git [0-9a-f]{12}", clean)
+    (root / "Snakefile").write_text("rule all:\n    input: []\n")
+    assert code_version(root) == clean + " (modified)"

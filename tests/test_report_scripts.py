@@ -18,13 +18,23 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "workflow_scripts"
 DIGITS = ("0 - zero", "1 - one", "2 - two")
 VARIANTS = {"MLP_lr1": "MLP", "CNN": "CNN"}
 PROVENANCE = {
+    "code_version": "git abc",
     "device": "cpu",
+    "device_name": "cpu",
     "threads": 1,
-    "git_commit": "abc",
     "host": "h",
     "created": "t",
-    "versions": {"torch": "2"},
+    "versions": {"python": "3", "torch": "2", "torchvision": "0", "numpy": "2", "snakemake": "9"},
 }
+SETTINGS = {
+    "mnist": {
+        "metric": "test_accuracy",
+        "tolerance": 1.0,
+        "reference": {"CNN": {"params": 101, "test_accuracy": 98.46}},
+        "labels": {"MLP_lr1": "lr=1", "CNN": "CNN"},
+    }
+}
+TABLES = ("glance", "comparisons", "summary", "runs", "per_class", "convergence")
 
 
 class Named(list):
@@ -121,23 +131,40 @@ def _png(path: Path) -> bool:
     return path.read_bytes().startswith(b"\x89PNG")
 
 
-def test_aggregate_writes_the_tables_with_convergence(tmp_path: Path, runs: dict) -> None:
-    tables = {k: tmp_path / f"{k}.csv" for k in ("summary", "runs", "per_class", "convergence")}
+def aggregate(tmp_path: Path, runs: dict, threshold: float) -> dict[str, str]:
+    """Run the aggregate script; the paths of its tables."""
+    tables = {k: str(tmp_path / f"{k}.csv") for k in TABLES}
     run_script(
         "aggregate",
         tmp_path,
         input={"metrics": runs["metrics"], "histories": runs["histories"]},
-        output={k: str(v) for k, v in tables.items()},
+        output=tables,
         params={
-            "references": {"mnist": {"CNN": {"params": 101, "test_accuracy": 98.46}}},
-            "convergence": {"mnist": {"metric": "test_accuracy", "threshold": 86}},
+            "references": {"mnist": SETTINGS["mnist"]["reference"]},
+            "settings": SETTINGS,
+            "groups": {"mnist": [("variants", ["MLP_lr1", "CNN"])]},
+            "metrics": {"mnist": "test_accuracy"},
+            "convergence": {"mnist": {"metric": "test_accuracy", "threshold": threshold}},
         },
     )
+    return tables
+
+
+def test_aggregate_writes_the_tables_with_verdicts(tmp_path: Path, runs: dict) -> None:
+    tables = aggregate(tmp_path, runs, 86)
     summary = pd.read_csv(tables["summary"]).set_index("variant")
     assert summary.loc["CNN", ["n_seeds", "mean", "reference"]].tolist() == [2, 91.5, 98.46]
     assert summary.loc["MLP_lr1", "network"] == "MLP" and pd.isna(
         summary.loc["MLP_lr1", "reference"]
     )
+    glance = pd.read_csv(tables["glance"]).set_index("variant")
+    assert glance["verdict"].to_dict() == {"MLP_lr1": "no reference", "CNN": "below"}
+    assert glance.loc["CNN", "code_version"] == "git abc"
+    comparisons = pd.read_csv(tables["comparisons"])
+    assert comparisons[["variant", "against"]].values.tolist() == [["CNN", "MLP_lr1"]]
+    assert comparisons.loc[0, "difference"] == pytest.approx(1.0)
+    runs_table = pd.read_csv(tables["runs"])
+    assert not runs_table["chance"].any()  # 3 classes, each predicted, 90 % accuracy
     convergence = pd.read_csv(tables["convergence"])
     # MLP_lr1 seed 0 reaches 86 at its last epoch (80, 85, 90), the others a point earlier.
     assert convergence["epoch"].tolist() == [3, 2, 2, 2] and convergence["reached"].all()
@@ -149,10 +176,18 @@ def test_plot_scripts_write_their_figures(tmp_path: Path, runs: dict) -> None:
     figures.mkdir()
     wildcards = {"experiment": "mnist"}
     run_script(
-        "plot_experiment",
+        "plot_headline",
         tmp_path,
-        input={"histories": runs["histories"], "metrics": runs["metrics"]},
-        output={"loss": str(figures / "loss.png"), "confusion": str(figures / "confusion.png")},
+        input={"metrics": runs["metrics"]},
+        output={"png": str(figures / "headline.png")},
+        params={"settings": SETTINGS["mnist"]},
+        wildcards=wildcards,
+    )
+    run_script(
+        "plot_confusion",
+        tmp_path,
+        input={"metrics": runs["metrics"]},
+        output={"png": str(figures / "confusion.png")},
         params={"split": "test"},
         wildcards=wildcards,
     )
@@ -164,7 +199,11 @@ def test_plot_scripts_write_their_figures(tmp_path: Path, runs: dict) -> None:
         params={"n": 20, "split": "test"},
         wildcards={**wildcards, "variant": "CNN"},
     )
-    for name, kind in (("plot_grad_mean", "grad_mean"), ("plot_curves", "curves")):
+    for name, kind in (
+        ("plot_loss", "loss"),
+        ("plot_grad_mean", "grad_mean"),
+        ("plot_curves", "curves"),
+    ):
         run_script(
             name,
             tmp_path,
@@ -172,15 +211,7 @@ def test_plot_scripts_write_their_figures(tmp_path: Path, runs: dict) -> None:
             output={"png": str(figures / f"{kind}.png")},
             wildcards=wildcards,
         )
-    run_script(
-        "plot_spread",
-        tmp_path,
-        input={"metrics": runs["metrics"]},
-        output={"png": str(figures / "spread.png")},
-        params={"metric": "test_accuracy", "references": {"CNN": 98.46, "MLP_lr1": None}},
-        wildcards=wildcards,
-    )
-    names = ("loss", "confusion", "misclassified_CNN", "grad_mean", "curves", "spread")
+    names = ("headline", "loss", "confusion", "misclassified_CNN", "grad_mean", "curves")
     assert all(_png(figures / f"{name}.png") for name in names)
 
 
@@ -232,19 +263,7 @@ def test_colour_examples_script_takes_the_predicted_horses(tmp_path: Path) -> No
 
 
 def test_report_html_from_the_tables_packs_and_figures(tmp_path: Path, runs: dict) -> None:
-    tables = {
-        k: str(tmp_path / f"{k}.csv") for k in ("summary", "runs", "per_class", "convergence")
-    }
-    run_script(
-        "aggregate",
-        tmp_path,
-        input={"metrics": runs["metrics"], "histories": runs["histories"]},
-        output=tables,
-        params={
-            "references": {},
-            "convergence": {"mnist": {"metric": "test_accuracy", "threshold": 99}},
-        },
-    )
+    tables = aggregate(tmp_path, runs, 99)
     run_script(
         "plot_grad_mean",
         tmp_path,
@@ -253,10 +272,28 @@ def test_report_html_from_the_tables_packs_and_figures(tmp_path: Path, runs: dic
         wildcards={"experiment": "mnist"},
     )
     caption = tmp_path / "grad_mean.rst"
-    caption.write_text("The mean gradient.\n")
+    caption.write_text("The mean gradient of {{ snakemake.wildcards.experiment }}.\n")
     notes = tmp_path / "workflow.rst"
-    notes.write_text("Intro\n\n- a ``note``\n")
-    out = tmp_path / "index.html"
+    notes.write_text(
+        "Intro\n\n- a ``note``\n{% if snakemake.config.experiments.mnist %}- on mnist{% endif %}\n"
+    )
+    out, fragment = tmp_path / "index.html", tmp_path / "glance.html"
+    variants = {
+        "MLP_lr1": {
+            "network": "MLP",
+            "train": {"lr": 1.0, "epochs": 3},
+            "network_options": {},
+            "seeds": [0, 1],
+            "label": "lr=1",
+        },
+        "CNN": {
+            "network": "CNN",
+            "train": {"lr": 0.01, "epochs": 3},
+            "network_options": {},
+            "seeds": [0, 1],
+            "label": "CNN",
+        },
+    }
     run_script(
         "report_html",
         tmp_path,
@@ -266,14 +303,32 @@ def test_report_html_from_the_tables_packs_and_figures(tmp_path: Path, runs: dic
             "captions": [str(caption)],
             "notes": str(notes),
         },
-        output={"html": str(out)},
+        output={"page": str(out), "glance": str(fragment)},
         params={
-            "figures": [("mnist", "Gradients", str(tmp_path / "grad_mean.png"), "grad_mean")],
+            "figures": [
+                {
+                    "section": "mnist",
+                    "title": "Gradients",
+                    "path": str(tmp_path / "grad_mean.png"),
+                    "caption": str(caption),
+                    "wildcards": {"experiment": "mnist"},
+                    "folded": False,
+                }
+            ],
             "packs": [("mnist", "test")],
-            "config": {"experiments": {"mnist": {"description": "MLP vs CNN"}}},
+            "config": {
+                "experiments": {"mnist": {"description": "MLP vs CNN", "task": "classification"}}
+            },
+            "configfiles": ["config.yaml", "extra.yaml"],
+            "variants": {"mnist": variants},
         },
     )
     html = out.read_text()
-    assert 'id="mnist"' in html and "MLP vs CNN" in html and "The mean gradient." in html
-    assert "not within 3 epochs" in html and "<code>note</code>" in html
-    assert "0 - zero" in html  # the datasets table, from the pack
+    assert 'id="exp-mnist"' in html and "MLP vs CNN" in html
+    assert "The mean gradient of mnist." in html
+    assert "not within 3 epochs" in html and "note</tt>" in html and "on mnist" in html
+    assert "config.yaml, extra.yaml" in html and "git abc" in html
+    assert "0 of 1 reference numbers reproduced; 1 below" in html
+    assert fragment.read_text() in html  # the fragment Snakemake's report opens with
+    # The variants' settings: what differs (lr) in the table, what they share below it.
+    assert "<code>epochs: 3</code>" in html and 'nowrap">lr</th>' in html

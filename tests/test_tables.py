@@ -22,17 +22,20 @@ def _run(network: str, seed: int, accuracy: float, precision: float) -> dict:
         "params": 406885,
         "seed": seed,
         "val_accuracy": accuracy,
+        "classes": ["boat", "cake", "dog"],
+        "confusion_matrix": [[2, 0, 0], [1, 1, 0], [0, 1, 1]],
         "train_seconds": 12.5,
         "per_class": [
             {"class": "boat", "precision": precision, "recall": 0.5, "f1": 0.5, "support": 2}
         ],
         "provenance": {
+            "code_version": "git abc",
             "device": "cpu",
+            "device_name": "cpu",
             "threads": 2,
-            "git_commit": "abc",
             "host": "h",
             "created": "t",
-            "versions": {"torch": "2.14.1"},
+            "versions": {"python": "3.11.7", "torch": "2.14.1", "numpy": "2.4.6"},
         },
     }
 
@@ -54,8 +57,32 @@ def test_summary_without_a_reference_leaves_it_empty() -> None:
 
 def test_run_and_per_class_tables() -> None:
     runs = run_table(RUNS)
-    assert list(runs["seed"]) == [0, 1] and set(runs["git_commit"]) == {"abc"}
+    assert list(runs["seed"]) == [0, 1] and set(runs["code_version"]) == {"git abc"}
+    assert list(runs["torch"]) == ["2.14.1"] * 2 and list(runs["snakemake"]) == [""] * 2
     assert per_class_table(RUNS).iloc[0]["precision"] == pytest.approx(0.3)
+
+
+def test_runs_at_chance_level_are_flagged() -> None:
+    # 3 classes: chance is 33.3 %, flagged up to 38.3 %; or at most two classes predicted.
+    near = {**_run("HW4Net1", 0, 35.0, 0.2)}
+    two = {**_run("HW4Net1", 1, 60.0, 0.2), "confusion_matrix": [[2, 0, 0], [1, 1, 0], [1, 1, 0]]}
+    runs = run_table([near, two, *RUNS])
+    assert runs["chance"].tolist() == [True, True, False, False]
+    seg = _seg_run(0, 40.0, 0.2)  # pixels: every class predicted; accuracy is not used
+    assert run_table([seg])["chance"].tolist() == [False]
+    seg["confusion_matrix"] = [[9, 0, 1], [3, 0, 0], [4, 0, 1]]  # background and dog only
+    assert run_table([seg])["chance"].tolist() == [True]
+    colour = {**_fashion_run("UNet", 0, 0.0), "task": "colorization", "pixel_accuracy": 5.0}
+    del colour["confusion_matrix"]
+    colour["classes"] = [f"#{i:06x}" for i in range(24)]  # chance 4.2 %: 5 % is near it
+    assert run_table([colour])["chance"].tolist() == [True]
+
+
+def test_records_from_before_code_versions_give_their_commit() -> None:
+    run = _run("HW4Net1", 0, 50.0, 0.2)
+    del run["provenance"]["code_version"]
+    run["provenance"]["git_commit"] = "0123abc"
+    assert run_table([run])["code_version"].tolist() == ["git 0123abc"]
 
 
 def _seg_run(seed: int, miou: float, dog_iou: float | None) -> dict:
@@ -67,6 +94,7 @@ def _seg_run(seed: int, miou: float, dog_iou: float | None) -> dict:
         "params": 42078,
         "task": "segmentation",
         "miou": miou,
+        "classes": ["background", "cake", "dog"],
         "pixel_accuracy": 80.0 + seed,
         "thresholded_iou": 20.0,
         "per_class": [
@@ -200,17 +228,18 @@ def test_convergence_table_round_trips_through_csv(tmp_path) -> None:
     assert pd.read_csv(tmp_path / "empty.csv").columns.tolist() == list(empty.columns)
 
 
-def test_dataset_table_counts_images_per_class_and_split() -> None:
+def test_dataset_table_is_a_pivot_of_datasets_and_splits() -> None:
     splits = {
         ("mnist", "train"): (np.array([0, 1, 1, 2]), ["0 - zero", "1 - one", "2 - two"]),
         ("mnist", "test"): (np.array([1, 0]), ["0 - zero", "1 - one", "2 - two"]),
+        ("coco", "val"): (np.array([0]), ["boat", "dog"]),
         ("coco", "train"): (np.array([0, 0]), ["boat", "dog"]),
     }
-    table = dataset_table(splits)
-    assert table.columns.tolist() == ["dataset", "class", "train", "test"]
-    rows = table.set_index(["dataset", "class"])
-    assert rows.loc[("mnist", "1 - one")].tolist() == [2, 1]
-    assert (table[["train", "test"]].dtypes == "int64").all()
-    assert rows.loc[("mnist", "2 - two")].tolist() == [1, 0]
-    assert rows.loc[("coco", "boat")].tolist() == [2, 0]
-    assert ("coco", "dog") not in rows.index  # no image of it
+    table = dataset_table(splits).set_index("dataset")
+    assert table.columns.tolist() == ["classes", "train", "test", "val"]
+    assert table.loc["mnist"].tolist() == [3, 4, 2, None] or (
+        table.loc["mnist", ["classes", "train", "test"]].tolist() == [3, 4, 2]
+        and pd.isna(table.loc["mnist", "val"])
+    )
+    assert table.loc["coco", ["classes", "train", "val"]].tolist() == [2, 2, 1]
+    assert pd.isna(table.loc["coco", "test"])

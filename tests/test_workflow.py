@@ -10,25 +10,28 @@ from workflow_helpers import copy_workflow, demo_like_config, planned_jobs, snak
 
 pytestmark = pytest.mark.slow
 
-SUMMARY_AND_REPORT = {"aggregate", "plot_metric", "report_html", "all"}
-DOWNSTREAM_OF_TRAINING = {"train", "evaluate", "plot_experiment", *SUMMARY_AND_REPORT}
+SUMMARY_AND_REPORT = {"aggregate", "report_html", "all"}
+PER_EXPERIMENT = {"plot_headline", "plot_loss"}
+DOWNSTREAM_OF_TRAINING = {"train", "evaluate", "plot_confusion", *PER_EXPERIMENT}
+DOWNSTREAM_OF_TRAINING |= SUMMARY_AND_REPORT
 DOWNSTREAM_OF_SEGNETS = {
     "train",
     "evaluate_dense",
     "plot_segmentation",
-    "plot_loss",
+    "plot_per_class_iou",
     "plot_colour_examples",
+    *PER_EXPERIMENT,
 } | SUMMARY_AND_REPORT
 REPORT_ONLY = {
-    "plot_experiment",
+    "plot_headline",
+    "plot_confusion",
+    "plot_per_class_iou",
     "plot_segmentation",
     "plot_loss",
     "plot_misclassified",
     "plot_grad_mean",
     "plot_curves",
-    "plot_spread",
     "plot_colour_examples",
-    "plot_metric",
     "plot_samples",
     "plot_masks",
     "report_html",
@@ -96,10 +99,11 @@ def test_run_ends_with_summary_and_report(finished: tuple[Path, str]) -> None:
     assert set(convergence["variant"]) == set(variants["fashion_mlp"])
     html = (workdir / "results/report/index.html").read_text()
     assert '<img src="data:image/png;base64,' in html
-    for text in ("HW4Net1", "UNet", "Val mIoU per variant", "FashionMLP_lr0.1", "no_bias"):
+    for text in ("HW4Net1", "UNet", "Reproduction at a glance", "FashionMLP_lr0.1", "no_bias"):
         assert text in html
+    assert "unknown" not in html  # the scratch copy is no checkout: a content hash instead
     metrics = (workdir / "results/runs/coco_rgb/HW4Net1/seed0/metrics.json").read_text()
-    for field in ("git_commit", "versions", "device", "seed", "train"):
+    for field in ("code_version", "versions", "device", "seed", "train"):
         assert f'"{field}"' in metrics
 
 
@@ -148,10 +152,13 @@ def test_snakemake_report_collects_figures_and_tables(finished: tuple[Path, str]
     workdir, config = finished
     snakemake(workdir, "--configfile", config, "--report", "report.html")
     html = (workdir / "report.html").read_text(errors="replace")
-    names = ("summary.csv", "loss.png", "confusion.png", "val_accuracy.png", "samples.png")
-    names += ("miou.png", "per_class_iou.png", "predictions.png", "masks.png")
+    names = ("summary.csv", "glance.csv", "loss.png", "confusion.png", "headline.png")
+    names += ("samples.png", "per_class_iou.png", "segmentation.png", "masks.png")
     for name in names:
         assert name in html
+    # It opens with the at-a-glance table, the same fragment as the HTML page's.
+    fragment = (workdir / "results/report/glance.html").read_text()
+    assert "reference numbers reproduced" in fragment and "reference numbers reproduced" in html
 
 
 def test_a_disabled_experiment_is_left_out_and_deeplab_plans_when_enabled(
@@ -245,6 +252,7 @@ def test_each_experiment_runs_alone_as_a_target(tmp_path: Path) -> None:
         "colour_palette": 1,
         "train": 3,
         "evaluate_dense": 3,
+        "plot_headline": 1,
         "plot_loss": 1,
         "plot_colour_examples": 1,
         "cifar10_colour": 1,

@@ -1,27 +1,40 @@
-"""Collect every run's metrics into the summary, per-run and per-class tables, and the
-histories of experiments with a convergence setting into the convergence table."""
+"""Collect every run's metrics into the at-a-glance (verdicts), comparisons, summary, per-run
+and per-class tables, and the histories of experiments with a convergence setting into the
+convergence table."""
 
 import logging
 
 from visionrepro.fileio import atomic_path, read_json
 from visionrepro.logs import setup_logging
-from visionrepro.tables import convergence_table, per_class_table, run_table, summary_table
+from visionrepro.tables import (
+    convergence_table,
+    headline_values,
+    per_class_table,
+    run_table,
+    summary_table,
+)
+from visionrepro.verdicts import comparison_table, glance_table, headline
 
 setup_logging(snakemake.log[0])
+params, output = snakemake.params, snakemake.output
 runs = [read_json(path) for path in snakemake.input.metrics]
-summary = summary_table(runs, snakemake.params.references)
+table = run_table(runs)
+glance = glance_table(table, params.settings)
+comparisons = comparison_table(headline_values(table, params.metrics), params.groups)
 convergence = convergence_table(
-    [read_json(path) for path in snakemake.input.histories], snakemake.params.convergence
+    [read_json(path) for path in snakemake.input.histories], params.convergence
 )
 log = logging.getLogger("aggregate")
-log.info("summary:\n%s", summary.to_string(index=False))
+log.info("%s\n%s", headline(glance), glance.to_string(index=False))
 if len(convergence):
     log.info("convergence:\n%s", convergence.to_string(index=False))
 for frame, path in (
-    (summary, snakemake.output.summary),
-    (run_table(runs), snakemake.output.runs),
-    (per_class_table(runs), snakemake.output.per_class),
-    (convergence, snakemake.output.convergence),
+    (glance, output.glance),
+    (comparisons, output.comparisons),
+    (summary_table(runs, params.references), output.summary),
+    (table, output.runs),
+    (per_class_table(runs), output.per_class),
+    (convergence, output.convergence),
 ):
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)

@@ -1,4 +1,4 @@
-"""Loss curves of one experiment without other standard figures (colourization)."""
+"""Loss curves of one experiment's variants."""
 
 from visionrepro import figures
 from visionrepro.fileio import read_json
@@ -7,4 +7,4 @@ from visionrepro.logs import setup_logging
 setup_logging(snakemake.log[0])
 histories = [read_json(path) for path in snakemake.input.histories]
 title = f"{snakemake.wildcards.experiment}: loss"
-figures.save(figures.loss_curves(histories, title), snakemake.output.loss)
+figures.save(figures.loss_curves(histories, title), snakemake.output[0])

@@ -8,5 +8,8 @@ setup_logging(snakemake.log[0])
 masks = snakemake.input.get("masks")
 dataset = ArrayDataset.load(snakemake.input.train, masks=masks)
 figures.save(
-    figures.sample_grid(dataset, per_class=3, with_masks=masks is not None), snakemake.output[0]
+    figures.sample_grid(
+        dataset, snakemake.wildcards.dataset, per_class=3, with_masks=masks is not None
+    ),
+    snakemake.output[0],
 )

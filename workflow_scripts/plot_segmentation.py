@@ -1,34 +1,21 @@
-"""Loss curves, per-class IoU and val predictions of one segmentation experiment."""
+"""Every segmentation experiment's networks (first seed) on the same val images of a dataset."""
 
 import numpy as np
-import pandas as pd
 
 from visionrepro import figures
 from visionrepro.datasets import ArrayDataset
-from visionrepro.fileio import read_json
 from visionrepro.logs import setup_logging
 
 setup_logging(snakemake.log[0])
-experiment = snakemake.wildcards.experiment
-inputs = snakemake.input
-
-histories = [read_json(path) for path in inputs.histories]
-figures.save(figures.loss_curves(histories, f"{experiment}: loss"), snakemake.output.loss)
-
-runs = [read_json(path) for path in inputs.metrics]
-ious = pd.DataFrame(
-    [{"variant": run["variant"], **c} for run in runs for c in run["per_class"]]
-).dropna(subset=["iou"])
-figures.save(
-    figures.per_class_iou(ious, f"{experiment}: val IoU per class"), snakemake.output.per_class
-)
-
+inputs, params = snakemake.input, snakemake.params
 val = ArrayDataset.load(inputs.val, masks=inputs.val_masks)
 predictions = {}
-for variant, path in zip(snakemake.params.variants, inputs.predicted, strict=True):
+for (experiment, variant), path in zip(params.runs, inputs.predicted, strict=True):
     with np.load(path) as data:
-        predictions[variant] = data["masks"]
+        if not np.array_equal(data["ids"], val.ids):
+            raise ValueError(f"{path} predicts other images than {inputs.val}: rerun it")
+        predictions[f"{experiment}\n{variant}"] = data["masks"]
 figures.save(
-    figures.segmentation_examples(val, predictions, per_class=snakemake.params.per_class),
-    snakemake.output.predictions,
+    figures.segmentation_comparison(val, predictions, per_class=params.per_class),
+    snakemake.output[0],
 )

@@ -1,40 +1,49 @@
-"""Assemble the self-contained HTML report."""
-
-from pathlib import Path
+"""Assemble the self-contained HTML report, and the at-a-glance fragment that opens
+Snakemake's report (report/workflow.rst)."""
 
 import numpy as np
 import pandas as pd
 
+from visionrepro import report
 from visionrepro.fileio import atomic_path
 from visionrepro.logs import setup_logging
-from visionrepro.report import FigureEntry, render
 from visionrepro.tables import dataset_table
 
 setup_logging(snakemake.log[0])
 inputs, params = snakemake.input, snakemake.params
-captions = {Path(p).stem: Path(p).read_text().strip() for p in inputs.captions}
+config = params.config
 figures = [
-    FigureEntry(section, title, path, captions[caption])
-    for section, title, path, caption in params.figures
+    report.FigureEntry(
+        entry["section"],
+        entry["title"],
+        entry["path"],
+        report.caption(entry["caption"], config, entry["wildcards"]),
+        entry["folded"],
+    )
+    for entry in params.figures
 ]
 splits = {}
 for (dataset, split), path in zip(params.packs, inputs.packs, strict=True):
     with np.load(path) as data:  # reads only these two arrays, not the images
         splits[(dataset, split)] = (data["labels"], [str(c) for c in data["classes"]])
-notes = [
-    line[2:].strip()
-    for line in Path(inputs.notes).read_text().splitlines()
-    if line.startswith("- ")
-]
-html = render(
-    summary=pd.read_csv(inputs.summary),
-    convergence=pd.read_csv(inputs.convergence),
-    per_class=pd.read_csv(inputs.per_class),
-    runs=pd.read_csv(inputs.runs),
+tables = report.Tables(
+    **{
+        name: pd.read_csv(getattr(inputs, name))
+        for name in ("glance", "comparisons", "summary", "convergence", "per_class", "runs")
+    },
     datasets=dataset_table(splits),
-    figures=figures,
-    config=params.config,
-    notes=notes,
 )
-with atomic_path(snakemake.output[0]) as tmp:
-    tmp.write_text(html)
+html = report.render(
+    tables=tables,
+    figures=figures,
+    config=config,
+    configfiles=params.configfiles,
+    variants=params.variants,
+    notes_html=report.notes(inputs.notes, config),
+)
+for text, path in (
+    (html, snakemake.output.page),
+    (report.glance_fragment(tables.glance), snakemake.output.glance),
+):
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)

@@ -3,6 +3,7 @@ per variant, per-class IoU, sample images (with their masks), misclassified imag
 and colourization predictions."""
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,12 +12,14 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from sklearn.metrics import ConfusionMatrixDisplay
 
 from visionrepro.colour import nearest_colour
 from visionrepro.datasets import ArrayDataset
 from visionrepro.fileio import atomic_path
+from visionrepro.verdicts import VERDICT_COLOURS, plural
 
 
 def by_variant(runs: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
@@ -43,46 +46,71 @@ def _band(ax: Axes, x: np.ndarray, table: np.ndarray, fmt: str = "-", **kwargs: 
         )
 
 
+def spans_decades(values: np.ndarray, decades: float = 2.0) -> bool:
+    """Whether positive values span more than `decades` powers of ten (a case for a log axis)."""
+    finite = values[np.isfinite(values)]
+    return bool(finite.size and finite.min() > 0 and finite.max() / finite.min() > 10**decades)
+
+
+def _outside_legend(fig: Figure, handles: Sequence[Any], ncols: int = 3) -> None:
+    """A legend below the plotting area, never over the data."""
+    fig.legend(handles=list(handles), loc="outside lower center", fontsize=7, ncols=ncols)
+
+
 def loss_curves(histories: Sequence[Mapping[str, Any]], title: str) -> Figure:
-    """Per variant: the training loss of every logging window, and (dashed, at each epoch's
-    last iteration) the per-epoch loss on the monitored split; means over seeds, the training
-    loss with a band from the lowest to the highest seed."""
-    fig = Figure(figsize=(7, 4.2), layout="constrained")
+    """Per variant (one colour each): the training loss of every logging window (solid), and
+    the per-epoch loss on the monitored split (dashed, at each epoch's last iteration); means
+    over seeds, the training loss with a band from the lowest to the highest seed. A log axis
+    when the losses span more than two decades; the legend outside the plot."""
+    fig = Figure(figsize=(6, 3.8), layout="constrained")
     ax = fig.subplots()
+    handles, plotted, splits = [], [], set()
     for index, (variant, runs) in enumerate(by_variant(histories).items()):
         colour = f"C{index % 10}"
         logs = [pd.DataFrame(run["history"]["loss"]) for run in runs]
         table = pd.concat([log.set_index("iteration")["loss"] for log in logs], axis=1)
         _band(
-            ax,
-            table.index.to_numpy(),
-            table.to_numpy().T,
-            color=colour,
-            label=f"{variant}: train ({len(runs)} seeds)",
+            ax, table.index.to_numpy(), table.to_numpy().T, color=colour, label=f"{variant}: train"
+        )
+        plotted.append(table.to_numpy().ravel())
+        handles.append(
+            Line2D([], [], color=colour, label=f"{variant} ({plural(len(runs), 'seed')})")
         )
         split = monitored_split(runs[0]["history"])
         if split is not None:
             losses = np.array([run["history"][f"{split}_loss"] for run in runs], dtype=float)
             ends = logs[0].groupby("epoch")["iteration"].max().to_numpy()[: losses.shape[1]]
-            ax.plot(ends, losses.mean(axis=0), "o--", color=colour, label=f"{variant}: {split}")
+            ax.plot(
+                ends, losses.mean(axis=0), "o--", color=colour, ms=3, label=f"{variant}: {split}"
+            )
+            plotted.append(losses.ravel())
+            splits.add(split)
+    handles.append(Line2D([], [], color="grey", label="training (per window)"))
+    handles += [
+        Line2D([], [], color="grey", ls="--", marker="o", ms=3, label=f"{split} (per epoch)")
+        for split in sorted(splits)
+    ]
+    if spans_decades(np.concatenate(plotted)):
+        ax.set_yscale("log")
     ax.set(xlabel="iteration", ylabel="loss", title=title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    _outside_legend(fig, handles)
     return fig
 
 
 def grad_means(histories: Sequence[Mapping[str, Any]], title: str) -> Figure:
     """Per variant, the mean of all gradient entries at each of the first training steps (the
     history's `grad_mean`), mean over seeds with a band from the lowest to the highest."""
-    fig = Figure(figsize=(7, 4.2), layout="constrained")
+    fig = Figure(figsize=(6, 3.8), layout="constrained")
     ax = fig.subplots()
     for variant, runs in by_variant(histories).items():
         table = np.array([run["history"]["grad_mean"] for run in runs], dtype=float)
-        _band(ax, np.arange(1, table.shape[1] + 1), table, label=f"{variant} ({len(runs)} seeds)")
+        label = f"{variant} ({plural(len(runs), 'seed')})"
+        _band(ax, np.arange(1, table.shape[1] + 1), table, label=label)
     ax.axhline(0, color="grey", lw=0.8)
     ax.set(xlabel="training step", ylabel="mean gradient over all parameters", title=title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    _outside_legend(fig, ax.get_legend_handles_labels()[0])
     return fig
 
 
@@ -103,11 +131,11 @@ def training_curves(histories: Sequence[Mapping[str, Any]], title: str) -> Figur
                     fmt, colour = ("-", "C0") if name == "train" else ("--", "C1")
                     _band(ax, epochs, table, fmt, color=colour, label=name)
             ax.grid(alpha=0.3)
-            ax.set_title(f"{variant} ({len(runs)} seeds): {quantity}", fontsize=9)
+            ax.set_title(f"{variant} ({plural(len(runs), 'seed')}): {quantity}", fontsize=9)
         axes[row][1].set_ylabel("%")
     for ax in axes[-1]:
         ax.set_xlabel("epoch")
-    axes[0][0].legend(fontsize=8)
+    _outside_legend(fig, axes[0][0].get_legend_handles_labels()[0])
     fig.suptitle(title)
     return fig
 
@@ -115,27 +143,28 @@ def training_curves(histories: Sequence[Mapping[str, Any]], title: str) -> Figur
 def confusion_matrices(
     matrices: Mapping[str, np.ndarray], classes: Sequence[str], title: str
 ) -> Figure:
-    """One confusion matrix per variant (rows: true class, columns: predicted), three a row."""
+    """One confusion matrix per variant (rows: true class, columns: predicted), in percent of
+    each true class (rows sum to 100 whatever the number of seeds pooled), three a row."""
     ncols = min(3, len(matrices))
     nrows = math.ceil(len(matrices) / ncols)
-    fig = Figure(figsize=(4.2 * ncols, 4.2 * nrows), layout="constrained")
+    size = 2.2 + 0.3 * len(classes)
+    fig = Figure(figsize=(size * ncols, size * nrows + 0.4), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, (variant, matrix) in zip(axes, matrices.items(), strict=False):
-        ConfusionMatrixDisplay(np.asarray(matrix), display_labels=list(classes)).plot(
-            ax=ax, colorbar=False, xticks_rotation=45, cmap="Blues"
+        counts = np.asarray(matrix, dtype=float)
+        percent = 100 * counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+        ConfusionMatrixDisplay(percent, display_labels=list(classes)).plot(
+            ax=ax, colorbar=False, xticks_rotation=45, cmap="Blues", values_format=".0f"
         )
-        ax.set_title(variant)
+        ax.images[-1].set_clim(0, 100)
+        ax.set_title(variant, fontsize=9)
+        if len(classes) > 6:
+            for text in ax.texts:
+                text.set_fontsize(7)
     for ax in axes[len(matrices) :]:
         ax.set_axis_off()
     fig.suptitle(title)
     return fig
-
-
-def _legend(ax: Axes) -> None:
-    """A legend with each label once."""
-    handles, labels = ax.get_legend_handles_labels()
-    unique = dict(zip(labels, handles, strict=True))
-    ax.legend(unique.values(), unique.keys(), fontsize=8)
 
 
 def metric_label(metric: str) -> str:
@@ -145,79 +174,79 @@ def metric_label(metric: str) -> str:
     return label if metric.endswith("loss") else f"{label} (%)"
 
 
-def metric_bars(summary: pd.DataFrame, metric: str) -> Figure:
-    """Mean over seeds per variant (x, in order of appearance) and experiment (bars of one
-    colour), with std error bars and reference markers."""
-    table = summary[summary["metric"] == metric]
-    experiments = list(dict.fromkeys(table["experiment"]))
-    variants = list(dict.fromkeys(table["variant"]))
-    fig = Figure(figsize=(max(6, 0.9 * len(variants) + 2), 4.5), layout="constrained")
-    ax = fig.subplots()
-    for x, variant in enumerate(variants):
-        rows = table[table["variant"] == variant]
-        width = 0.8 / len(rows)
-        for i, row in enumerate(rows.itertuples()):
-            pos = x + (i - (len(rows) - 1) / 2) * width
-            colour = f"C{experiments.index(row.experiment) % 10}"
-            ax.bar(
-                pos, row.mean, width, yerr=row.std, capsize=4, color=colour, label=row.experiment
-            )
-            if pd.notna(row.reference):
-                ax.scatter(
-                    pos,
-                    row.reference,
-                    marker="_",
-                    s=400,
-                    color="black",
-                    zorder=3,
-                    label="reference",
-                )
-    ax.set_xticks(
-        range(len(variants)),
-        variants,
-        rotation=30 if len(variants) > 6 else 0,
-        ha="right" if len(variants) > 6 else "center",
+def _tick(label: str, n: int) -> str:
+    """A variant's tick label: its label (wrapped) and its number of seeds."""
+    return textwrap.fill(label, 13) + f"\n({plural(n, 'seed')})"
+
+
+def _limits(values: pd.DataFrame, glance: pd.DataFrame) -> tuple[float, float]:
+    """The y range of a headline figure: the seeds, means and references with their tolerance
+    (intervals may be cut: two seeds' t interval can be tens of points wide)."""
+    points = np.concatenate(
+        [
+            values["value"].to_numpy(dtype=float),
+            glance["mean"].to_numpy(dtype=float),
+            (glance["reference"] - glance["tolerance"]).to_numpy(dtype=float),
+            (glance["reference"] + glance["tolerance"]).to_numpy(dtype=float),
+        ]
     )
-    label = metric_label(metric)
-    ax.set(ylabel=label, title=f"{label}: mean ± std over seeds")
-    ax.grid(axis="y", alpha=0.3)
-    _legend(ax)
-    return fig
+    low, high = np.nanmin(points), np.nanmax(points)
+    pad = max(0.12 * (high - low), 1.0)
+    return low - pad, high + pad
 
 
-def spread(values: pd.DataFrame, references: Mapping[str, Any], metric: str, title: str) -> Figure:
-    """Per variant (x, in order of appearance): every seed's value (`values`: variant, seed,
-    value) as a point, their mean ± std, and the reference (`references[variant]`) as a bar."""
-    variants = list(dict.fromkeys(values["variant"]))
-    fig = Figure(figsize=(max(6, 1.1 * len(variants) + 2), 4.5), layout="constrained")
+def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str) -> Figure:
+    """One experiment's headline metric per variant (x, in `glance` order): every seed as a
+    grey dot (a red cross at chance level; `values`: variant, seed, value, chance), the mean
+    with its 95 % interval in the colour of its verdict, and the reference as a black star
+    with its tolerance as a grey bar (`glance`: verdicts.glance_table's rows of this metric)."""
+    fig = Figure(figsize=(6, 3.8), layout="constrained")
     ax = fig.subplots()
-    for x, variant in enumerate(variants):
-        seeds = values.loc[values["variant"] == variant, "value"].to_numpy(dtype=float)
+    for x, row in enumerate(glance.itertuples()):
+        seeds = values[values["variant"] == row.variant]
+        jitter = np.linspace(-0.1, 0.1, len(seeds)) if len(seeds) > 1 else np.zeros(1)
+        chance = seeds["chance"].to_numpy(dtype=bool)
+        ax.scatter((x - 0.15 + jitter)[~chance], seeds["value"][~chance], s=14, color="0.55")
         ax.scatter(
-            x - 0.12 + np.linspace(-0.08, 0.08, len(seeds)) * (len(seeds) > 1),
-            seeds,
-            s=16,
-            color="C0",
-            alpha=0.7,
-            label="one seed",
+            (x - 0.15 + jitter)[chance], seeds["value"][chance], s=30, marker="x", color="C3"
         )
-        ax.errorbar(
-            x + 0.12,
-            seeds.mean(),
-            yerr=seeds.std(ddof=1) if len(seeds) > 1 else 0.0,
-            fmt="o",
-            color="C1",
-            capsize=4,
-            label="mean ± std",
-        )
-        reference = references.get(variant)
-        if reference is not None:
-            ax.scatter(x, reference, marker="_", s=500, color="black", zorder=3, label="reference")
-    _legend(ax)
-    ticks = [f"{v}\n({(values['variant'] == v).sum()} seeds)" for v in variants]
-    ax.set_xticks(range(len(variants)), ticks, fontsize=8)
+        colour = VERDICT_COLOURS[row.verdict]
+        if row.n_seeds > 1:
+            ax.vlines(x + 0.05, row.ci_low, row.ci_high, color=colour, lw=2.5, zorder=3)
+        ax.plot(x + 0.05, row.mean, "o", color=colour, ms=8, zorder=4)
+        if pd.notna(row.reference):
+            ax.vlines(
+                x + 0.25,
+                row.reference - row.tolerance,
+                row.reference + row.tolerance,
+                color="0.75",
+                lw=6,
+                zorder=1,
+            )
+            ax.plot(x + 0.25, row.reference, "*", color="black", ms=12, zorder=5)
+    ticks = [_tick(label, n) for label, n in zip(glance["label"], glance["n_seeds"], strict=True)]
+    ax.set_xticks(range(len(glance)), ticks, fontsize=7 if len(glance) > 4 else 8)
+    ax.set_xlim(-0.6, len(glance) - 0.4)
+    ax.set_ylim(*_limits(values, glance))
     ax.set(ylabel=metric_label(metric), title=title)
     ax.grid(axis="y", alpha=0.3)
+    handles = [
+        Line2D([], [], ls="", marker="o", ms=4, color="0.55", label="one seed"),
+        *(
+            [Line2D([], [], ls="", marker="x", ms=6, color="C3", label="seed at chance level")]
+            if values["chance"].any()
+            else []
+        ),
+        Line2D([], [], ls="-", lw=2.5, marker="o", color="0.2", label="mean, 95 % CI"),
+        Line2D([], [], ls="", marker="*", ms=12, color="black", label="reference"),
+        Line2D([], [], ls="-", lw=6, color="0.75", label="reference ± tolerance"),
+        *(
+            Patch(color=VERDICT_COLOURS[v], label=v)
+            for v in VERDICT_COLOURS
+            if v in set(glance["verdict"])
+        ),
+    ]
+    _outside_legend(fig, handles, ncols=4)
     return fig
 
 
@@ -284,12 +313,13 @@ def mask_colours(n_classes: int) -> np.ndarray:
     return colours.round().astype(np.uint8)
 
 
-def overlay(image: np.ndarray, mask: np.ndarray, n_classes: int, alpha: float = 0.5) -> np.ndarray:
-    """An image (3 x H x W) with its mask's objects tinted in their class colours (H x W x 3)."""
-    rgb = image.transpose(1, 2, 0).astype(float)
+def overlay(image: np.ndarray, mask: np.ndarray, n_classes: int, alpha: float = 0.6) -> np.ndarray:
+    """An image (3 x H x W) in grey with its mask's objects tinted in their class colours
+    (H x W x 3): on grey, a tint reads as the colour of its class in the key."""
+    grey = np.repeat(image.astype(float).mean(axis=0)[..., None], 3, axis=2)
     tint = mask_colours(n_classes)[mask].astype(float)
     on = (mask > 0)[..., None]
-    return np.where(on, (1 - alpha) * rgb + alpha * tint, rgb).round().astype(np.uint8)
+    return np.where(on, (1 - alpha) * grey + alpha * tint, grey).round().astype(np.uint8)
 
 
 def _blank(ax: Axes) -> None:
@@ -297,11 +327,20 @@ def _blank(ax: Axes) -> None:
     ax.set_yticks([])
 
 
-def sample_grid(dataset: ArrayDataset, per_class: int = 3, with_masks: bool = False) -> Figure:
-    """The first `per_class` training images of every class, one row per class; `with_masks`
-    tints each image's mask over it."""
+def image_format(images: np.ndarray) -> str:
+    """The size and colour of images (N x C x H x W): "28x28 grey", "64x64 colour"."""
+    channels, height, width = images.shape[1:]
+    return f"{width}x{height} {'grey' if channels == 1 else 'colour'}"
+
+
+def sample_grid(
+    dataset: ArrayDataset, title: str, per_class: int = 3, with_masks: bool = False
+) -> Figure:
+    """The first `per_class` training images of every class, one row per class, titled with
+    their stored size and colour; `with_masks` tints each image's mask over it."""
     classes = dataset.classes
-    fig = Figure(figsize=(1.6 * per_class, 1.6 * len(classes)), layout="constrained")
+    fig = Figure(figsize=(1.3 * per_class + 0.8, 1.3 * len(classes) + 0.5), layout="constrained")
+    fig.suptitle(f"{title} ({image_format(dataset.images)})", fontsize=9)
     axes = fig.subplots(len(classes), per_class, squeeze=False)
     for label, name in enumerate(classes):
         picks = np.flatnonzero(dataset.labels == label)[:per_class]
@@ -315,7 +354,9 @@ def sample_grid(dataset: ArrayDataset, per_class: int = 3, with_masks: bool = Fa
                 else:
                     _show(ax, image)
                 ax.set_xlabel(f"id {dataset.ids[picks[col]]}", fontsize=7)
-        axes[label][0].set_ylabel(name)
+        axes[label][0].set_ylabel(name, fontsize=8)
+    if with_masks:
+        class_key(fig, dataset.mask_classes)
     return fig
 
 
@@ -331,41 +372,46 @@ def per_class_iou(table: pd.DataFrame, title: str) -> Figure:
     ax.set_xticks(x, wide.index)
     ax.set(ylabel="IoU (val, mean over seeds)", ylim=(0, 1), title=title)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend()
+    _outside_legend(fig, ax.get_legend_handles_labels()[0], ncols=len(wide.columns))
     return fig
 
 
-def segmentation_examples(
+def class_key(fig: Figure, mask_classes: Sequence[str]) -> None:
+    """A legend of the mask classes' tints (background: no tint) below the figure."""
+    colours = mask_colours(len(mask_classes))
+    handles = [Patch(facecolor="white", edgecolor="0.5", label=f"{mask_classes[0]} (no tint)")]
+    handles += [
+        Patch(color=colours[c] / 255, label=name) for c, name in enumerate(mask_classes) if c
+    ]
+    ncols = min(len(handles), max(2, int(fig.get_figwidth() // 1.5)))
+    fig.legend(handles=handles, loc="outside lower center", ncols=ncols, fontsize=8)
+
+
+def segmentation_comparison(
     dataset: ArrayDataset, predictions: Mapping[str, np.ndarray], per_class: int = 1
 ) -> Figure:
-    """Val images (rows: `per_class` per class), their true masks and each variant's prediction,
-    as label maps in the class colours (background black)."""
+    """The same val images (rows: `per_class` per class) with their true mask and each
+    prediction (columns, e.g. every experiment's network; masks N x H x W in the dataset's
+    order) tinted over the image, with a colour key of the classes."""
     picks = np.concatenate(
         [
             np.flatnonzero(dataset.labels == label)[:per_class]
             for label in range(len(dataset.classes))
         ]
     )
-    colours = mask_colours(len(dataset.mask_classes))
-    columns = ["image", "truth", *predictions]
-    fig = Figure(figsize=(1.6 * len(columns), 1.6 * len(picks) + 0.6), layout="constrained")
+    n = len(dataset.mask_classes)
+    columns = {"image": None, "truth": dataset.masks, **predictions}
+    fig = Figure(figsize=(1.25 * len(columns) + 0.4, 1.25 * len(picks) + 1.0), layout="constrained")
     axes = fig.subplots(len(picks), len(columns), squeeze=False)
     for row, i in enumerate(picks):
-        panels = [
-            dataset.images[i].transpose(1, 2, 0),
-            colours[dataset.masks[i]],
-            *(colours[masks[i]] for masks in predictions.values()),
-        ]
-        for col, (ax, panel) in enumerate(zip(axes[row], panels, strict=True)):
+        for ax, (name, masks) in zip(axes[row], columns.items(), strict=True):
             _blank(ax)
-            ax.imshow(panel)
+            image = dataset.images[i]
+            ax.imshow(image.transpose(1, 2, 0) if masks is None else overlay(image, masks[i], n))
             if row == 0:
-                ax.set_title(columns[col], fontsize=8)
+                ax.set_title(name, fontsize=7)
         axes[row][0].set_ylabel(dataset.classes[dataset.labels[i]], fontsize=8)
-    handles = [
-        Patch(color=colours[c] / 255, label=name) for c, name in enumerate(dataset.mask_classes)
-    ]
-    fig.legend(handles=handles[1:], loc="outside lower center", ncols=len(handles) - 1, fontsize=7)
+    class_key(fig, dataset.mask_classes)
     return fig
 
 

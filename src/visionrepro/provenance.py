@@ -1,8 +1,10 @@
-"""What produced a result: git commit, package versions, device, host, time."""
+"""What produced a result: code version, package versions, device, host, time."""
 
 import datetime as dt
+import hashlib
 import platform
 import subprocess
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -17,10 +19,14 @@ PACKAGES = (
     "pillow",
     "snakemake",
 )
+# The parts of a workflow folder whose content is its code (hashed without a git checkout).
+CODE_PARTS = ("Snakefile", "rules", "workflow_scripts", "src")
+SKIPPED = ("__pycache__", ".egg-info", ".pyc")
 
 
-def git_commit(repo: str | Path) -> str:
-    """The commit of `repo` (with '-dirty' for uncommitted changes), or 'unknown'."""
+def git_commit(repo: str | Path) -> str | None:
+    """The commit of `repo` (" (modified)" when tracked files differ from it), or None when
+    `repo` is not a git checkout (or git is missing)."""
 
     def git(*args: str) -> str:
         return subprocess.run(
@@ -28,11 +34,44 @@ def git_commit(repo: str | Path) -> str:
         ).stdout.strip()
 
     try:
-        commit = git("rev-parse", "HEAD")
+        commit = git("rev-parse", "--short=12", "HEAD")
         dirty = git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return commit + ("-dirty" if dirty else "")
+        return None
+    return f"git {commit}" + (" (modified)" if dirty else "")
+
+
+def code_files(repo: str | Path) -> Iterator[Path]:
+    """The workflow's code files (CODE_PARTS), in a fixed order, without caches."""
+    root = Path(repo)
+    for part in CODE_PARTS:
+        path = root / part
+        candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in candidates:
+            if file.is_file() and not any(s in file.as_posix() for s in SKIPPED):
+                yield file
+
+
+def content_hash(repo: str | Path) -> str:
+    """A SHA-256 (12 hex digits) over the code files' relative paths and contents."""
+    digest = hashlib.sha256()
+    for file in code_files(repo):
+        digest.update(file.relative_to(repo).as_posix().encode() + b"\0")
+        digest.update(file.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def code_version(repo: str | Path) -> str:
+    """The git commit where `repo` is a checkout, else the package version and a content hash of
+    the workflow's code (e.g. "visionrepro 0.1.0, content 3f2a9c1b0d4e")."""
+    commit = git_commit(repo)
+    if commit is not None:
+        return commit
+    try:
+        version = metadata.version("visionrepro")
+    except metadata.PackageNotFoundError:
+        version = "(not installed)"
+    return f"visionrepro {version}, content {content_hash(repo)}"
 
 
 def package_versions() -> dict[str, str]:
@@ -47,9 +86,10 @@ def package_versions() -> dict[str, str]:
 
 
 def provenance(repo: str | Path, **extra: object) -> dict[str, object]:
-    """A provenance record; `extra` adds run-specific fields (seed, device, config...)."""
+    """A provenance record of the workflow folder `repo`; `extra` adds run-specific fields
+    (seed, device, config...)."""
     return {
-        "git_commit": git_commit(repo),
+        "code_version": code_version(repo),
         "versions": package_versions(),
         "host": platform.node(),
         "platform": platform.platform(),

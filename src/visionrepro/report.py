@@ -1,197 +1,222 @@
-"""The self-contained HTML report: tables, figures (embedded), config and provenance."""
+"""The self-contained HTML report: reproduction at a glance, a section per experiment, the
+comparisons, datasets, provenance and config; figures embedded, captions shared with
+Snakemake's report."""
 
 import base64
-import re
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jinja2
 import pandas as pd
 import yaml
+from docutils.core import publish_parts
 from markupsafe import Markup, escape
+
+from visionrepro import report_views as views
+from visionrepro.verdicts import CHANCE_MARGIN, VERDICT_COLOURS, headline
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 
 @dataclass(frozen=True)
 class FigureEntry:
-    """A figure of the report, with the section it belongs to."""
+    """A figure of the report: its section, title, PNG, caption (HTML) and whether it is
+    folded into a <details>."""
 
     section: str
     title: str
     path: str
-    caption: str
+    caption: Markup
+    folded: bool = False
 
     def data_uri(self) -> str:
         """The PNG as a data: URI, so the page needs no other file."""
         return "data:image/png;base64," + base64.b64encode(Path(self.path).read_bytes()).decode()
 
 
-def html_table(frame: pd.DataFrame, float_format: str = "{:.2f}") -> str:
-    """A DataFrame as an HTML table (NaN shown as a dash)."""
-    return frame.to_html(
-        index=False, na_rep="–", border=0, classes="table", float_format=float_format.format
+def rst_html(text: str) -> Markup:
+    """reStructuredText as an HTML fragment (docutils, as Snakemake's report renders it)."""
+    return Markup(publish_parts(text, writer="html")["body"])
+
+
+def render_rst_template(
+    text: str, config: Mapping[str, Any], wildcards: Mapping[str, str] | None = None
+) -> str:
+    """A caption or description template rendered as Snakemake's report renders it: Jinja2
+    with `snakemake.config` and `snakemake.wildcards`."""
+    snakemake = SimpleNamespace(config=config, wildcards=SimpleNamespace(**(wildcards or {})))
+    return (
+        jinja2.Environment(undefined=jinja2.StrictUndefined)
+        .from_string(text)
+        .render(snakemake=snakemake)
     )
 
 
-def _number(value: Any, fmt: str = "{:.2f}") -> str:
-    """A number formatted for a table cell; a dash if missing."""
-    return "–" if pd.isna(value) else fmt.format(value)
+def caption(path: str | Path, config: Mapping[str, Any], wildcards: Mapping[str, str]) -> Markup:
+    """A figure's caption file (report/<kind>.rst) as HTML."""
+    return rst_html(render_rst_template(Path(path).read_text(), config, wildcards))
 
 
-def summary_view(summary: pd.DataFrame) -> pd.DataFrame:
-    """An experiment's summary rows as shown: ours (mean ± std over seeds, the mean alone for
-    one seed), min and max when a variant has several seeds, the reference and the difference."""
-    several = bool((summary["n_seeds"] > 1).any())
-    rows = []
-    for row in summary.itertuples():
-        spread = row.n_seeds > 1
-        rows.append(
-            {
-                "variant": row.variant,
-                "network": row.network,
-                "params": _number(row.params, "{:,.0f}"),
-                "reference params": _number(row.reference_params, "{:,.0f}"),
-                "metric": row.metric,
-                "seeds": row.n_seeds,
-                "ours": f"{row.mean:.2f} ± {row.std:.2f}" if spread else f"{row.mean:.2f}",
-                **(
-                    {
-                        "min": _number(row.min if spread else None),
-                        "max": _number(row.max if spread else None),
-                    }
-                    if several
-                    else {}
-                ),
-                "reference": _number(row.reference),
-                "ours − reference": _number(row.mean - row.reference, "{:+.2f}"),
-            }
-        )
-    return pd.DataFrame(rows)
+def notes(path: str | Path, config: Mapping[str, Any]) -> Markup:
+    """The bullet list of the workflow description (how the pipeline differs from the
+    references), rendered for `config`."""
+    text = render_rst_template(Path(path).read_text(), config)
+    items = [line for line in text.splitlines() if line.startswith("- ")]
+    return rst_html("\n".join(items))
 
 
-def convergence_view(convergence: pd.DataFrame) -> pd.DataFrame:
-    """An experiment's convergence rows as shown: per variant and seed, the first epoch reaching
-    the threshold, or "not within N epochs"."""
-    return pd.DataFrame(
-        {
-            "variant": convergence["variant"],
-            "seed": convergence["seed"],
-            "threshold": [
-                f"{m} ≥ {t:g}"
-                for m, t in zip(convergence["metric"], convergence["threshold"], strict=True)
-            ],
-            "first epoch reaching it": [
-                f"{e:.0f} of {n}" if reached else f"not within {n} epochs"
-                for reached, e, n in zip(
-                    convergence["reached"], convergence["epoch"], convergence["epochs"], strict=True
-                )
-            ],
-        }
+def html_table(view: views.View, caption_text: str | None = None) -> Markup:
+    """A view as an HTML table: numbers right-aligned, text left, no cell wrapping, verdicts
+    coloured (inline styles, so the fragment looks the same inside Snakemake's report)."""
+
+    def align(column: str) -> str:
+        kind = "num" if column in view.numeric else "text"
+        side = "right" if kind == "num" else "left"
+        return f'class="{kind}" style="text-align:{side};white-space:nowrap'
+
+    head = "".join(f'<th {align(c)}">{escape(c)}</th>' for c in view.frame.columns)
+    body = []
+    for index, row in enumerate(view.frame.itertuples(index=False)):
+        cells = []
+        for column, value in zip(view.frame.columns, row, strict=True):
+            style = ""
+            if column == "verdict" and view.verdicts:
+                colour = VERDICT_COLOURS[view.verdicts[index]]
+                style = f";background:{colour};color:#fff;font-weight:600"
+            cells.append(f'<td {align(column)}{style}">{escape(value)}</td>')
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    title = f"<caption>{escape(caption_text)}</caption>" if caption_text else ""
+    return Markup(
+        '<div class="scroll" style="overflow-x:auto;max-width:100%">'
+        f'<table class="table">{title}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
     )
 
 
-PER_CLASS_COLUMNS = {
-    "Per-class precision and recall (classification)": ["precision", "recall", "f1", "support"],
-    "Per-class IoU (segmentation)": ["iou", "pixels", "predicted"],
-}
+def glance_fragment(glance: pd.DataFrame) -> Markup:
+    """The at-a-glance headline and table, self-styled: the same fragment opens the HTML page
+    and Snakemake's report."""
+    text = Markup('<p class="headline" style="font-size:1.15em;font-weight:600">{}.</p>')
+    return text.format(headline(glance)) + html_table(views.glance(glance))
 
 
-def per_class_views(per_class: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """An experiment's per-class table by task: each part with its own metric columns."""
-    keys = ["variant", "class"]
-    views = {}
-    for title, columns in PER_CLASS_COLUMNS.items():
-        present = [c for c in columns if c in per_class]
-        if present:
-            part = per_class[keys + present].dropna(subset=present, how="all")
-            if len(part):
-                views[title] = part
-    return views
+@dataclass(frozen=True)
+class Tables:
+    """The aggregate rule's tables, and the datasets table."""
+
+    glance: pd.DataFrame
+    comparisons: pd.DataFrame
+    summary: pd.DataFrame
+    convergence: pd.DataFrame
+    per_class: pd.DataFrame
+    runs: pd.DataFrame
+    datasets: pd.DataFrame
 
 
 @dataclass(frozen=True)
 class ExperimentSection:
-    """An experiment's part of the report: its description, tables (HTML) and figures."""
+    """An experiment's part of the page."""
 
     name: str
     description: str
-    summary: str
-    convergence: str | None
-    per_class: dict[str, str]
+    task: str
+    metrics: Markup
+    convergence: Markup | None
+    per_class: Markup | None
+    comparisons: Markup | None
     figures: list[FigureEntry]
 
 
-def experiment_sections(
-    experiments: Mapping[str, Mapping[str, Any]],
-    summary: pd.DataFrame,
-    convergence: pd.DataFrame,
-    per_class: pd.DataFrame,
-    figures: Sequence[FigureEntry],
-) -> list[ExperimentSection]:
-    """One section per experiment (config order) with rows in the summary."""
-    sections = []
-    for name, exp in experiments.items():
-        rows = summary[summary["experiment"] == name]
-        if rows.empty:
-            continue
-        converged = convergence[convergence["experiment"] == name]
-        sections.append(
-            ExperimentSection(
-                name=name,
-                description=exp.get("description", ""),
-                summary=html_table(summary_view(rows)),
-                convergence=None if converged.empty else html_table(convergence_view(converged)),
-                per_class={
-                    title: html_table(view, "{:.3f}")
-                    for title, view in per_class_views(
-                        per_class[per_class["experiment"] == name]
-                    ).items()
-                },
-                figures=[fig for fig in figures if fig.section == name],
-            )
-        )
-    return sections
+def experiment_section(
+    name: str, exp: Mapping[str, Any], tables: Tables, figures: Sequence[FigureEntry]
+) -> ExperimentSection:
+    """One experiment's section: its verdicts, metrics, tables and figures."""
+
+    def rows(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["experiment"] == name]
+
+    runs = rows(tables.runs)
+    chance = runs[runs["chance"]].groupby("variant").size().to_dict()
+    glance = rows(tables.glance)
+    labels = dict(zip(glance["variant"], glance["label"], strict=True))
+    per_class = views.per_class(rows(tables.per_class))
+    converged, compared = rows(tables.convergence), rows(tables.comparisons)
+    return ExperimentSection(
+        name=name,
+        description=exp.get("description", ""),
+        task=exp["task"],
+        metrics=html_table(views.experiment_metrics(rows(tables.summary), labels, chance)),
+        convergence=html_table(views.convergence(converged)) if len(converged) else None,
+        per_class=html_table(per_class) if per_class else None,
+        comparisons=html_table(views.comparisons(compared)) if len(compared) else None,
+        figures=[fig for fig in figures if fig.section == name],
+    )
 
 
-def rst_literals(text: str) -> Markup:
-    """Escape text for HTML and show its ``literals`` (reStructuredText) as <code>."""
-    return Markup(re.sub(r"``(.+?)``", r"<code>\1</code>", str(escape(text))))
+def header(tables: Tables, config: Mapping[str, Any], configfiles: Sequence[str]) -> dict:
+    """The page header's provenance: date, config files and hash, code, versions, devices,
+    total training time."""
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "configfiles": ", ".join(configfiles) or "(none)",
+        "config_hash": views.config_hash(config),
+        **views.provenance_summary(tables.runs),
+    }
+
+
+def enabled_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The effective config with the enabled experiments only."""
+    experiments = {
+        name: exp for name, exp in config["experiments"].items() if exp.get("enabled", True)
+    }
+    return {**config, "experiments": experiments}
 
 
 def render(
     *,
-    summary: pd.DataFrame,
-    convergence: pd.DataFrame,
-    per_class: pd.DataFrame,
-    runs: pd.DataFrame,
-    datasets: pd.DataFrame,
+    tables: Tables,
     figures: Sequence[FigureEntry],
     config: Mapping[str, Any],
-    notes: Sequence[str],
+    configfiles: Sequence[str],
+    variants: Mapping[str, Mapping[str, Any]],
+    notes_html: Markup,
 ) -> str:
-    """Render the report page: a section per experiment, then the figures of other sections
-    (summary, datasets), the notes, datasets, runs and the config."""
+    """The report page."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
     )
-    experiments = {
-        name: exp for name, exp in config["experiments"].items() if exp.get("enabled", True)
-    }
-    others: dict[str, list[FigureEntry]] = {}
-    for fig in figures:
-        if fig.section not in experiments:
-            others.setdefault(fig.section, []).append(fig)
-    commits = sorted(set(runs["git_commit"])) if "git_commit" in runs else []
+    effective = enabled_config(config)
+    experiments = [
+        experiment_section(name, exp, tables, figures)
+        for name, exp in effective["experiments"].items()
+        if (tables.glance["experiment"] == name).any()
+    ]
+    metrics = dict(zip(tables.glance["experiment"], tables.glance["metric"], strict=False))
+    short, long = views.runs(tables.runs, metrics)
+    settings = {name: views.variant_settings(variants[name]) for name in variants}
     return env.get_template("report.html.j2").render(
-        experiments=experiment_sections(experiments, summary, convergence, per_class, figures),
-        sections=others,
-        runs=html_table(runs),
-        datasets=html_table(datasets),
-        config=yaml.safe_dump(dict(config), sort_keys=False),
-        commits=commits,
-        notes=[rst_literals(note) for note in notes],
+        header=header(tables, config, configfiles),
+        glance=glance_fragment(tables.glance),
+        chance=int(tables.runs["chance"].sum()),
+        chance_margin=CHANCE_MARGIN,
+        n_runs=len(tables.runs),
+        experiments=experiments,
+        comparison_figures=[fig for fig in figures if fig.section == "Comparisons"],
+        datasets=html_table(views.datasets(tables.datasets)),
+        dataset_figures=[fig for fig in figures if fig.section == "Datasets"],
+        runs=html_table(short),
+        runs_long=html_table(long),
+        settings={
+            name: (html_table(view), len(view.frame.columns), shared)
+            for name, (view, shared) in settings.items()
+        },
+        variants={name: list(variants[name]) for name in variants},
+        config=yaml.safe_dump(effective, sort_keys=False),
+        notes=notes_html,
     )

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from visionrepro.metrics import summarise
+from visionrepro.verdicts import is_chance
 
 # The summary metrics of runs whose metrics.json has no `summary_metrics` (COCO runs, val split).
 METRICS = {
@@ -15,7 +16,8 @@ METRICS = {
     "segmentation": ("miou", "pixel_accuracy", "thresholded_iou"),
 }
 RUN_KEYS = ("experiment", "variant", "network", "params", "seed")
-PROVENANCE_COLUMNS = ("device", "threads", "git_commit", "host", "created")
+PROVENANCE_COLUMNS = ("device", "device_name", "threads", "host", "created")
+VERSION_COLUMNS = ("python", "torch", "torchvision", "numpy", "snakemake")
 CONVERGENCE_COLUMNS = (
     "experiment",
     "variant",
@@ -34,16 +36,45 @@ def run_metrics(run: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(run.get("summary_metrics") or METRICS[run.get("task", "classification")])
 
 
+def predicted_classes(run: Mapping[str, Any]) -> int | None:
+    """How many classes a run ever predicts (columns of its confusion matrix, of images or of
+    pixels, with a prediction); None for runs without one (colorization)."""
+    if "confusion_matrix" not in run:
+        return None
+    return int((np.asarray(run["confusion_matrix"]).sum(axis=0) > 0).sum())
+
+
+def at_chance(run: Mapping[str, Any]) -> bool:
+    """Whether a run is at chance level (verdicts.is_chance): its accuracy (classification and
+    colorization; segmentation's pixel accuracy is dominated by the background) or the number
+    of classes it predicts."""
+    task = run.get("task", "classification")
+    accuracy = None
+    if task == "classification":
+        accuracy = run[run_metrics(run)[0]]
+    elif task == "colorization":
+        accuracy = run["pixel_accuracy"]
+    return is_chance(len(run["classes"]), accuracy, predicted_classes(run))
+
+
+def code_version(record: Mapping[str, Any]) -> str:
+    """A run's code version; records written before code versions existed give their commit."""
+    return record.get("code_version") or f"git {record['git_commit']}"
+
+
 def run_table(runs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per run: its metrics, training time and provenance."""
+    """One row per run: its metrics, whether it is at chance level, training time, code version
+    and provenance (device, threads, host, date, versions)."""
     return pd.DataFrame(
         [
             {
                 **{k: run[k] for k in RUN_KEYS},
                 **{m: run[m] for m in run_metrics(run)},
+                "chance": at_chance(run),
                 "train_seconds": run["train_seconds"],
+                "code_version": code_version(run["provenance"]),
                 **{k: run["provenance"][k] for k in PROVENANCE_COLUMNS},
-                "torch": run["provenance"]["versions"]["torch"],
+                **{k: run["provenance"]["versions"].get(k, "") for k in VERSION_COLUMNS},
             }
             for run in runs
         ]
@@ -124,19 +155,23 @@ def convergence_table(
 def dataset_table(
     splits: Mapping[tuple[str, str], tuple[np.ndarray, Sequence[str]]],
 ) -> pd.DataFrame:
-    """Images per class of each dataset (rows) and split (columns), from each packed split's
-    labels and class names (`splits[(dataset, split)]`)."""
+    """Per dataset (rows): its number of classes and the images of each split (columns: train,
+    then the others as they come), from each packed split's labels and class names
+    (`splits[(dataset, split)]`)."""
     rows = [
-        {"dataset": dataset, "split": split, "class": classes[label], "images": count}
+        {"dataset": dataset, "split": split, "classes": len(classes), "images": len(labels)}
         for (dataset, split), (labels, classes) in splits.items()
-        for label, count in zip(*np.unique(labels, return_counts=True), strict=True)
     ]
-    table = pd.DataFrame(rows).pivot_table(
-        index=["dataset", "class"],
-        columns="split",
-        values="images",
-        aggfunc="sum",
-        sort=False,
-        fill_value=0,
-    )
-    return table.reset_index().rename_axis(columns=None)
+    long = pd.DataFrame(rows)
+    wide = long.pivot(index="dataset", columns="split", values="images")
+    order = sorted(dict.fromkeys(long["split"]), key=lambda split: split != "train")
+    table = wide[order].astype("Int64").rename_axis(columns=None)
+    table.insert(0, "classes", long.groupby("dataset")["classes"].max())
+    return table.reset_index()
+
+
+def headline_values(runs: pd.DataFrame, metrics: Mapping[str, str]) -> pd.DataFrame:
+    """Each run's value of its experiment's headline metric (`metrics[experiment]`): a long
+    table of experiment, variant, seed, value and chance (run_table's rows, in order)."""
+    value = [row[metrics[row["experiment"]]] for _, row in runs.iterrows()]
+    return runs[["experiment", "variant", "seed", "chance"]].assign(value=value)

@@ -1,0 +1,242 @@
+"""The report's tables as a reader sees them: text cells (thousands separators, integers as
+integers, "mean ± std"), columns that repeat another dropped, and which columns are numbers."""
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from visionrepro.verdicts import LEVEL, glance_view, mean_std, metric_name, plural
+
+DASH = "–"
+
+
+@dataclass(frozen=True)
+class View:
+    """A table of text cells; `numeric` columns are right-aligned, `verdicts` (one per row,
+    optional) colour the verdict column."""
+
+    frame: pd.DataFrame
+    numeric: frozenset[str] = frozenset()
+    verdicts: Sequence[str] = field(default_factory=tuple)
+
+
+def number(value: Any, fmt: str = "{:.2f}") -> str:
+    """A number for a cell; a dash when missing."""
+    return DASH if value is None or pd.isna(value) else fmt.format(value)
+
+
+def count(value: Any) -> str:
+    """An integer with thousands separators ("295,453")."""
+    return number(value, "{:,.0f}")
+
+
+def duration(seconds: float) -> str:
+    """Seconds as "42 s", "3 min 05 s" or "2 h 07 min"."""
+    seconds = round(float(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def glance(table: pd.DataFrame) -> View:
+    """The at-a-glance table (verdicts.glance_table) with its verdict colours."""
+    view = glance_view(table)
+    if not (view["chance"] != "").any():
+        view = view.drop(columns="chance")
+    text = {"experiment", "variant", "metric", "verdict", "chance"}
+    return View(view, frozenset(set(view.columns) - text), tuple(table["verdict"]))
+
+
+def experiment_metrics(
+    summary: pd.DataFrame, labels: Mapping[str, str], chance: Mapping[str, int]
+) -> View:
+    """One experiment's summary rows, one row per variant: its label and network (where they
+    differ from its name), parameters (and the reference's where they differ), seeds, seeds at
+    chance level (`chance[variant]`), and each metric as mean ± std (the mean alone for one
+    seed)."""
+    rows = []
+    for variant, group in summary.groupby("variant", sort=False):
+        first = group.iloc[0]
+        flagged = chance.get(variant, 0)
+        row = {
+            "variant": variant,
+            "label": labels.get(variant, variant),
+            "network": first["network"],
+            "params": count(first["params"]),
+            "reference params": count(first["reference_params"]),
+            "seeds": str(first["n_seeds"]),
+            "at chance": f"{flagged} of {first['n_seeds']}" if flagged else "",
+        }
+        row.update(
+            {metric_name(m.metric): mean_std(m.mean, m.std, m.n_seeds) for m in group.itertuples()}
+        )
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    repeats = {"label": "variant", "network": "variant", "reference params": "params"}
+    frame = drop_repeats(frame, repeats)
+    if not (frame["at chance"] != "").any():
+        frame = frame.drop(columns="at chance")
+    return View(frame, frozenset(set(frame.columns) - {"variant", "label", "network", "at chance"}))
+
+
+def drop_repeats(frame: pd.DataFrame, pairs: Mapping[str, str]) -> pd.DataFrame:
+    """Without each column of `pairs` whose every cell equals its partner's or is empty."""
+    drop = [
+        column
+        for column, partner in pairs.items()
+        if column in frame
+        and partner in frame
+        and ((frame[column] == frame[partner]) | (frame[column] == DASH)).all()
+    ]
+    return frame.drop(columns=drop)
+
+
+def convergence(table: pd.DataFrame) -> View:
+    """Per variant and seed, the first epoch reaching the threshold, or "not within N epochs"."""
+    frame = pd.DataFrame(
+        {
+            "variant": table["variant"],
+            "seed": table["seed"].astype(str),
+            "threshold": [
+                f"{m} ≥ {t:g}" for m, t in zip(table["metric"], table["threshold"], strict=True)
+            ],
+            "first epoch reaching it": [
+                f"{e:.0f} of {n}" if reached else f"not within {n} epochs"
+                for reached, e, n in zip(
+                    table["reached"], table["epoch"], table["epochs"], strict=True
+                )
+            ],
+        }
+    )
+    return View(frame, frozenset({"seed"}))
+
+
+PER_CLASS = {
+    "classification": {"precision": 3, "recall": 3, "f1": 3, "support": 0},
+    "segmentation": {"iou": 3, "pixels": 0, "predicted": 0},
+}
+
+
+def per_class(table: pd.DataFrame) -> View | None:
+    """An experiment's per-class scores (mean over seeds), or None when it has none."""
+    for columns in PER_CLASS.values():
+        present = [c for c in columns if c in table and table[c].notna().any()]
+        if present:
+            frame = table[["variant", "class"]].copy()
+            for column in present:
+                digits = columns[column]
+                frame[column] = [number(v, f"{{:,.{digits}f}}") for v in table[column]]
+            return View(frame, frozenset(present))
+    return None
+
+
+def comparisons(table: pd.DataFrame) -> View:
+    """One experiment's comparisons: each variant against its baseline."""
+    frame = pd.DataFrame(
+        {
+            "variant": table["variant"],
+            "against": [
+                f"{a} ({r})" for a, r in zip(table["against"], table["relation"], strict=True)
+            ],
+            "seeds": [
+                f"{n} vs {m}"
+                for n, m in zip(table["n_seeds"], table["n_seeds_against"], strict=True)
+            ],
+            "difference": [number(v, "{:+.2f}") for v in table["difference"]],
+            f"{LEVEL:.0%} CI": [
+                DASH if pd.isna(lo) else f"{lo:+.2f} to {hi:+.2f}"
+                for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
+            ],
+            "Welch p": [number(p, "{:.3f}") for p in table["p_value"]],
+            "reading": table["reading"],
+        }
+    )
+    return View(frame, frozenset({"seeds", "difference", f"{LEVEL:.0%} CI", "Welch p"}))
+
+
+def runs(table: pd.DataFrame, metrics: Mapping[str, str]) -> tuple[View, View]:
+    """Every run: the short columns (headline metric, chance flag, device, threads, wall time,
+    code version), and the long ones (host, date, versions) for a folded table."""
+    keys = table[["experiment", "variant"]].assign(seed=table["seed"].astype(str))
+    short = keys.assign(
+        metric=[metrics[e] for e in table["experiment"]],
+        value=[number(row[metrics[row["experiment"]]]) for _, row in table.iterrows()],
+        chance=["chance level" if c else "" for c in table["chance"]],
+        device=table["device_name"],
+        threads=table["threads"].astype(str),
+        time=[duration(s) for s in table["train_seconds"]],
+        code=table["code_version"],
+    )
+    long = keys.assign(host=table["host"], created=table["created"])
+    for package in ("python", "torch", "torchvision", "numpy", "snakemake"):
+        long[package] = table[package]
+    return View(short, frozenset({"seed", "value", "threads", "time"})), View(long)
+
+
+def datasets(table: pd.DataFrame) -> View:
+    """Images per dataset (rows) and split (columns), with the number of classes."""
+    frame = table.copy()
+    numeric = [c for c in frame.columns if c != "dataset"]
+    for column in numeric:
+        frame[column] = [count(v) for v in frame[column]]
+    return View(frame, frozenset(numeric))
+
+
+def variant_settings(variants: Mapping[str, Mapping[str, Any]]) -> tuple[View, dict[str, Any]]:
+    """An experiment's resolved variants as a table of what differs between them (network,
+    seeds, train settings, network options), and the settings they all share."""
+    flat = {
+        name: {
+            "label": var.get("label", name),
+            "network": var["network"],
+            "seeds": ", ".join(str(s) for s in var["seeds"]),
+            **{k: _setting(v) for k, v in var["train"].items()},
+            **{f"network: {k}": _setting(v) for k, v in var["network_options"].items()},
+        }
+        for name, var in variants.items()
+    }
+    frame = pd.DataFrame.from_dict(flat, orient="index").fillna(DASH)
+    varying = [c for c in frame.columns if frame[c].nunique() > 1 or c == "label"]
+    shared = {c: frame[c].iloc[0] for c in frame.columns if c not in varying}
+    frame = frame[varying].rename_axis("variant").reset_index()
+    frame = drop_repeats(frame, {"label": "variant", "network": "variant"})
+    return View(frame), shared
+
+
+def _setting(value: Any) -> str:
+    """A config value as text: lists in brackets, floats in short form."""
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_setting(v) for v in value) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """A SHA-256 (12 hex digits) of the effective config, independent of key order."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def provenance_summary(table: pd.DataFrame) -> dict[str, str]:
+    """What the header says about every run together: code versions, package versions,
+    devices and total training time."""
+    distinct = {c: list(dict.fromkeys(table[c].astype(str))) for c in table.columns}
+    versions = ", ".join(
+        f"{package} {' / '.join(distinct[package])}"
+        for package in ("python", "torch", "torchvision", "numpy", "snakemake")
+    )
+    devices = table.groupby("device_name", sort=False)["threads"].agg(lambda t: sorted(set(t)))
+    return {
+        "code": "; ".join(distinct["code_version"]),
+        "versions": versions,
+        "devices": "; ".join(
+            f"{name} ({'/'.join(map(str, threads))} thread{'s' * (threads != [1])})"
+            for name, threads in devices.items()
+        ),
+        "training": f"{duration(table['train_seconds'].sum())} over {plural(len(table), 'run')}",
+    }

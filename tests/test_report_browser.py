@@ -1,0 +1,39 @@
+"""The demo's report in a real browser (Debian's headless `chromium`) at 1400 px: no horizontal
+overflow, every image decoded, no console errors or fetched resources, the at-a-glance table in
+the first 1,000 px, under 15,000 px tall with the <details> closed. Full-page screenshots go to
+results/report/screenshots/ of the scratch run (the test prints where) for a person to look at."""
+
+from pathlib import Path
+
+import pytest
+from report_browser import check, chromium
+from workflow_helpers import copy_workflow, demo_like_config, snakemake, write_config
+
+pytestmark = pytest.mark.slow
+WIDTH = 1400
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of a complete run of the small demo config (every experiment, one seed)."""
+    if chromium() is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
+    workdir = copy_workflow(tmp_path_factory.mktemp("browser"))
+    config = write_config(workdir, demo_like_config())
+    snakemake(workdir, "--configfile", str(config))
+    return workdir / "results" / "report" / "index.html"
+
+
+def test_the_demo_report_renders_whole_and_compact(demo_report: Path) -> None:
+    closed, opened, shots = check(demo_report, demo_report.parent / "screenshots", WIDTH)
+    print(f"{closed.width} x {closed.height} px closed, {opened.height} px open; screenshots:")
+    print("\n".join(str(path) for path in shots))
+    assert closed.viewport == WIDTH
+    assert closed.width <= WIDTH and opened.width <= WIDTH  # no horizontal overflow
+    assert closed.height < 15_000
+    assert closed.glance_top is not None and closed.glance_top < 1_000
+    assert closed.image_widths and min(closed.image_widths) > 0  # every image decoded
+    assert closed.errors == [] and opened.errors == []
+    assert closed.resources == []  # self-contained: nothing fetched
+    assert closed.details > 0 and opened.height > closed.height
+    assert all(path.read_bytes().startswith(b"\x89PNG") for path in shots)
