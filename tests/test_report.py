@@ -35,6 +35,8 @@ def _runs() -> pd.DataFrame:
                 "test_accuracy": x if e == "f" else None,
                 "chance": c,
                 "train_seconds": 3725.0,
+                "images_per_second": 1234.5,
+                "precision": "bf16",
                 "code_version": "git abc123",
                 "device": "cpu",
                 "device_name": "cpu",
@@ -202,6 +204,7 @@ def test_report_page(tmp_path: Path) -> None:
     assert "8,000" in html[order[4] : order[5]]
     provenance = html[order[5] : order[6]]
     assert "git abc123" in provenance and "1 h 02 min" in provenance
+    assert "1,234" in provenance and "bf16" in provenance  # images/s and precision per run
     header = html[: order[0]]
     assert "config.yaml" in header and "git abc123" in header and "torch 2.4" in header
     assert "4 h 08 min over 4 runs" in header and "cpu (2 threads)" in header

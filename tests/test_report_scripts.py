@@ -115,6 +115,8 @@ def runs(tmp_path: Path) -> dict[str, Any]:
                         "per_class": [{"class": c, "precision": 0.5} for c in DIGITS],
                         "confusion_matrix": np.eye(3, dtype=int).tolist(),
                         "train_seconds": 1.0,
+                        "images_per_second": 1500.5,
+                        "precision": "fp32",
                         "provenance": PROVENANCE,
                     },
                 )

@@ -25,6 +25,8 @@ def _run(network: str, seed: int, accuracy: float, precision: float) -> dict:
         "classes": ["boat", "cake", "dog"],
         "confusion_matrix": [[2, 0, 0], [1, 1, 0], [0, 1, 1]],
         "train_seconds": 12.5,
+        "images_per_second": 800.0,
+        "precision": "fp32",
         "per_class": [
             {"class": "boat", "precision": precision, "recall": 0.5, "f1": 0.5, "support": 2}
         ],

@@ -45,6 +45,7 @@ write_json(
         **metrics,
         "train_seconds": round(sum(run["history"]["epoch_seconds"]), 1),
         "images_per_second": round(run["history"]["images_per_second"], 1),
+        "precision": trained.settings.precision,
         "provenance": run["provenance"],
     },
 )

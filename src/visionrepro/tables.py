@@ -72,6 +72,8 @@ def run_table(runs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
                 **{m: run[m] for m in run_metrics(run)},
                 "chance": at_chance(run),
                 "train_seconds": run["train_seconds"],
+                "images_per_second": run["images_per_second"],
+                "precision": run["precision"],
                 "code_version": code_version(run["provenance"]),
                 **{k: run["provenance"][k] for k in PROVENANCE_COLUMNS},
                 **{k: run["provenance"]["versions"].get(k, "") for k in VERSION_COLUMNS},
