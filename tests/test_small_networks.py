@@ -1,4 +1,4 @@
-"""Parameter counts and shapes of the MNIST, Fashion-MNIST and CIFAR-10 networks (issue 5)."""
+"""Parameter counts and shapes of the MNIST, Fashion-MNIST and CIFAR-10 networks."""
 
 import pytest
 import torch
