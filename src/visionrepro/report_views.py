@@ -162,7 +162,8 @@ def comparisons(table: pd.DataFrame) -> View:
 
 def runs(table: pd.DataFrame, metrics: Mapping[str, str]) -> tuple[View, View]:
     """Every run: the short columns (headline metric, chance flag, device, threads, wall time,
-    training images/s, precision, code version), and the long ones (host, date, versions) for a folded table."""
+    training images/s, precision, code version), and the long ones (host, date, versions) for a
+    folded table."""
     keys = table[["experiment", "variant"]].assign(seed=table["seed"].astype(str))
     short = keys.assign(
         metric=[metrics[e] for e in table["experiment"]],
