@@ -265,7 +265,7 @@ def network_options(wildcards, input):
     return options
 
 
-def datasets(task=None):
+def datasets_in_use(task=None):
     return sorted(
         {exp["dataset"] for exp in EXPERIMENTS.values() if task in (None, exp["task"])}
     )

@@ -149,7 +149,7 @@ rule plot_segmentation:
     log:
         f"{LOGS}/report/plot_segmentation_{{dataset}}.log",
     wildcard_constraints:
-        dataset=one_of(datasets("segmentation")),
+        dataset=one_of(datasets_in_use("segmentation")),
     conda:
         "../envs/visionrepro.yaml"
     threads: 1

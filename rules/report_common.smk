@@ -113,10 +113,12 @@ def figure_entries():
     and the datasets'."""
     entries = [entry for name in EXPERIMENTS for entry in experiment_figures(name)]
     entries += [
-        figure_entry("segmentation", dataset=d) for d in datasets("segmentation")
+        figure_entry("segmentation", dataset=d) for d in datasets_in_use("segmentation")
     ]
-    entries += [figure_entry("samples", dataset=d) for d in datasets()]
-    entries += [figure_entry("masks", dataset=d) for d in datasets("segmentation")]
+    entries += [figure_entry("samples", dataset=d) for d in datasets_in_use()]
+    entries += [
+        figure_entry("masks", dataset=d) for d in datasets_in_use("segmentation")
+    ]
     return entries
 
 

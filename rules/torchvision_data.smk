@@ -8,7 +8,9 @@ from visionrepro.transport.fetch import Transfer
 SOURCES = {name: config[name] for name in DATASETS}
 SOURCE_NAMES = one_of(SOURCES)
 # Each error names the config key to fix; only the datasets of enabled experiments are checked.
-check_local_dirs({name: SOURCES[name] for name in SOURCES if name in datasets()}, DEMO)
+check_local_dirs(
+    {name: SOURCES[name] for name in SOURCES if name in datasets_in_use()}, DEMO
+)
 
 
 if DEMO and DEMO.get("sources_dir"):

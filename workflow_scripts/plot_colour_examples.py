@@ -4,6 +4,7 @@ evaluation images of one colourization experiment."""
 import numpy as np
 
 from visionrepro import figures
+from visionrepro.colour import load_palette
 from visionrepro.datasets import ArrayDataset
 from visionrepro.logs import setup_logging
 
@@ -18,6 +19,5 @@ for variant, path in zip(params.variants, inputs.predicted, strict=True):
         ids = data["ids"][: params.n]
 dataset = ArrayDataset.load(inputs.data)
 images = dataset.images[figures.positions(dataset, ids, params.classes)]
-with np.load(inputs.palette) as data:
-    palette = data["palette"]
+palette = load_palette(inputs.palette)
 figures.save(figures.colour_examples(images, predictions, palette, n=params.n), snakemake.output[0])
