@@ -328,6 +328,7 @@ def final_outputs():
     ]
     outputs += [entry.path for entry in figure_entries()]
     outputs.append(f"{RESULTS}/report/index.html")
+    outputs.append(f"{RESULTS}/report/RESULTS.md")
     return list(dict.fromkeys(outputs))
 
 

@@ -332,3 +332,27 @@ rule report_html:
         variants=VARIANTS,
     script:
         "../workflow_scripts/report_html.py"
+
+
+rule results_md:
+    input:
+        glance=f"{RESULTS}/tables/glance.csv",
+        code=lib("results_markdown", "verdicts", "report_views"),
+    output:
+        f"{RESULTS}/report/RESULTS.md",
+    log:
+        f"{LOGS}/report/results_md.log",
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        descriptions={
+            name: " ".join(exp.get("description", "").split())
+            for name, exp in EXPERIMENTS.items()
+        },
+        configfiles=config_files(),
+    script:
+        "../workflow_scripts/results_markdown.py"

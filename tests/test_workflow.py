@@ -10,7 +10,7 @@ from workflow_helpers import copy_workflow, demo_like_config, planned_jobs, snak
 
 pytestmark = pytest.mark.slow
 
-SUMMARY_AND_REPORT = {"aggregate", "report_html", "all"}
+SUMMARY_AND_REPORT = {"aggregate", "report_html", "results_md", "all"}
 PER_EXPERIMENT = {"plot_headline", "plot_loss"}
 DOWNSTREAM_OF_TRAINING = {"train", "evaluate", "plot_confusion", *PER_EXPERIMENT}
 DOWNSTREAM_OF_TRAINING |= SUMMARY_AND_REPORT
@@ -176,7 +176,7 @@ def test_a_disabled_experiment_is_left_out_and_deeplab_plans_when_enabled(
         "train": {"epochs": 1, "batch_size": 4, "lr": 0.05, "mean": [0.485, 0.456, 0.406]},
     }
     disabled = planned_jobs(workdir, "--configfile", str(write_config(workdir, config, "d.yaml")))
-    assert set(disabled) <= {"report_html", "all"}  # the report shows the config used
+    assert set(disabled) <= {"report_html", "results_md", "all"}  # both name the config files
     config["experiments"]["coco_seg_deeplab"]["enabled"] = True
     jobs = planned_jobs(workdir, "--configfile", str(write_config(workdir, config, "d.yaml")))
     assert jobs["train"] == 1 and jobs["evaluate_dense"] == 1

@@ -1,0 +1,17 @@
+"""Write RESULTS.md: the at-a-glance table per experiment as GitHub Markdown (rule results_md)."""
+
+import pandas as pd
+
+from visionrepro.fileio import atomic_path
+from visionrepro.logs import setup_logging
+from visionrepro.results_markdown import results_markdown
+
+setup_logging(snakemake.log[0])
+glance = pd.read_csv(snakemake.input.glance, keep_default_na=False, na_values=[""])
+text = results_markdown(
+    glance,
+    descriptions=snakemake.params.descriptions,
+    configfiles=snakemake.params.configfiles,
+)
+with atomic_path(snakemake.output[0]) as tmp:
+    tmp.write_text(text)
