@@ -16,8 +16,8 @@ if DEMO:
             "../envs/visionrepro.yaml"
         threads: 1
         resources:
-            mem_mb=1000,
-            runtime=10,
+            mem_mb=job("small", "mem_mb"),
+            runtime=job("small", "runtime"),
         params:
             root=lambda w, output: Path(output[0]).parents[1],
             images_per_class=DEMO["images_per_class"],
@@ -38,7 +38,7 @@ rule coco_annotations:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=job("small", "mem_mb"),
         runtime=job("data", "runtime"),
     params:
         transfer=Transfer(url=COCO["annotations_url"], **COCO["download"]),
@@ -86,7 +86,7 @@ rule coco_images:
         "../envs/visionrepro.yaml"
     threads: job("data", "threads")
     resources:
-        mem_mb=2000,
+        mem_mb=job("small", "mem_mb"),
         runtime=job("data", "runtime"),
     params:
         transfer=Transfer(url=COCO["images_url"], **COCO["download"]),
@@ -110,8 +110,8 @@ rule coco_pack:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     params:
         size=COCO["image_size"],
         categories=COCO["categories"],

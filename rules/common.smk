@@ -166,12 +166,15 @@ def run_files(name, experiment=None):
     return [f"{run_dir(*r)}/{name}" for r in runs(experiment)]
 
 
+def first_seed_file(name, experiment, variant):
+    """`name` of the variant's first-seed run."""
+    seed = VARIANTS[experiment][variant]["seeds"][0]
+    return f"{run_dir(experiment, variant, seed)}/{name}"
+
+
 def first_seed_files(name, experiment):
     """`name` of each variant's first-seed run, in the order of the experiment's variants."""
-    return [
-        f"{run_dir(experiment, v, var['seeds'][0])}/{name}"
-        for v, var in VARIANTS[experiment].items()
-    ]
+    return [first_seed_file(name, experiment, v) for v in VARIANTS[experiment]]
 
 
 def packed(dataset, split):

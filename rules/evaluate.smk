@@ -28,8 +28,8 @@ rule evaluate:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     params:
         data=data_options,
     script:
@@ -71,8 +71,8 @@ rule evaluate_dense:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=job("train", "mem_mb"),
+        runtime=job("small", "runtime"),
     params:
         data=data_options,
     script:

@@ -39,8 +39,8 @@ rule aggregate:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     params:
         references={name: exp.get("reference", {}) for name, exp in EXPERIMENTS.items()},
         settings={name: verdict_settings(name) for name in EXPERIMENTS},
@@ -67,8 +67,8 @@ rule plot_headline:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     params:
         settings=lambda w: verdict_settings(w.experiment),
     script:
@@ -87,8 +87,8 @@ rule plot_loss:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     script:
         "../workflow_scripts/plot_loss.py"
 
@@ -107,8 +107,8 @@ rule plot_confusion:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     params:
         split=lambda w: eval_split(w.experiment),
     script:
@@ -129,8 +129,8 @@ rule plot_per_class_iou:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     script:
         "../workflow_scripts/plot_per_class_iou.py"
 
@@ -154,8 +154,8 @@ rule plot_segmentation:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     params:
         runs=lambda w: segmentation_runs(w.dataset),
         per_class=2,
@@ -185,8 +185,8 @@ rule plot_misclassified:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     params:
         n=20,
         split=lambda w: eval_split(w.experiment),
@@ -208,8 +208,8 @@ rule plot_grad_mean:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     script:
         "../workflow_scripts/plot_grad_mean.py"
 
@@ -228,8 +228,8 @@ rule plot_curves:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     script:
         "../workflow_scripts/plot_curves.py"
 
@@ -252,8 +252,8 @@ rule plot_colour_examples:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     params:
         variants=lambda w: list(VARIANTS[w.experiment]),
         classes=lambda w: EXPERIMENTS[w.experiment].get("classes"),
@@ -274,8 +274,8 @@ rule plot_samples:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     script:
         "../workflow_scripts/plot_samples.py"
 
@@ -293,8 +293,8 @@ rule plot_masks:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     script:
         "../workflow_scripts/plot_samples.py"
 
@@ -322,8 +322,8 @@ rule report_html:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     params:
         figures=[entry._asdict() for entry in figure_entries()],
         packs=dataset_splits(),
@@ -346,8 +346,8 @@ rule results_md:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     params:
         descriptions={
             name: " ".join(exp.get("description", "").split())

@@ -127,12 +127,6 @@ def with_figure(kind):
     return [name for name, exp in EXPERIMENTS.items() if kind in exp.get("figures", [])]
 
 
-def first_seed_file(name, experiment, variant):
-    """`name` of the variant's first-seed run."""
-    seed = VARIANTS[experiment][variant]["seeds"][0]
-    return f"{run_dir(experiment, variant, seed)}/{name}"
-
-
 def headline_metric(experiment):
     """The metric of an experiment's verdicts and headline figure."""
     return task_headline(EXPERIMENTS[experiment]["task"], eval_split(experiment))

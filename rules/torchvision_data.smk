@@ -28,8 +28,8 @@ if DEMO and DEMO.get("sources_dir"):
             "../envs/visionrepro.yaml"
         threads: 1
         resources:
-            mem_mb=1000,
-            runtime=10,
+            mem_mb=job("small", "mem_mb"),
+            runtime=job("small", "runtime"),
         params:
             idx_images=DEMO["idx_images"],
             cifar10_per_class=DEMO["cifar10_per_class"],
@@ -58,7 +58,7 @@ rule source_fetch:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=job("small", "mem_mb"),
         runtime=job("data", "runtime"),
     params:
         transfer=lambda w: Transfer(
@@ -86,8 +86,8 @@ rule source_pack:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     params:
         md5_check=lambda w: SOURCES[w.dataset]["md5_check"],
     script:

@@ -57,8 +57,8 @@ rule deeplab_weights:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=30,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     script:
         "../workflow_scripts/deeplab_weights.py"
 
@@ -77,8 +77,8 @@ rule colour_palette:
         "../envs/visionrepro.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=15,
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
     params:
         classes=lambda w: EXPERIMENTS[w.experiment].get("classes", []),
         palette=lambda w: EXPERIMENTS[w.experiment]["palette"],

@@ -22,6 +22,7 @@ def _run(network: str, seed: int, accuracy: float, precision: float) -> dict:
         "params": 406885,
         "seed": seed,
         "val_accuracy": accuracy,
+        "summary_metrics": ["val_accuracy"],
         "classes": ["boat", "cake", "dog"],
         "confusion_matrix": [[2, 0, 0], [1, 1, 0], [0, 1, 1]],
         "train_seconds": 12.5,
@@ -95,6 +96,7 @@ def _seg_run(seed: int, miou: float, dog_iou: float | None) -> dict:
         "experiment": "coco_seg",
         "params": 42078,
         "task": "segmentation",
+        "summary_metrics": ["miou", "pixel_accuracy", "thresholded_iou"],
         "miou": miou,
         "classes": ["background", "cake", "dog"],
         "pixel_accuracy": 80.0 + seed,
@@ -124,7 +126,7 @@ def test_classification_and_segmentation_rows_share_the_tables() -> None:
 
 
 def _fashion_run(variant: str, seed: int, accuracy: float) -> dict:
-    """A metrics.json of the new datasets: it names its metrics in `summary_metrics`."""
+    """A metrics.json of a test-split experiment: its metric is test_accuracy."""
     run = _run("MLP", seed, 0.0, 0.5)
     del run["val_accuracy"]
     return {

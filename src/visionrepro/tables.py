@@ -10,11 +10,6 @@ import pandas as pd
 from visionrepro.metrics import summarise
 from visionrepro.verdicts import is_chance
 
-# The summary metrics of runs whose metrics.json has no `summary_metrics` (COCO runs, val split).
-METRICS = {
-    "classification": ("val_accuracy",),
-    "segmentation": ("miou", "pixel_accuracy", "thresholded_iou"),
-}
 RUN_KEYS = ("experiment", "variant", "network", "params", "seed")
 PROVENANCE_COLUMNS = ("device", "device_name", "threads", "host", "created")
 VERSION_COLUMNS = ("python", "torch", "torchvision", "numpy", "snakemake")
@@ -32,8 +27,8 @@ CONVERGENCE_COLUMNS = (
 
 
 def run_metrics(run: Mapping[str, Any]) -> tuple[str, ...]:
-    """The summary metrics of a run: its `summary_metrics`, else those of its task."""
-    return tuple(run.get("summary_metrics") or METRICS[run.get("task", "classification")])
+    """The summary metrics of a run (its metrics.json's `summary_metrics`)."""
+    return tuple(run["summary_metrics"])
 
 
 def predicted_classes(run: Mapping[str, Any]) -> int | None:
