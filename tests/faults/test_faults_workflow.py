@@ -83,7 +83,8 @@ def test_a_deleted_metrics_file_is_rebuilt_with_the_summary(finished: Path, tmp_
     # The experiment's own target and `all` both make it again, and what depends on it.
     assert planned_jobs(workdir, "coco_gray", "--configfile", "tiny.yaml") == {
         "evaluate": 1,
-        "plot_experiment": 1,
+        "plot_headline": 1,
+        "plot_confusion": 1,
         "coco_gray": 1,
     }
     jobs = planned_jobs(workdir, "--configfile", "tiny.yaml")
