@@ -4,7 +4,7 @@ import re
 import socket
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -210,6 +210,27 @@ def serve_directory(root: Path, faults: Faults | None = None) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@dataclass
+class Served:
+    """A served folder: its root on disk, the fault plan (and request log), and the base URL."""
+
+    root: Path
+    faults: Faults
+    url: str
+
+
+@contextmanager
+def serve_files(root: Path, files: Mapping[str, bytes]) -> Iterator[Served]:
+    """Write `files` (path relative to `root`: bytes) and serve `root` with an empty fault plan."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    faults = Faults()
+    with serve_directory(root, faults) as url:
+        yield Served(root, faults, url)
 
 
 def free_port() -> int:

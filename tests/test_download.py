@@ -6,11 +6,10 @@ import logging
 import os
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from http_fixtures import Faults, free_port, serve_directory
+from http_fixtures import Served, free_port, serve_files
 from PIL import Image
 
 from visionrepro.transport import fetch as download
@@ -22,25 +21,11 @@ BLOB = os.urandom(300_000)
 BLOB_MD5 = hashlib.md5(BLOB).hexdigest()
 
 
-@dataclass
-class Served:
-    """A served directory: its root on disk, the fault plan, and the base URL."""
-
-    root: Path
-    faults: Faults
-    url: str
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     """Serve tmp_path/www (holding blob.bin and img.jpg) with an empty fault plan."""
-    root = tmp_path / "www"
-    (root / "sub").mkdir(parents=True)
-    (root / "sub" / "blob.bin").write_bytes(BLOB)
-    (root / "img.jpg").write_bytes(_jpeg())
-    faults = Faults()
-    with serve_directory(root, faults) as url:
-        yield Served(root, faults, url)
+    with serve_files(tmp_path / "www", {"sub/blob.bin": BLOB, "img.jpg": _jpeg()}) as served:
+        yield served
 
 
 def _jpeg() -> bytes:

@@ -10,13 +10,12 @@ import tarfile
 import time
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from http_fixtures import Faults, serve_directory, silent_server
+from http_fixtures import Faults, Served, serve_directory, serve_files, silent_server
 from workflow_helpers import copy_workflow, demo_like_config, planned_jobs, snakemake, write_config
 
 from visionrepro.coco import (
@@ -45,24 +44,11 @@ CATEGORIES = ["boat", "cake", "couch", "dog", "motorcycle"]
 FAST = {"retries": 2, "timeout": 0.5, "backoff": 0.0}
 
 
-@dataclass
-class Served:
-    """A served folder: its root, the fault plan (and request log), and the base URL."""
-
-    root: Path
-    faults: Faults
-    url: str
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     """Serve tmp_path/www, holding blob.bin, with an empty fault plan."""
-    root = tmp_path / "www"
-    root.mkdir()
-    (root / "blob.bin").write_bytes(BLOB)
-    faults = Faults()
-    with serve_directory(root, faults) as url:
-        yield Served(root, faults, url)
+    with serve_files(tmp_path / "www", {"blob.bin": BLOB}) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
