@@ -7,21 +7,17 @@ from pathlib import Path
 
 import pytest
 from report_browser import check, chromium
-from workflow_helpers import copy_workflow, demo_like_config, snakemake, write_config
 
 pytestmark = pytest.mark.slow
 WIDTH = 1400
 
 
 @pytest.fixture(scope="module")
-def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_report(demo_run: tuple[Path, str]) -> Path:
     """The report of a complete run of the small demo config (every experiment, one seed)."""
     if chromium() is None:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
-    workdir = copy_workflow(tmp_path_factory.mktemp("browser"))
-    config = write_config(workdir, demo_like_config())
-    snakemake(workdir, "--configfile", str(config))
-    return workdir / "results" / "report" / "index.html"
+    return demo_run[0] / "results" / "report" / "index.html"
 
 
 def test_the_demo_report_renders_whole_and_compact(demo_report: Path) -> None:

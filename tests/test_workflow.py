@@ -39,17 +39,8 @@ REPORT_ONLY = {
 }
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A scratch copy of the workflow after a complete run of the tiny config."""
-    workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
-    config = write_config(workdir, demo_like_config())
-    snakemake(workdir, "--configfile", str(config))
-    return workdir, str(config)
-
-
-def test_run_ends_with_summary_and_report(finished: tuple[Path, str]) -> None:
-    workdir, _ = finished
+def test_run_ends_with_summary_and_report(demo_run: tuple[Path, str]) -> None:
+    workdir, _ = demo_run
     summary = pd.read_csv(workdir / "results/tables/summary.csv")
     assert {
         "experiment",
@@ -107,8 +98,8 @@ def test_run_ends_with_summary_and_report(finished: tuple[Path, str]) -> None:
         assert f'"{field}"' in metrics
 
 
-def test_second_run_has_nothing_to_do(finished: tuple[Path, str]) -> None:
-    workdir, config = finished
+def test_second_run_has_nothing_to_do(demo_run: tuple[Path, str]) -> None:
+    workdir, config = demo_run
     assert planned_jobs(workdir, "--configfile", config) == {}
 
 
@@ -124,8 +115,8 @@ def _edit_then_plan(workdir: Path, config: str, relative: str) -> dict[str, int]
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
-def test_editing_a_model_reruns_its_training_and_what_follows(finished: tuple[Path, str]) -> None:
-    workdir, config = finished
+def test_editing_a_model_reruns_its_training_and_what_follows(demo_run: tuple[Path, str]) -> None:
+    workdir, config = demo_run
     jobs = _edit_then_plan(workdir, config, "src/visionrepro/models/hw4net.py")
     assert set(jobs) == DOWNSTREAM_OF_TRAINING
     assert jobs["train"] == 6  # 2 experiments x 3 networks x 1 seed
@@ -134,13 +125,13 @@ def test_editing_a_model_reruns_its_training_and_what_follows(finished: tuple[Pa
     assert jobs["train"] == 9  # coco_seg, coco_seg_iou and cifar10_colour x 3 networks x 1 seed
 
 
-def test_editing_the_figure_code_reruns_only_the_report(finished: tuple[Path, str]) -> None:
-    workdir, config = finished
+def test_editing_the_figure_code_reruns_only_the_report(demo_run: tuple[Path, str]) -> None:
+    workdir, config = demo_run
     assert set(_edit_then_plan(workdir, config, "src/visionrepro/figures.py")) == REPORT_ONLY
 
 
-def test_changing_a_reference_number_retrains_nothing(finished: tuple[Path, str]) -> None:
-    workdir, _ = finished
+def test_changing_a_reference_number_retrains_nothing(demo_run: tuple[Path, str]) -> None:
+    workdir, _ = demo_run
     config = demo_like_config()
     config["experiments"]["coco_rgb"]["reference"] = {"HW4Net1": {"val_accuracy": 12.5}}
     jobs = planned_jobs(workdir, "--configfile", str(write_config(workdir, config, "edited.yaml")))
@@ -148,8 +139,8 @@ def test_changing_a_reference_number_retrains_nothing(finished: tuple[Path, str]
     assert {"aggregate", "report_html"} <= set(jobs)
 
 
-def test_snakemake_report_collects_figures_and_tables(finished: tuple[Path, str]) -> None:
-    workdir, config = finished
+def test_snakemake_report_collects_figures_and_tables(demo_run: tuple[Path, str]) -> None:
+    workdir, config = demo_run
     snakemake(workdir, "--configfile", config, "--report", "report.html")
     html = (workdir / "report.html").read_text(errors="replace")
     names = ("summary.csv", "glance.csv", "loss.png", "confusion.png", "headline.png")
@@ -162,9 +153,9 @@ def test_snakemake_report_collects_figures_and_tables(finished: tuple[Path, str]
 
 
 def test_a_disabled_experiment_is_left_out_and_deeplab_plans_when_enabled(
-    finished: tuple[Path, str],
+    demo_run: tuple[Path, str],
 ) -> None:
-    workdir, _ = finished
+    workdir, _ = demo_run
     config = demo_like_config()
     config["experiments"]["coco_seg_deeplab"] = {
         "enabled": False,
