@@ -308,3 +308,14 @@ def test_code_version_in_a_checkout_is_the_commit_and_says_modified(tmp_path: Pa
     assert re.fullmatch(r"git [0-9a-f]{12}", clean)
     (root / "Snakefile").write_text("rule all:\n    input: []\n")
     assert code_version(root) == clean + " (modified)"
+
+
+def test_runs_table_shows_the_code_version_only_where_runs_differ() -> None:
+    metrics = {"e": "val_accuracy", "f": "test_accuracy"}
+    table = _runs()
+    short, long = report_views.runs(table, metrics)
+    assert "code" not in short.frame.columns  # one version: the page header gives it
+    assert list(long.frame["code"]) == ["git abc123"] * 4
+    table.loc[3, "code_version"] = "git def456"
+    short, _ = report_views.runs(table, metrics)
+    assert list(short.frame["code"]) == ["git abc123"] * 3 + ["git def456"]

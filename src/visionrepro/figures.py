@@ -175,8 +175,8 @@ def metric_label(metric: str) -> str:
 
 
 def _tick(label: str, n: int) -> str:
-    """A variant's tick label: its label (wrapped) and its number of seeds."""
-    return textwrap.fill(label, 13) + f"\n({plural(n, 'seed')})"
+    """A variant's tick label: its label (wrapped between words) and its number of seeds."""
+    return textwrap.fill(label, 13, break_long_words=False) + f"\n({plural(n, 'seed')})"
 
 
 def _limits(values: pd.DataFrame, glance: pd.DataFrame) -> tuple[float, float]:

@@ -162,8 +162,8 @@ def comparisons(table: pd.DataFrame) -> View:
 
 def runs(table: pd.DataFrame, metrics: Mapping[str, str]) -> tuple[View, View]:
     """Every run: the short columns (headline metric, chance flag, device, threads, wall time,
-    training images/s, precision, code version), and the long ones (host, date, versions) for a
-    folded table."""
+    training images/s, precision, and the code version when runs differ in it), and the long
+    ones (code version, host, date, versions) for a folded table."""
     keys = table[["experiment", "variant"]].assign(seed=table["seed"].astype(str))
     short = keys.assign(
         metric=[metrics[e] for e in table["experiment"]],
@@ -174,9 +174,10 @@ def runs(table: pd.DataFrame, metrics: Mapping[str, str]) -> tuple[View, View]:
         time=[duration(s) for s in table["train_seconds"]],
         **{"images/s": [count(v) for v in table["images_per_second"]]},
         precision=table["precision"],
-        code=table["code_version"],
     )
-    long = keys.assign(host=table["host"], created=table["created"])
+    if table["code_version"].nunique() > 1:  # else the page header gives the one version
+        short["code"] = table["code_version"]
+    long = keys.assign(code=table["code_version"], host=table["host"], created=table["created"])
     for package in ("python", "torch", "torchvision", "numpy", "snakemake"):
         long[package] = table[package]
     return View(short, frozenset({"seed", "value", "threads", "time", "images/s"})), View(long)
