@@ -1,0 +1,84 @@
+"""What bf16 costs in accuracy: two finished runs of the same config, fp32 and bf16, compared.
+
+    python benchmarks/precision_accuracy.py results results-bf16 [--experiments a b ...]
+
+Each argument is a run's `results_dir` (its tables/runs.csv is read). For every (experiment,
+variant) in both runs, the Markdown table gives the headline metric as mean ± std over the seeds
+of each run, bf16 - fp32 with Welch's 95 % interval and p-value (`verdicts.compare`), and the
+median training images/s of each with their ratio. Run the bf16 one with `configs/fast.yaml`
+merged over the same config and `results_dir` set apart, e.g.
+
+    snakemake --cores all --configfile configs/fast.yaml --config results_dir=results-bf16
+"""
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from visionrepro.verdicts import compare, mean_std, metric_name, seed_stats
+
+METRICS = ("val_accuracy", "test_accuracy", "miou", "pixel_accuracy")
+
+
+def headline_values(runs: pd.DataFrame) -> pd.DataFrame:
+    """Each run's headline metric (the first of METRICS it has) as one `value` column."""
+    metric = runs[[m for m in METRICS if m in runs]].notna().idxmax(axis=1)
+    values = [row[m] for (_, row), m in zip(runs.iterrows(), metric, strict=True)]
+    return runs.assign(metric=metric, value=values)
+
+
+def compare_runs(fp32: pd.DataFrame, bf16: pd.DataFrame) -> pd.DataFrame:
+    """One row per (experiment, variant) trained both ways."""
+    rows = []
+    a, b = headline_values(fp32), headline_values(bf16)
+    for (experiment, variant), ours in b.groupby(["experiment", "variant"], sort=False):
+        base = a[(a["experiment"] == experiment) & (a["variant"] == variant)]
+        if base.empty:
+            continue
+        diff = compare(ours["value"], base["value"])
+        speed = ours["images_per_second"].median() / base["images_per_second"].median()
+        rows.append(
+            {
+                "experiment": experiment,
+                "variant": variant,
+                "metric": metric_name(ours["metric"].iloc[0]),
+                "fp32": _stats(base["value"]),
+                "bf16": _stats(ours["value"]),
+                "bf16 - fp32": f"{diff.difference:+.2f}",
+                "95% CI": _interval(diff.ci_low, diff.ci_high),
+                "Welch p": "-" if pd.isna(diff.p_value) else f"{diff.p_value:.2f}",
+                "images/s fp32 -> bf16": (
+                    f"{base['images_per_second'].median():,.0f} -> "
+                    f"{ours['images_per_second'].median():,.0f} ({speed:.2f}x)"
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _interval(low: float, high: float) -> str:
+    return "-" if pd.isna(low) else f"{low:+.2f} to {high:+.2f}"
+
+
+def _stats(values: pd.Series) -> str:
+    stats = seed_stats(values)
+    return f"{mean_std(stats.mean, stats.std, stats.n)} (n={stats.n})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("fp32", type=Path, help="results_dir of the fp32 run")
+    parser.add_argument("bf16", type=Path, help="results_dir of the bf16 run")
+    parser.add_argument("--experiments", nargs="*", help="only these experiments")
+    args = parser.parse_args()
+    fp32, bf16 = (pd.read_csv(d / "tables" / "runs.csv") for d in (args.fp32, args.bf16))
+    if args.experiments:
+        bf16 = bf16[bf16["experiment"].isin(args.experiments)]
+    if (bf16["precision"] != "bf16").any() or (fp32["precision"] != "fp32").any():
+        raise SystemExit("precision_accuracy: the first run must be fp32 and the second bf16")
+    print(compare_runs(fp32, bf16).to_markdown(index=False))
+
+
+if __name__ == "__main__":
+    main()
