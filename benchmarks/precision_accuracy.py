@@ -16,16 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from visionrepro.spread import headline_values
 from visionrepro.verdicts import compare, mean_std, metric_name, seed_stats
-
-METRICS = ("val_accuracy", "test_accuracy", "miou", "pixel_accuracy")
-
-
-def headline_values(runs: pd.DataFrame) -> pd.DataFrame:
-    """Each run's headline metric (the first of METRICS it has) as one `value` column."""
-    metric = runs[[m for m in METRICS if m in runs]].notna().idxmax(axis=1)
-    values = [row[m] for (_, row), m in zip(runs.iterrows(), metric, strict=True)]
-    return runs.assign(metric=metric, value=values)
 
 
 def compare_runs(fp32: pd.DataFrame, bf16: pd.DataFrame) -> pd.DataFrame:
