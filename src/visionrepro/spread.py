@@ -47,7 +47,7 @@ def epoch_spread(runs: Iterable[tuple[str, str, float, dict, str]], last: int) -
     for experiment, variant, final, history, metric in runs:
         key = curve_key(history, metric)
         curve = np.asarray(history[key][-last:], dtype=float) if key else np.array([final])
-        rows.append((experiment, variant, final, curve[-1], curve.mean(), curve.std(), key))
+        rows.append((experiment, variant, final, curve[-1], curve.mean(), curve.std(), key or "-"))
     columns = ["experiment", "variant", "reported", "last", "tail", "wobble", "on"]
     frame = pd.DataFrame(rows, columns=columns)
     out = []
@@ -60,7 +60,7 @@ def epoch_spread(runs: Iterable[tuple[str, str, float, dict, str]], last: int) -
                 "variant": variant,
                 "seeds": n,
                 "reported": spread["reported"],
-                "per epoch on": group["on"].iloc[0] or "-",
+                "per epoch on": group["on"].iloc[0],
                 "last epoch": spread["last"],
                 f"mean of last {last} epochs": spread["tail"],
                 "wobble": f"{group['wobble'].mean():.2f}",
