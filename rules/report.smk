@@ -354,5 +354,6 @@ rule results_md:
             for name, exp in EXPERIMENTS.items()
         },
         configfiles=config_files(),
+        note=config["results_note"],
     script:
         "../workflow_scripts/results_markdown.py"

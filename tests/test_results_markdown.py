@@ -44,8 +44,10 @@ def test_results_markdown_has_the_count_and_a_section_per_experiment() -> None:
         glance,
         descriptions={"cifar10_colour": "Colourization of CIFAR-10 horses."},
         configfiles=["config.yaml", "real.yaml"],
+        note="Seeds 0-2 of *every* network.",
     )
     assert text.startswith("# Results\n")
+    assert text.index("Seeds 0-2 of *every* network.") < text.index("## mnist_mlp_vs_cnn")
     assert "**2 of 3 reference numbers reproduced; 1 below.**" in text
     assert "`config.yaml`, `real.yaml`" in text
     mnist, colour = text.split("## mnist_mlp_vs_cnn")[1].split("## cifar10_colour")

@@ -12,6 +12,7 @@ text = results_markdown(
     glance,
     descriptions=snakemake.params.descriptions,
     configfiles=snakemake.params.configfiles,
+    note=snakemake.params.note,
 )
 with atomic_path(snakemake.output[0]) as tmp:
     tmp.write_text(text)
