@@ -66,7 +66,7 @@ rule deeplab_weights:
 rule colour_palette:
     input:
         train=lambda w: experiment_dataset(w, "train"),
-        code=lib("colour", "datasets"),
+        code=lib("palette", "colour", "datasets"),
     output:
         palette_file("{experiment}"),
     log:

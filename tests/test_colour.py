@@ -4,13 +4,13 @@ import numpy as np
 
 from visionrepro.colour import (
     colour_names,
-    kmeans_palette,
     load_palette,
     nearest_colour,
     save_palette,
     with_colour_targets,
 )
 from visionrepro.datasets import ArrayDataset
+from visionrepro.palette import kmeans_palette
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 
@@ -47,10 +47,11 @@ def test_kmeans_palette_finds_the_colours_of_an_image_and_is_seeded() -> None:
     assert found == sorted([RED, GREEN, BLUE])
     rng = np.random.default_rng(1)
     noisy = rng.integers(0, 256, size=(20, 3, 8, 8), dtype=np.uint8)
-    np.testing.assert_array_equal(
-        kmeans_palette(noisy, 5, seed=3, sample_pixels=1000),
-        kmeans_palette(noisy, 5, seed=3, sample_pixels=1000),
-    )
+    for n_init in (1, 4):
+        np.testing.assert_array_equal(
+            kmeans_palette(noisy, 5, seed=3, sample_pixels=1000, n_init=n_init),
+            kmeans_palette(noisy, 5, seed=3, sample_pixels=1000, n_init=n_init),
+        )
 
 
 def test_colour_targets_and_names(tmp_path) -> None:

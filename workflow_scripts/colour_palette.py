@@ -2,9 +2,10 @@
 
 import logging
 
-from visionrepro.colour import colour_names, kmeans_palette, save_palette
+from visionrepro.colour import colour_names, save_palette
 from visionrepro.datasets import ArrayDataset
 from visionrepro.logs import setup_logging
+from visionrepro.palette import kmeans_palette
 
 setup_logging(snakemake.log[0])
 log = logging.getLogger("colour_palette")
@@ -12,7 +13,7 @@ params = snakemake.params
 train = ArrayDataset.load(snakemake.input.train)
 if params.classes:
     train = train.select_classes(params.classes)
-log.info("k-means with %d colours on %d training images", params.palette["colours"], len(train))
+log.info("k-means on %d training images: %s", len(train), params.palette)
 palette = kmeans_palette(train.images, **params.palette)
 log.info("palette: %s", " ".join(colour_names(palette)))
 save_palette(snakemake.output[0], palette)

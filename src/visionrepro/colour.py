@@ -1,4 +1,5 @@
-"""Colourization targets: a k-means palette of training pixels, each pixel's nearest colour."""
+"""Colourization targets: each pixel's nearest palette colour; the palette's file and names
+(the palette itself is fitted by `visionrepro.palette`)."""
 
 import os
 from dataclasses import replace
@@ -7,21 +8,6 @@ import numpy as np
 
 from visionrepro.datasets import ArrayDataset
 from visionrepro.fileio import atomic_path
-
-
-def kmeans_palette(
-    images: np.ndarray, colours: int, seed: int, sample_pixels: int = 100_000
-) -> np.ndarray:
-    """`colours` RGB centres (float32 in [0, 1], K x 3) of k-means on a seeded pixel sample of
-    `images` (uint8 N x 3 x H x W)."""
-    from sklearn.cluster import KMeans  # deferred: training jobs import this module too
-
-    pixels = images.transpose(0, 2, 3, 1).reshape(-1, 3).astype(np.float32) / 255
-    rng = np.random.default_rng(seed)
-    if len(pixels) > sample_pixels:
-        pixels = pixels[rng.choice(len(pixels), sample_pixels, replace=False)]
-    kmeans = KMeans(n_clusters=colours, random_state=seed, n_init=4).fit(pixels)
-    return kmeans.cluster_centers_.astype(np.float32)
 
 
 def nearest_colour(images: np.ndarray, palette: np.ndarray, chunk: int = 512) -> np.ndarray:
