@@ -20,10 +20,10 @@ from visionrepro.spread import headline_values
 from visionrepro.verdicts import compare, mean_std, metric_name, seed_stats
 
 
-def compare_runs(fp32: pd.DataFrame, bf16: pd.DataFrame) -> pd.DataFrame:
-    """One row per (experiment, variant) trained both ways."""
+def compare_runs(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """One row per (experiment, variant) trained both ways: `a` fp32's and `b` bf16's runs with
+    their headline values (`spread.headline_values`)."""
     rows = []
-    a, b = headline_values(fp32), headline_values(bf16)
     for (experiment, variant), ours in b.groupby(["experiment", "variant"], sort=False):
         base = a[(a["experiment"] == experiment) & (a["variant"] == variant)]
         if base.empty:
@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("bf16", type=Path, help="results_dir of the bf16 run")
     parser.add_argument("--experiments", nargs="*", help="only these experiments")
     args = parser.parse_args()
-    fp32, bf16 = (pd.read_csv(d / "tables" / "runs.csv") for d in (args.fp32, args.bf16))
+    fp32, bf16 = headline_values(args.fp32), headline_values(args.bf16)
     if args.experiments:
         bf16 = bf16[bf16["experiment"].isin(args.experiments)]
     if (bf16["precision"] != "bf16").any() or (fp32["precision"] != "fp32").any():

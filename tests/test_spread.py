@@ -46,12 +46,17 @@ def test_read_runs_takes_each_runs_headline_metric_and_history(tmp_path: Path) -
     )
     (tmp_path / "tables").mkdir()
     runs.to_csv(tmp_path / "tables" / "runs.csv", index=False)
-    for exp, var, seed, history in (("c", "a", 0, {"val_accuracy": [1]}), ("s", "UNet", 1, {})):
+    files = (
+        ("c", "a", 0, "classification", {"val_accuracy": [1]}),
+        ("s", "UNet", 1, "segmentation", {}),
+    )
+    for exp, var, seed, task, history in files:
         folder = tmp_path / "runs" / exp / var / f"seed{seed}"
         folder.mkdir(parents=True)
-        (folder / "train.json").write_text(json.dumps({"history": history}))
+        (folder / "train.json").write_text(json.dumps({"eval_split": "test", "history": history}))
+        (folder / "metrics.json").write_text(json.dumps({"task": task}))
     assert read_runs(tmp_path) == [
         ("c", "a", 60.0, {"val_accuracy": [1]}, "test_accuracy"),
         ("s", "UNet", 40.0, {}, "miou"),
     ]
-    assert list(headline_values(runs)["metric"]) == ["test_accuracy", "miou"]
+    assert list(headline_values(tmp_path)["metric"]) == ["test_accuracy", "miou"]

@@ -15,17 +15,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .verdicts import mean_std
-
-METRICS = ("val_accuracy", "test_accuracy", "miou", "pixel_accuracy")
+from .verdicts import headline_metric, mean_std
 
 
-def headline_values(runs: pd.DataFrame) -> pd.DataFrame:
-    """runs.csv with each run's headline metric (the first of METRICS it has) as `metric` and
-    its value as `value`."""
-    metric = runs[[m for m in METRICS if m in runs]].notna().idxmax(axis=1)
-    values = [row[m] for (_, row), m in zip(runs.iterrows(), metric, strict=True)]
-    return runs.assign(metric=metric, value=values)
+def headline_values(results: Path) -> pd.DataFrame:
+    """A results folder's runs.csv with each run's headline metric (`verdicts.headline_metric`
+    of its task and evaluated split) as `metric`, its value as `value` and its per-epoch
+    `history`."""
+    runs = pd.read_csv(results / "tables" / "runs.csv")
+    metrics, histories = [], []
+    for row in runs.itertuples():
+        folder = results / "runs" / row.experiment / row.variant / f"seed{row.seed}"
+        task = json.loads((folder / "metrics.json").read_text())["task"]
+        trained = json.loads((folder / "train.json").read_text())
+        metrics.append(headline_metric(task, trained["eval_split"]))
+        histories.append(trained["history"])
+    values = [row[m] for (_, row), m in zip(runs.iterrows(), metrics, strict=True)]
+    return runs.assign(metric=metrics, value=values, history=histories)
 
 
 def curve_key(history: dict, metric: str) -> str | None:
@@ -79,13 +85,9 @@ def _std(values: pd.Series) -> float:
 
 def read_runs(results: Path) -> list[tuple[str, str, float, dict, str]]:
     """(experiment, variant, final value, history, metric) of every run in runs.csv."""
-    table = headline_values(pd.read_csv(results / "tables" / "runs.csv"))
-    out = []
-    for row in table.itertuples():
-        path = results / "runs" / row.experiment / row.variant / f"seed{row.seed}" / "train.json"
-        history = json.loads(path.read_text())["history"]
-        out.append((row.experiment, row.variant, row.value, history, row.metric))
-    return out
+    table = headline_values(results)
+    columns = ("experiment", "variant", "value", "history", "metric")
+    return list(zip(*(table[c] for c in columns), strict=True))
 
 
 def main() -> None:
