@@ -97,7 +97,7 @@ def check_config():
         if exp["task"] == "colorization" and "palette" not in exp:
             raise ValueError(
                 f"experiments.{name}.palette: a colorization experiment needs its palette, "
-                "e.g. palette: {colours: 24, seed: 0}"
+                "e.g. palette: {colours: 24, seed: run}"
             )
         if exp["task"] == "colorization" and exp["dataset"] == "coco":
             raise ValueError(
@@ -217,14 +217,24 @@ def monitored_dataset(wildcards):
     return experiment_dataset(wildcards, split)
 
 
-def palette_file(experiment):
-    return f"{RESULTS}/palettes/{experiment}.npz"
+def palette_seed(experiment, seed):
+    """The k-means seed of the palette a run of `experiment` with `seed` learns: the run's
+    seed (`palette.seed: run`, each seed draws its palette) or the experiment's fixed one."""
+    fixed = EXPERIMENTS[experiment]["palette"].get("seed", "run")
+    return int(seed) if fixed == "run" else fixed
+
+
+def palette_file(experiment, seed):
+    """The palette file of the run of `experiment` with `seed`."""
+    return f"{RESULTS}/palettes/{experiment}/seed{palette_seed(experiment, seed)}.npz"
 
 
 def experiment_palette(wildcards):
-    """The palette of a colorization experiment (nothing for the other tasks)."""
+    """The palette of a colorization run (nothing for the other tasks)."""
     exp = EXPERIMENTS[wildcards.experiment]
-    return palette_file(wildcards.experiment) if exp["task"] == "colorization" else []
+    if exp["task"] != "colorization":
+        return []
+    return palette_file(wildcards.experiment, wildcards.seed)
 
 
 def data_options(wildcards):
@@ -306,7 +316,8 @@ def experiment_packs(experiment):
     if exp["task"] == "segmentation":
         packs += [packed_masks(exp["dataset"], split) for split in splits]
     if exp["task"] == "colorization":
-        packs.append(palette_file(experiment))
+        seeds = {s for variant in VARIANTS[experiment].values() for s in variant["seeds"]}
+        packs += sorted({palette_file(experiment, s) for s in seeds})
     return packs
 
 

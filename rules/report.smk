@@ -239,7 +239,10 @@ rule plot_colour_examples:
         data=lambda w: packed(
             EXPERIMENTS[w.experiment]["dataset"], eval_split(w.experiment)
         ),
-        palette=lambda w: palette_file(w.experiment),
+        palettes=lambda w: [
+            palette_file(w.experiment, VARIANTS[w.experiment][v]["seeds"][0])
+            for v in VARIANTS[w.experiment]
+        ],
         predicted=lambda w: first_seed_files("predicted_masks.npz", w.experiment),
         code=lib("figures", "datasets", "colour"),
     output:

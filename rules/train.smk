@@ -68,11 +68,12 @@ rule colour_palette:
         train=lambda w: experiment_dataset(w, "train"),
         code=lib("palette", "colour", "datasets"),
     output:
-        palette_file("{experiment}"),
+        f"{RESULTS}/palettes/{{experiment}}/seed{{palette_seed}}.npz",
     log:
-        f"{LOGS}/data/colour_palette_{{experiment}}.log",
+        f"{LOGS}/data/colour_palette_{{experiment}}_seed{{palette_seed}}.log",
     wildcard_constraints:
         experiment=one_of(experiments_of("colorization")),
+        palette_seed=r"\d+",
     conda:
         "../envs/visionrepro.yaml"
     threads: 1
@@ -81,6 +82,9 @@ rule colour_palette:
         runtime=job("small", "runtime"),
     params:
         classes=lambda w: EXPERIMENTS[w.experiment].get("classes", []),
-        palette=lambda w: EXPERIMENTS[w.experiment]["palette"],
+        palette=lambda w: {
+            **EXPERIMENTS[w.experiment]["palette"],
+            "seed": int(w.palette_seed),
+        },
     script:
         "../workflow_scripts/colour_palette.py"

@@ -213,19 +213,23 @@ def test_headline_shows_every_seed_the_mean_interval_verdict_and_reference() -> 
     assert figures.metric_label("test_loss") == "test loss"
 
 
-def test_colour_examples_rows_grey_each_variant_target_and_truth() -> None:
+def test_colour_examples_rows_grey_each_variant_in_its_palette_target_and_truth() -> None:
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (8, 3, 4, 4), dtype=np.uint8)
     palette = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], np.float32)
+    green = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]], np.float32)
     masks = np.zeros((8, 4, 4), np.uint8)
     masks[:, :2] = 1
-    fig = figures.colour_examples(images, {"UNet": masks, "CNN": 1 - masks}, palette, n=3)
+    predictions = {"UNet": (masks, palette), "CNN": (1 - masks, green)}
+    fig = figures.colour_examples(images, predictions, n=3)
     axes = np.array(fig.axes).reshape(5, 3)
     labels = ["grey input", "UNet", "CNN", "target (2 colours)", "truth"]
     assert [row[0].get_ylabel() for row in axes] == labels
     np.testing.assert_allclose(axes[0][1].images[0].get_array(), images[1].mean(axis=0))
     unet = axes[1][2].images[0].get_array()
     assert unet[0, 0].tolist() == [0.0, 0.0, 1.0] and unet[3, 0].tolist() == [1.0, 0.0, 0.0]
+    cnn = axes[2][2].images[0].get_array()  # the CNN's run has a palette of its own
+    assert cnn[0, 0].tolist() == [0.0, 1.0, 0.0] and cnn[3, 0].tolist() == [0.0, 0.0, 0.0]
     target = axes[3][0].images[0].get_array()  # each pixel's nearer of red and blue
     nearer_blue = images[0][2].astype(int) ** 2 + (255 - images[0][0].astype(int)) ** 2 > (
         images[0][0].astype(int) ** 2 + (255 - images[0][2].astype(int)) ** 2

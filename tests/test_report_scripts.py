@@ -218,24 +218,21 @@ def test_plot_scripts_write_their_figures(tmp_path: Path, runs: dict) -> None:
 
 
 def _colour_inputs(tmp_path: Path) -> dict[str, Any]:
-    """A CIFAR-like test split (cats and horses), a palette and two variants' predicted masks
-    of the horses (ids 1, 3, 5)."""
+    """A CIFAR-like test split (cats and horses), two variants' predicted masks of the horses
+    (ids 1, 3, 5) and their runs' palettes."""
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (6, 3, 8, 8), dtype=np.uint8)
     ArrayDataset(images, np.arange(6) % 2, np.arange(6), ("cat", "horse")).save(
         tmp_path / "test.npz"
     )
-    np.savez(tmp_path / "palette.npz", palette=rng.random((4, 3)).astype(np.float32))
-    predicted = []
+    predicted, palettes = [], []
     for variant in ("UNet", "CNN"):
         path = tmp_path / f"{variant}.npz"
         np.savez(path, masks=rng.integers(0, 4, (3, 8, 8), dtype=np.uint8), ids=np.array([1, 3, 5]))
         predicted.append(str(path))
-    return {
-        "data": str(tmp_path / "test.npz"),
-        "palette": str(tmp_path / "palette.npz"),
-        "predicted": predicted,
-    }
+        palettes.append(str(tmp_path / f"{variant}_palette.npz"))
+        np.savez(palettes[-1], palette=rng.random((4, 3)).astype(np.float32))
+    return {"data": str(tmp_path / "test.npz"), "palettes": palettes, "predicted": predicted}
 
 
 def test_colour_examples_script_takes_the_predicted_horses(tmp_path: Path) -> None:

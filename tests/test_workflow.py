@@ -257,3 +257,19 @@ def test_each_experiment_runs_alone_as_a_target(tmp_path: Path) -> None:
     }
     jobs = planned_jobs(workdir, "fashion_mlp", "--configfile", config)
     assert jobs["train"] == 7 and "coco_pack" not in jobs and "aggregate" not in jobs
+
+
+def test_each_colourization_seed_draws_its_palette_unless_the_seed_is_fixed(
+    tmp_path: Path,
+) -> None:
+    workdir = copy_workflow(tmp_path)
+    config = demo_like_config()
+    colour = config["experiments"]["cifar10_colour"]
+    colour["seeds"] = [0, 1, 2]
+    path = str(write_config(workdir, config))
+    jobs = planned_jobs(workdir, "cifar10_colour", "--configfile", path)
+    assert jobs["colour_palette"] == 3 and jobs["train"] == 9
+    colour["palette"]["seed"] = 7
+    path = str(write_config(workdir, config))
+    jobs = planned_jobs(workdir, "cifar10_colour", "--configfile", path)
+    assert jobs["colour_palette"] == 1 and jobs["train"] == 9

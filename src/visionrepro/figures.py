@@ -416,16 +416,21 @@ def segmentation_comparison(
 
 
 def colour_examples(
-    images: np.ndarray, predictions: Mapping[str, np.ndarray], palette: np.ndarray, n: int = 6
+    images: np.ndarray, predictions: Mapping[str, tuple[np.ndarray, np.ndarray]], n: int = 6
 ) -> Figure:
     """The first `n` images (columns; RGB uint8, N x 3 x H x W): grey input (the mean of RGB),
-    each variant's prediction (palette indices, N x H x W) in the palette's colours (K x 3 in
-    [0, 1]), the target (each pixel's nearest palette colour) and the true colours (rows)."""
+    each variant's prediction (palette indices, N x H x W) in its run's palette (K x 3 in
+    [0, 1]), the target (each pixel's nearest colour of the first variant's palette) and the
+    true colours (rows). `predictions` maps each variant to its (masks, palette)."""
     count = min(n, len(images))
+    palette = next(iter(predictions.values()))[1]
     targets = nearest_colour(images[:count], palette)
     rows = [
         ("grey input", [images[i].mean(axis=0) for i in range(count)]),
-        *((name, [palette[masks[i]] for i in range(count)]) for name, masks in predictions.items()),
+        *(
+            (name, [colours[masks[i]] for i in range(count)])
+            for name, (masks, colours) in predictions.items()
+        ),
         (f"target ({len(palette)} colours)", [palette[t] for t in targets]),
         ("truth", [images[i].transpose(1, 2, 0) for i in range(count)]),
     ]
