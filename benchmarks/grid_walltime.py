@@ -34,7 +34,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from workflow_helpers import OFFLINE, PROJECT, copy_workflow  # noqa: E402
+from workflow_helpers import OFFLINE, copy_workflow  # noqa: E402
 
 GRID = {
     "coco_gray": {"networks": ["HW4Net1", "HW4Net2", "HW4Net3"], "seeds": [0, 1]},
@@ -49,10 +49,13 @@ LAYOUTS = {
 }
 
 
-def grid_config(epochs: int, threads: int, precision: str | None, results: str) -> dict:
-    """The demo config narrowed to the grid, with one layout's settings."""
-    config = yaml.safe_load((PROJECT / "configs" / "demo.yaml").read_text())
-    default = yaml.safe_load((PROJECT / "config.yaml").read_text())
+def grid_config(
+    workdir: Path, epochs: int, threads: int, precision: str | None, results: str
+) -> dict:
+    """The demo config of the workflow copy in `workdir` (not of the project, which may be
+    edited while the benchmark runs) narrowed to the grid, with one layout's settings."""
+    config = yaml.safe_load((workdir / "configs" / "demo.yaml").read_text())
+    default = yaml.safe_load((workdir / "config.yaml").read_text())
     for name in default["experiments"]:  # the overlay merges over config.yaml: disable its own
         config["experiments"].setdefault(name, {"enabled": False})
     config["results_dir"] = results
@@ -104,6 +107,7 @@ def run_rounds(workdir: Path, layouts: list[str], epochs: list[int], rounds: int
             for name in layouts:
                 results = f"results_{name}_e{n}_r{r}"
                 config = grid_config(
+                    workdir,
                     n,
                     precision=LAYOUTS[name].get("precision"),
                     threads=LAYOUTS[name]["threads"],
@@ -147,7 +151,7 @@ def main() -> None:
     epochs = [args.epochs] if args.no_fixed_cost or args.epochs == 1 else [1, args.epochs]
     with tempfile.TemporaryDirectory(prefix="grid-walltime-") as tmp:
         workdir = copy_workflow(Path(tmp))
-        data = grid_config(1, threads=1, precision=None, results="results_data")
+        data = grid_config(workdir, 1, threads=1, precision=None, results="results_data")
         print("building the demo data (untimed) ...", flush=True)
         packs = [f"{data['data_dir']}/coco/packed/{split}.npz" for split in PACKS]
         snakemake(workdir, data, *packs)
