@@ -19,7 +19,7 @@ from training_helpers import (
     loss_log,
 )
 
-from visionrepro.model_inputs import to_model_input
+from visionrepro.model_inputs import rgb_to_gray, to_model_input
 from visionrepro.train_settings import TrainSettings
 from visionrepro.training import predict_with_loss, train
 
@@ -198,6 +198,13 @@ def test_predict_labels_in_range(reference: tuple[nn.Module, dict[str, Any]]) ->
         assert torch.equal(preds, model(inputs).argmax(1))
     accuracy = 100.0 * (preds == torch.as_tensor(VAL.labels)).double().mean().item()
     assert accuracy == history["val_accuracy"][-1]
+
+
+def test_grey_conversion_is_torchvisions_exactly() -> None:
+    from torchvision.transforms.v2.functional import rgb_to_grayscale
+
+    x = torch.rand(4, 3, 5, 7, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(rgb_to_gray(x), rgb_to_grayscale(x, num_output_channels=3))
 
 
 def test_gray_inputs_have_identical_channels() -> None:

@@ -1,8 +1,9 @@
 """What the network sees: uint8 images converted to the run's colour, normalised, channels-last;
 and the targets it learns (labels, or a class per pixel).
 
-torchvision is imported where it is needed (grey conversion, colour jitter): a workflow runs many
-short jobs, and that import doubles a job's start-up.
+torchvision is imported only where it is needed (colour jitter): a workflow runs many short jobs,
+and that import costs an evaluation job about a second and a half. Grey conversion is therefore
+torchvision's `rgb_to_grayscale` formula written out here (a test checks the two agree exactly).
 """
 
 from dataclasses import replace
@@ -14,13 +15,21 @@ from torch import Tensor
 from visionrepro.datasets import ArrayDataset
 from visionrepro.train_settings import DENSE_TASKS, TrainSettings
 
+LUMA = (0.2989, 0.587, 0.114)  # ITU-R 601-2 weights of R, G, B, as torchvision's rgb_to_grayscale
+
+
+def rgb_to_gray(x: Tensor) -> Tensor:
+    """Grey float N x 3 x H x W images (the luma in all three channels), computed as
+    torchvision's `rgb_to_grayscale(x, num_output_channels=3)` computes them."""
+    r, g, b = x.unbind(dim=1)
+    luma = r.mul(LUMA[0]).add_(g, alpha=LUMA[1]).add_(b, alpha=LUMA[2])
+    return luma.unsqueeze(1).expand(x.shape)
+
 
 def _to_color(x: Tensor, color: str) -> Tensor:
     """Float images in [0, 1] in the run's colour (see TrainSettings)."""
     if color == "gray" and x.shape[1] == 3:
-        from torchvision.transforms.v2.functional import rgb_to_grayscale
-
-        return rgb_to_grayscale(x, num_output_channels=3)
+        return rgb_to_gray(x)
     if color == "gray_mean":
         return x.mean(dim=1, keepdim=True)
     return x
