@@ -1,0 +1,102 @@
+"""The CSC413 colourization recipe written plainly, apart from the library, to check the
+pipeline's colourization against (docs/differences.md).
+
+    python benchmarks/colour_plain.py DATA_DIR PALETTE NETWORK SEED
+    e.g. python benchmarks/colour_plain.py data/cifar10/packed \\
+             results/palettes/cifar10_colour/seed0.npz UNet 0
+
+In the write-up's style: the training horses as float arrays in [0, 1] permuted once, grey input
+the mean of R, G and B, targets the nearest palette colour, NCHW tensors, unfused Adam (lr 1e-3),
+batches of 100 in the same order every epoch, 25 epochs, the test horses scored in eval mode
+after each epoch (printed). It shares with the pipeline only the packed data and the palette
+file, so a difference in the scores is the training's, not the data's. ConvTransposeNet or UNet.
+"""
+
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+FILTERS, KERNEL, EPOCHS, BATCH = 32, 3, 25, 100
+
+
+def horses(data_dir: str, split: str) -> np.ndarray:
+    """The horses of a packed split as float32 N x 3 x 32 x 32 in [0, 1]."""
+    with np.load(f"{data_dir}/{split}.npz") as data:
+        horse = list(data["classes"]).index("horse")
+        return data["images"][data["labels"] == horse].astype(np.float32) / 255
+
+
+def nearest(images: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """Each pixel's nearest palette colour (index), N x H x W."""
+    out = []
+    for i in range(0, len(images), 500):
+        d = ((images[i : i + 500, None] - colours[None, :, :, None, None]) ** 2).sum(axis=2)
+        out.append(d.argmin(axis=1))
+    return np.concatenate(out)
+
+
+def block(layer: nn.Module, channels: int) -> nn.Sequential:
+    return nn.Sequential(layer, nn.BatchNorm2d(channels), nn.ReLU())
+
+
+class Net(nn.Module):
+    """ConvTransposeNet, or with `skips` UNet, as the write-up builds them."""
+
+    def __init__(self, colours: int, skips: bool) -> None:
+        super().__init__()
+        nf, k = FILTERS, KERNEL
+        self.skips = skips
+        self.layer1 = block(nn.Conv2d(1, nf, k, stride=2, padding=1), nf)
+        self.layer2 = block(nn.Conv2d(nf, 2 * nf, k, stride=2, padding=1), 2 * nf)
+        self.layer3 = block(nn.ConvTranspose2d(2 * nf, nf, k, 2, 1, output_padding=1), nf)
+        c_in = 2 * nf if skips else nf
+        self.layer4 = block(nn.ConvTranspose2d(c_in, colours, k, 2, 1, output_padding=1), colours)
+        self.layer5 = nn.Conv2d(colours + 1 if skips else colours, colours, k, padding=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out1 = self.layer1(x)
+        out3 = self.layer3(self.layer2(out1))
+        if not self.skips:
+            return self.layer5(self.layer4(out3))
+        out4 = self.layer4(torch.cat((out3, out1), dim=1))
+        return self.layer5(torch.cat((out4, x), dim=1))
+
+
+def main() -> None:
+    data_dir, palette, network, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    torch.set_num_threads(1)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    with np.load(palette) as data:
+        colours = data["palette"]
+    train_rgb, test_rgb = horses(data_dir, "train"), horses(data_dir, "test")
+    np.random.shuffle(train_rgb)
+    train_x, test_x = train_rgb.mean(1, keepdims=True), test_rgb.mean(1, keepdims=True)
+    train_y, test_y = nearest(train_rgb, colours), nearest(test_rgb, colours)
+    model = Net(len(colours), skips=network == "UNet")
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    start = time.time()
+    for epoch in range(1, EPOCHS + 1):
+        model.train()
+        for i in range(0, len(train_x), BATCH):
+            optimizer.zero_grad()
+            x = torch.from_numpy(train_x[i : i + BATCH])
+            loss = criterion(model(x), torch.from_numpy(train_y[i : i + BATCH]).long())
+            loss.backward()
+            optimizer.step()
+        model.eval()
+        correct = 0
+        with torch.no_grad():
+            for i in range(0, len(test_x), BATCH):
+                predicted = model(torch.from_numpy(test_x[i : i + BATCH])).argmax(1)
+                correct += (predicted == torch.from_numpy(test_y[i : i + BATCH])).sum().item()
+        accuracy = 100 * correct / test_y.size
+        print(f"epoch {epoch} test pixel accuracy {accuracy:.2f} ({time.time() - start:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
