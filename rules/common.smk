@@ -26,8 +26,12 @@ from visionrepro.registry import NETWORKS, network_entry  # noqa: E402
 DATA = config["data_dir"]
 RESULTS = config["results_dir"]
 LOGS = f"{RESULTS}/logs"
+# `train_defaults` (e.g. configs/fast.yaml's precision) go under every experiment's own `train`,
+# those of experiments other config files define included.
 EXPERIMENTS = {
-    name: exp for name, exp in config["experiments"].items() if exp.get("enabled", True)
+    name: {**exp, "train": {**config["train_defaults"], **exp["train"]}}
+    for name, exp in config["experiments"].items()
+    if exp.get("enabled", True)
 }
 COCO = config["coco"]
 DEMO = config.get("demo")

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from workflow_helpers import copy_workflow, demo_like_config, planned_jobs, snakemake, write_config
+import yaml
+from workflow_helpers import (
+    PROJECT,
+    copy_workflow,
+    demo_like_config,
+    planned_jobs,
+    snakemake,
+    write_config,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -257,6 +265,34 @@ def test_each_experiment_runs_alone_as_a_target(tmp_path: Path) -> None:
     }
     jobs = planned_jobs(workdir, "fashion_mlp", "--configfile", config)
     assert jobs["train"] == 7 and "coco_pack" not in jobs and "aggregate" not in jobs
+
+
+def test_the_fast_preset_trains_in_bf16_the_experiments_of_every_config_file(
+    tmp_path: Path,
+) -> None:
+    workdir = copy_workflow(tmp_path)
+    config = demo_like_config()
+    mnist = config["experiments"]["mnist_mlp_vs_cnn"]
+    mnist["networks"] = ["MnistMLP"]
+    for name, exp in config["experiments"].items():
+        exp["enabled"] = name == "mnist_mlp_vs_cnn"
+    default = yaml.safe_load((PROJECT / "config.yaml").read_text())["experiments"]
+    full = {**default["mnist_mlp_vs_cnn"], **mnist, "reference": {}}
+    full["train"] = {**default["mnist_mlp_vs_cnn"]["train"], **mnist["train"]}
+    config["experiments"]["mnist_overlay"] = full  # defined by this file only
+    own = {**full, "train": {**full["train"], "precision": "fp32"}}
+    config["experiments"]["mnist_own_precision"] = own
+    path = str(write_config(workdir, config))
+    runs = [
+        f"results/runs/{name}/MnistMLP/seed0/train.json"
+        for name in ("mnist_mlp_vs_cnn", "mnist_overlay", "mnist_own_precision")
+    ]
+    snakemake(workdir, "--configfile", path, "configs/fast.yaml", "--", *runs)
+    precisions = [
+        pd.read_json(workdir / run, typ="series")["provenance"]["train"].get("precision")
+        for run in runs
+    ]
+    assert precisions == ["bf16", "bf16", "fp32"]
 
 
 def test_each_colourization_seed_draws_its_palette_unless_the_seed_is_fixed(
