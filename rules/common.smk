@@ -223,7 +223,8 @@ def monitored_dataset(wildcards):
 
 def palette_seed(experiment, seed):
     """The k-means seed of the palette a run of `experiment` with `seed` learns: the run's
-    seed (`palette.seed: run`, each seed draws its palette) or the experiment's fixed one."""
+    seed (`palette.seed: run`, each seed draws its palette) or the experiment's fixed one.
+    """
     fixed = EXPERIMENTS[experiment]["palette"].get("seed", "run")
     return int(seed) if fixed == "run" else fixed
 
@@ -320,7 +321,9 @@ def experiment_packs(experiment):
     if exp["task"] == "segmentation":
         packs += [packed_masks(exp["dataset"], split) for split in splits]
     if exp["task"] == "colorization":
-        seeds = {s for variant in VARIANTS[experiment].values() for s in variant["seeds"]}
+        seeds = {
+            s for variant in VARIANTS[experiment].values() for s in variant["seeds"]
+        }
         packs += sorted({palette_file(experiment, s) for s in seeds})
     return packs
 
