@@ -170,10 +170,13 @@ def run_files(name, experiment=None):
     return [f"{run_dir(*r)}/{name}" for r in runs(experiment)]
 
 
+def first_seed(experiment, variant):
+    return VARIANTS[experiment][variant]["seeds"][0]
+
+
 def first_seed_file(name, experiment, variant):
     """`name` of the variant's first-seed run."""
-    seed = VARIANTS[experiment][variant]["seeds"][0]
-    return f"{run_dir(experiment, variant, seed)}/{name}"
+    return f"{run_dir(experiment, variant, first_seed(experiment, variant))}/{name}"
 
 
 def first_seed_files(name, experiment):

@@ -240,7 +240,7 @@ rule plot_colour_examples:
             EXPERIMENTS[w.experiment]["dataset"], eval_split(w.experiment)
         ),
         palettes=lambda w: [
-            palette_file(w.experiment, VARIANTS[w.experiment][v]["seeds"][0])
+            palette_file(w.experiment, first_seed(w.experiment, v))
             for v in VARIANTS[w.experiment]
         ],
         predicted=lambda w: first_seed_files("predicted_masks.npz", w.experiment),

@@ -2,8 +2,9 @@
 and the targets it learns (labels, or a class per pixel).
 
 torchvision is imported only where it is needed (colour jitter): a workflow runs many short jobs,
-and that import costs an evaluation job about a second and a half. Grey conversion is therefore
-torchvision's `rgb_to_grayscale` formula written out here (a test checks the two agree exactly).
+and that import costs an evaluation job about two seconds (benchmarks/job_startup.py). Grey
+conversion is therefore torchvision's `rgb_to_grayscale` formula written out here (a test checks
+the two agree exactly).
 """
 
 from dataclasses import replace
