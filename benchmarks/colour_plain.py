@@ -1,7 +1,7 @@
 """The CSC413 colourization recipe written plainly, apart from the library, to check the
 pipeline's colourization against (docs/differences.md).
 
-    python benchmarks/colour_plain.py DATA_DIR PALETTE NETWORK SEED
+    python benchmarks/colour_plain.py DATA_DIR PALETTE NETWORK SEED [--pipeline-draws]
     e.g. python benchmarks/colour_plain.py data/cifar10/packed \\
              results/palettes/cifar10_colour/seed0.npz UNet 0
 
@@ -10,9 +10,14 @@ the mean of R, G and B, targets the nearest palette colour, NCHW tensors, unfuse
 batches of 100 in the same order every epoch, 25 epochs, the test horses scored in eval mode
 after each epoch (printed). It shares with the pipeline only the packed data and the palette
 file, so a difference in the scores is the training's, not the data's. ConvTransposeNet or UNet.
+
+`--pipeline-draws` takes the pipeline's random draws instead of its own: the batch order is
+`torch.randperm` from a generator seeded with SEED (as `shuffle: once`) and UNet concatenates
+in the library's order, so the initial weights are the same tensors as the pipeline's run of
+SEED. Then only the implementation differs from that run.
 """
 
-import sys
+import argparse
 import time
 
 import numpy as np
@@ -45,8 +50,9 @@ def block(layer: nn.Module, channels: int) -> nn.Sequential:
 class Net(nn.Module):
     """ConvTransposeNet, or with `skips` UNet, as the write-up builds them."""
 
-    def __init__(self, colours: int, skips: bool) -> None:
+    def __init__(self, colours: int, skips: bool, library_order: bool = False) -> None:
         super().__init__()
+        self.library_order = library_order
         nf, k = FILTERS, KERNEL
         self.skips = skips
         self.layer1 = block(nn.Conv2d(1, nf, k, stride=2, padding=1), nf)
@@ -61,22 +67,39 @@ class Net(nn.Module):
         out3 = self.layer3(self.layer2(out1))
         if not self.skips:
             return self.layer5(self.layer4(out3))
+        if self.library_order:
+            out4 = self.layer4(torch.cat((out1, out3), dim=1))
+            return self.layer5(torch.cat((x, out4), dim=1))
         out4 = self.layer4(torch.cat((out3, out1), dim=1))
         return self.layer5(torch.cat((out4, x), dim=1))
 
 
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir")
+    parser.add_argument("palette")
+    parser.add_argument("network", choices=["ConvTransposeNet", "UNet"])
+    parser.add_argument("seed", type=int)
+    parser.add_argument("--pipeline-draws", action="store_true")
+    return parser.parse_args()
+
+
 def main() -> None:
-    data_dir, palette, network, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    args = parse_args()
     torch.set_num_threads(1)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    with np.load(palette) as data:
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    with np.load(args.palette) as data:
         colours = data["palette"]
-    train_rgb, test_rgb = horses(data_dir, "train"), horses(data_dir, "test")
-    np.random.shuffle(train_rgb)
+    train_rgb, test_rgb = horses(args.data_dir, "train"), horses(args.data_dir, "test")
+    if args.pipeline_draws:
+        generator = torch.Generator().manual_seed(args.seed)
+        train_rgb = train_rgb[torch.randperm(len(train_rgb), generator=generator).numpy()]
+    else:
+        np.random.shuffle(train_rgb)
     train_x, test_x = train_rgb.mean(1, keepdims=True), test_rgb.mean(1, keepdims=True)
     train_y, test_y = nearest(train_rgb, colours), nearest(test_rgb, colours)
-    model = Net(len(colours), skips=network == "UNet")
+    model = Net(len(colours), skips=args.network == "UNet", library_order=args.pipeline_draws)
     criterion = nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     start = time.time()
