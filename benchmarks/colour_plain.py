@@ -84,6 +84,53 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def prepare(
+    train_rgb: np.ndarray,
+    test_rgb: np.ndarray,
+    colours: np.ndarray,
+    seed: int,
+    pipeline_draws: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(train grey, train targets, test grey, test targets), the training horses permuted once."""
+    if pipeline_draws:
+        generator = torch.Generator().manual_seed(seed)
+        train_rgb = train_rgb[torch.randperm(len(train_rgb), generator=generator).numpy()]
+    else:
+        np.random.shuffle(train_rgb)
+    grey = (train_rgb.mean(1, keepdims=True), test_rgb.mean(1, keepdims=True))
+    return grey[0], nearest(train_rgb, colours), grey[1], nearest(test_rgb, colours)
+
+
+def train_plain(
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    model: nn.Module,
+    epochs: int = EPOCHS,
+    batch: int = BATCH,
+) -> list[float]:
+    """Train `model` on prepared `data` (see `prepare`); the test pixel accuracy of each epoch."""
+    train_x, train_y, test_x, test_y = data
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    start, scores = time.time(), []
+    for epoch in range(1, epochs + 1):
+        model.train()
+        for i in range(0, len(train_x), batch):
+            optimizer.zero_grad()
+            x = torch.from_numpy(train_x[i : i + batch])
+            loss = criterion(model(x), torch.from_numpy(train_y[i : i + batch]).long())
+            loss.backward()
+            optimizer.step()
+        model.eval()
+        correct = 0
+        with torch.no_grad():
+            for i in range(0, len(test_x), batch):
+                predicted = model(torch.from_numpy(test_x[i : i + batch])).argmax(1)
+                correct += (predicted == torch.from_numpy(test_y[i : i + batch])).sum().item()
+        scores.append(100 * correct / test_y.size)
+        print(f"epoch {epoch} test pixel accuracy {scores[-1]:.2f} ({time.time() - start:.0f} s)")
+    return scores
+
+
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(1)
@@ -92,33 +139,9 @@ def main() -> None:
     with np.load(args.palette) as data:
         colours = data["palette"]
     train_rgb, test_rgb = horses(args.data_dir, "train"), horses(args.data_dir, "test")
-    if args.pipeline_draws:
-        generator = torch.Generator().manual_seed(args.seed)
-        train_rgb = train_rgb[torch.randperm(len(train_rgb), generator=generator).numpy()]
-    else:
-        np.random.shuffle(train_rgb)
-    train_x, test_x = train_rgb.mean(1, keepdims=True), test_rgb.mean(1, keepdims=True)
-    train_y, test_y = nearest(train_rgb, colours), nearest(test_rgb, colours)
+    data = prepare(train_rgb, test_rgb, colours, args.seed, args.pipeline_draws)
     model = Net(len(colours), skips=args.network == "UNet", library_order=args.pipeline_draws)
-    criterion = nn.CrossEntropyLoss()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    start = time.time()
-    for epoch in range(1, EPOCHS + 1):
-        model.train()
-        for i in range(0, len(train_x), BATCH):
-            optimizer.zero_grad()
-            x = torch.from_numpy(train_x[i : i + BATCH])
-            loss = criterion(model(x), torch.from_numpy(train_y[i : i + BATCH]).long())
-            loss.backward()
-            optimizer.step()
-        model.eval()
-        correct = 0
-        with torch.no_grad():
-            for i in range(0, len(test_x), BATCH):
-                predicted = model(torch.from_numpy(test_x[i : i + BATCH])).argmax(1)
-                correct += (predicted == torch.from_numpy(test_y[i : i + BATCH])).sum().item()
-        accuracy = 100 * correct / test_y.size
-        print(f"epoch {epoch} test pixel accuracy {accuracy:.2f} ({time.time() - start:.0f} s)")
+    train_plain(data, model)
 
 
 if __name__ == "__main__":
