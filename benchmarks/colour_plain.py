@@ -1,7 +1,8 @@
 """The CSC413 colourization recipe written plainly, apart from the library, to check the
 pipeline's colourization against (docs/differences.md).
 
-    python benchmarks/colour_plain.py DATA_DIR PALETTE NETWORK SEED [--pipeline-draws]
+    python benchmarks/colour_plain.py DATA_DIR PALETTE NETWORK SEED
+        [--pipeline-order] [--pipeline-init]
     e.g. python benchmarks/colour_plain.py data/cifar10/packed \\
              results/palettes/cifar10_colour/seed0.npz UNet 0
 
@@ -11,10 +12,11 @@ batches of 100 in the same order every epoch, 25 epochs, the test horses scored 
 after each epoch (printed). It shares with the pipeline only the packed data and the palette
 file, so a difference in the scores is the training's, not the data's. ConvTransposeNet or UNet.
 
-`--pipeline-draws` takes the pipeline's random draws instead of its own: the batch order is
-`torch.randperm` from a generator seeded with SEED (as `shuffle: once`) and UNet concatenates
-in the library's order, so the initial weights are the same tensors as the pipeline's run of
-SEED. Then only the implementation differs from that run.
+The pipeline's random draws instead of its own: `--pipeline-order` permutes with `torch.randperm`
+from a generator seeded with SEED (as `shuffle: once`); `--pipeline-init` makes UNet concatenate
+in the library's order, so that its initial weights are the same tensors as the pipeline's run
+of SEED. With both only the implementation differs from that run; with `--pipeline-init` alone,
+the batch order.
 """
 
 import argparse
@@ -80,7 +82,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("palette")
     parser.add_argument("network", choices=["ConvTransposeNet", "UNet"])
     parser.add_argument("seed", type=int)
-    parser.add_argument("--pipeline-draws", action="store_true")
+    parser.add_argument("--pipeline-order", action="store_true")
+    parser.add_argument("--pipeline-init", action="store_true")
     return parser.parse_args()
 
 
@@ -89,10 +92,10 @@ def prepare(
     test_rgb: np.ndarray,
     colours: np.ndarray,
     seed: int,
-    pipeline_draws: bool,
+    pipeline_order: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(train grey, train targets, test grey, test targets), the training horses permuted once."""
-    if pipeline_draws:
+    if pipeline_order:
         generator = torch.Generator().manual_seed(seed)
         train_rgb = train_rgb[torch.randperm(len(train_rgb), generator=generator).numpy()]
     else:
@@ -139,8 +142,8 @@ def main() -> None:
     with np.load(args.palette) as data:
         colours = data["palette"]
     train_rgb, test_rgb = horses(args.data_dir, "train"), horses(args.data_dir, "test")
-    data = prepare(train_rgb, test_rgb, colours, args.seed, args.pipeline_draws)
-    model = Net(len(colours), skips=args.network == "UNet", library_order=args.pipeline_draws)
+    data = prepare(train_rgb, test_rgb, colours, args.seed, args.pipeline_order)
+    model = Net(len(colours), skips=args.network == "UNet", library_order=args.pipeline_init)
     train_plain(data, model)
 
 

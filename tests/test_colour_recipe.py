@@ -55,7 +55,7 @@ def test_the_plain_recipe_with_the_pipelines_draws_trains_the_same_unet() -> Non
         test_images.astype(np.float32) / 255,
         palette,
         seed,
-        pipeline_draws=True,
+        pipeline_order=True,
     )
     model = plain.Net(len(palette), skips=True, library_order=True)
     initial = [p.detach().clone() for p in model.parameters()]
