@@ -20,7 +20,7 @@ from torch.optim.swa_utils import update_bn
 
 from visionrepro.checkpoints import load_trained
 from visionrepro.model_inputs import to_model_input, to_targets
-from visionrepro.splits import training_splits
+from visionrepro.splits import load_split
 
 BATCH = 100
 
@@ -39,9 +39,8 @@ def pixel_accuracy(model: torch.nn.Module, inputs: torch.Tensor, targets: torch.
 def scores(run_dir: Path, data_dir: Path, palette: Path) -> tuple[float, float]:
     """(score with the stored statistics, score with statistics over the training split)."""
     trained = load_trained(run_dir / "model.pt")
-    train_set, test_set = training_splits(
-        data_dir / "train.npz", data_dir / "test.npz", palette=palette, classes=["horse"]
-    )
+    train_set = load_split(data_dir / "train.npz", classes=["horse"])  # inputs only
+    test_set = load_split(data_dir / "test.npz", palette=palette, classes=["horse"])
     settings = trained.settings
     test_x, test_y = to_model_input(test_set.images, settings), to_targets(test_set, settings)
     model = trained.build()
