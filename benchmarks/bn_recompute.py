@@ -19,34 +19,33 @@ import torch
 from torch.optim.swa_utils import update_bn
 
 from visionrepro.checkpoints import load_trained
+from visionrepro.colour import load_palette, with_colour_targets
+from visionrepro.datasets import ArrayDataset
 from visionrepro.model_inputs import to_model_input, to_targets
 from visionrepro.splits import load_split
+from visionrepro.training import predict_with_loss
 
 BATCH = 100
 
 
 def pixel_accuracy(model: torch.nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> float:
     """Per-pixel accuracy (%) of the model in eval mode."""
-    model.eval()
-    with torch.no_grad():
-        correct = sum(
-            (model(x).argmax(1) == y).sum().item()
-            for x, y in zip(inputs.split(BATCH), targets.split(BATCH), strict=True)
-        )
-    return 100.0 * correct / targets.numel()
+    preds, _ = predict_with_loss(model, inputs, batch_size=BATCH)
+    return 100.0 * (preds == targets).double().mean().item()
 
 
-def scores(run_dir: Path, data_dir: Path, palette: Path) -> tuple[float, float]:
+def scores(
+    run_dir: Path, train: ArrayDataset, test: ArrayDataset, palette: Path
+) -> tuple[float, float]:
     """(score with the stored statistics, score with statistics over the training split)."""
     trained = load_trained(run_dir / "model.pt")
-    train_set = load_split(data_dir / "train.npz", classes=["horse"])  # inputs only
-    test_set = load_split(data_dir / "test.npz", palette=palette, classes=["horse"])
     settings = trained.settings
-    test_x, test_y = to_model_input(test_set.images, settings), to_targets(test_set, settings)
+    test = with_colour_targets(test, load_palette(palette))
+    test_x, test_y = to_model_input(test.images, settings), to_targets(test, settings).long()
     model = trained.build()
-    stored = pixel_accuracy(model, test_x, test_y.long())
-    update_bn(to_model_input(train_set.images, settings).split(BATCH), model)
-    return stored, pixel_accuracy(model, test_x, test_y.long())
+    stored = pixel_accuracy(model, test_x, test_y)
+    update_bn(to_model_input(train.images, settings).split(BATCH), model)
+    return stored, pixel_accuracy(model, test_x, test_y)
 
 
 def summary(values: list[float]) -> str:
@@ -62,13 +61,15 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     print("| network | seed | running statistics | recomputed | gain |\n|---|---|---|---|---|")
+    train = load_split(args.data / "train.npz", classes=["horse"])
+    test = load_split(args.data / "test.npz", classes=["horse"])
     totals: dict[str, tuple[list[float], list[float]]] = {}
     for run_dir in sorted((args.results / "runs" / args.experiment).glob("*/seed*")):
         network, seed = run_dir.parent.name, int(run_dir.name.removeprefix("seed"))
         if args.seeds and seed not in args.seeds:
             continue
         palette = args.results / "palettes" / args.experiment / f"seed{seed}.npz"
-        stored, recomputed = scores(run_dir, args.data, palette)
+        stored, recomputed = scores(run_dir, train, test, palette)
         gain = recomputed - stored
         print(f"| {network} | {seed} | {stored:.2f} | {recomputed:.2f} | {gain:+.2f} |")
         before, after = totals.setdefault(network, ([], []))
