@@ -18,12 +18,12 @@ from pathlib import Path
 import torch
 from torch.optim.swa_utils import update_bn
 
-from visionrepro.checkpoints import load_trained
-from visionrepro.colour import load_palette, with_colour_targets
-from visionrepro.datasets import ArrayDataset
-from visionrepro.model_inputs import to_model_input, to_targets
-from visionrepro.splits import load_split
-from visionrepro.training import predict_with_loss
+from visionrepro.data.colour import load_palette, with_colour_targets
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.engine.checkpoints import load_trained
+from visionrepro.engine.model_inputs import to_model_input, to_targets
+from visionrepro.engine.splits import load_split
+from visionrepro.engine.training import predict_with_loss
 
 BATCH = 100
 

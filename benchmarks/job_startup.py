@@ -26,12 +26,13 @@ import time
 
 TRAIN = (
     "import torch\n"
-    "from visionrepro.training import train\n"
-    "import visionrepro.checkpoints, visionrepro.provenance, visionrepro.splits\n"
+    "from visionrepro.engine.training import train\n"
+    "import visionrepro.engine.checkpoints, visionrepro.provenance, visionrepro.engine.splits\n"
     "torch.optim.Adam([torch.zeros(1, requires_grad=True)])\n"
 )
 EVALUATE = (
-    "import visionrepro.checkpoints, visionrepro.evaluation, visionrepro.splits\n"
+    "import visionrepro.engine.checkpoints, visionrepro.engine.evaluation\n"
+    "import visionrepro.engine.splits\n"
     "import torch\n"
     "x = torch.rand(8, 3, 64, 64)\n"
 )
@@ -43,7 +44,7 @@ WAYS = {
     + "from torchvision.transforms.v2.functional import rgb_to_grayscale\n"
     + "rgb_to_grayscale(x, num_output_channels=3)\n",
     "grey, library": EVALUATE
-    + "from visionrepro.model_inputs import rgb_to_gray\n"
+    + "from visionrepro.engine.model_inputs import rgb_to_gray\n"
     + "rgb_to_gray(x)\n",
 }
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from visionrepro.spread import headline_values
-from visionrepro.verdicts import compare, mean_std, metric_name, seed_stats
+from visionrepro.report.spread import headline_values
+from visionrepro.report.verdicts import compare, mean_std, metric_name, seed_stats
 
 
 def compare_runs(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,7 @@
     python benchmarks/precision_throughput.py [--repeats 5] [--threads 1] [--images 512]
 
 Two networks at their experiments' batch sizes: HW4Net1 (classification, batch 4, 64x64 grey)
-and UNet (segmentation, batch 16, 64x64 RGB). Each run is `visionrepro.training.train` for
+and UNet (segmentation, batch 16, 64x64 RGB). Each run is `visionrepro.engine.training.train` for
 `--epochs` epochs on the same synthetic images; one short untimed run of each way first takes the
 process's one-off costs (oneDNN kernel generation) out of the timings. The timed runs alternate
 fp32 and bf16 in one process (the VM's speed swings from run to run), and the table gives each
@@ -19,9 +19,9 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from visionrepro.datasets import ArrayDataset
-from visionrepro.train_settings import TrainSettings
-from visionrepro.training import configure_threads, train
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.engine.train_settings import TrainSettings
+from visionrepro.engine.training import configure_threads, train
 
 CPU = torch.device("cpu")
 CLASSES = ("boat", "cake", "couch", "dog", "motorcycle")

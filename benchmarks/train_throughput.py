@@ -37,10 +37,10 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
-from visionrepro.datasets import ArrayDataset
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.engine.train_settings import TrainSettings
+from visionrepro.engine.training import configure_threads, train
 from visionrepro.models import build_network
-from visionrepro.train_settings import TrainSettings
-from visionrepro.training import configure_threads, train
 
 CLASSES = ("boat", "cake", "couch", "dog", "motorcycle")
 
@@ -118,7 +118,7 @@ def reference_run(files: list[Path], labels: list[int], iterations: int) -> None
 
 
 def engine_run(data: ArrayDataset, iterations: int) -> None:
-    """visionrepro.training.train over the same number of iterations."""
+    """visionrepro.engine.training.train over the same number of iterations."""
     epochs, rest = divmod(iterations * 4, len(data))
     if rest:
         raise SystemExit("--iterations x 4 must be a multiple of --images")
@@ -184,7 +184,8 @@ def main() -> None:
         f"{ref_cpu:.2f} CPU ms/sample (medians)"
     )
     print(
-        f"engine (visionrepro.training): {eng:.0f} samples/s, {eng_cpu:.2f} CPU ms/sample (medians)"
+        f"engine (visionrepro.engine.training): {eng:.0f} samples/s, "
+        f"{eng_cpu:.2f} CPU ms/sample (medians)"
     )
     print(
         f"best runs: reference {max(rates['reference']):.0f}, engine {max(rates['engine']):.0f} "

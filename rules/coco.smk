@@ -1,13 +1,13 @@
 # COCO 2017: the annotations, the subset drawn from them, its images (cached at 64x64), and the
 # packed images and masks per split. Download settings and URLs reach the rules as a Transfer
 # object, outside Snakemake's params trigger: the MD5 and the subset's manifest decide reruns.
-from visionrepro.transport.fetch import Transfer
+from visionrepro.data.transport.fetch import Transfer
 
 if DEMO:
 
     rule demo_mirror:
         input:
-            code=lib("demo/coco"),
+            code=lib("data/demo/coco"),
         output:
             demo_mirror(),
         log:
@@ -29,7 +29,12 @@ if DEMO:
 rule coco_annotations:
     input:
         demo_mirror(),
-        code=lib("coco", "transport/urls", "transport/fetch", "transport/archives"),
+        code=lib(
+            "data/coco",
+            "data/transport/urls",
+            "data/transport/fetch",
+            "data/transport/archives",
+        ),
     output:
         ANNOTATIONS,
     log:
@@ -52,7 +57,7 @@ rule coco_annotations:
 rule coco_subset:
     input:
         annotations=ANNOTATIONS,
-        code=lib("coco_subset"),
+        code=lib("data/coco_subset"),
     output:
         manifest=f"{COCO_DIR}/subset/manifest.csv",
         dataset=f"{COCO_DIR}/subset/dataset.json",
@@ -77,7 +82,7 @@ rule coco_images:
     input:
         demo_mirror(),
         manifest=f"{COCO_DIR}/subset/manifest.csv",
-        code=lib("coco", "transport/urls", "transport/fetch"),
+        code=lib("data/coco", "data/transport/urls", "data/transport/fetch"),
     output:
         index=f"{IMAGE_CACHE}/index.csv",
     log:
@@ -100,7 +105,7 @@ rule coco_pack:
     input:
         manifest=f"{COCO_DIR}/subset/manifest.csv",
         index=f"{IMAGE_CACHE}/index.csv",
-        code=lib("coco", "datasets"),
+        code=lib("data/coco", "data/datasets"),
     output:
         train=packed("coco", "train"),
         val=packed("coco", "val"),
@@ -123,7 +128,7 @@ rule coco_masks:
     input:
         annotations=ANNOTATIONS,
         manifest=f"{COCO_DIR}/subset/manifest.csv",
-        code=lib("coco_subset", "coco_masks", "datasets"),
+        code=lib("data/coco_subset", "data/coco_masks", "data/datasets"),
     output:
         train=packed_masks("coco", "train"),
         val=packed_masks("coco", "val"),

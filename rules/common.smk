@@ -19,7 +19,7 @@ sys.path.insert(0, str(SRC.resolve()))
 from snakemake.common.configfile import load_configfile  # noqa: E402
 
 from visionrepro import config_checks  # noqa: E402
-from visionrepro.gpus import GpuSettings  # noqa: E402
+from visionrepro.engine.gpus import GpuSettings  # noqa: E402
 from visionrepro.grid import expand as expand_variants  # noqa: E402
 from visionrepro.registry import NETWORKS, network_entry  # noqa: E402
 

@@ -5,7 +5,7 @@ rule aggregate:
     input:
         metrics=run_files("metrics.json"),
         histories=convergence_histories(),
-        code=lib("metrics", "tables", "verdicts", "grid"),
+        code=lib("engine/metrics", "report/tables", "report/verdicts", "grid"),
     output:
         glance=report(
             f"{RESULTS}/tables/glance.csv",
@@ -58,7 +58,7 @@ rule aggregate:
 rule plot_headline:
     input:
         metrics=lambda w: run_files("metrics.json", w.experiment),
-        code=lib("figures", "tables", "verdicts"),
+        code=lib("report/figures", "report/tables", "report/verdicts"),
     output:
         figure_output("headline"),
     log:
@@ -78,7 +78,7 @@ rule plot_headline:
 rule plot_loss:
     input:
         histories=lambda w: run_files("train.json", w.experiment),
-        code=lib("figures"),
+        code=lib("report/figures"),
     output:
         figure_output("loss"),
     log:
@@ -96,7 +96,7 @@ rule plot_loss:
 rule plot_confusion:
     input:
         metrics=lambda w: run_files("metrics.json", w.experiment),
-        code=lib("figures"),
+        code=lib("report/figures"),
     output:
         figure_output("confusion"),
     log:
@@ -118,7 +118,7 @@ rule plot_confusion:
 rule plot_per_class_iou:
     input:
         metrics=lambda w: run_files("metrics.json", w.experiment),
-        code=lib("figures"),
+        code=lib("report/figures"),
     output:
         figure_output("per_class_iou"),
     log:
@@ -143,7 +143,7 @@ rule plot_segmentation:
         ],
         val=lambda w: packed(w.dataset, "val"),
         val_masks=lambda w: packed_masks(w.dataset, "val"),
-        code=lib("figures", "datasets"),
+        code=lib("report/figures", "data/datasets"),
     output:
         figure_output("segmentation"),
     log:
@@ -171,7 +171,7 @@ rule plot_misclassified:
         data=lambda w: packed(
             EXPERIMENTS[w.experiment]["dataset"], eval_split(w.experiment)
         ),
-        code=lib("figures", "datasets"),
+        code=lib("report/figures", "data/datasets"),
     output:
         figure_output("misclassified"),
     log:
@@ -197,7 +197,7 @@ rule plot_misclassified:
 rule plot_grad_mean:
     input:
         histories=lambda w: run_files("train.json", w.experiment),
-        code=lib("figures"),
+        code=lib("report/figures"),
     output:
         figure_output("grad_mean"),
     log:
@@ -217,7 +217,7 @@ rule plot_grad_mean:
 rule plot_curves:
     input:
         histories=lambda w: run_files("train.json", w.experiment),
-        code=lib("figures"),
+        code=lib("report/figures"),
     output:
         figure_output("curves"),
     log:
@@ -244,7 +244,7 @@ rule plot_colour_examples:
             for v in VARIANTS[w.experiment]
         ],
         predicted=lambda w: first_seed_files("predicted_masks.npz", w.experiment),
-        code=lib("figures", "datasets", "colour"),
+        code=lib("report/figures", "data/datasets", "data/colour"),
     output:
         figure_output("colour_examples"),
     log:
@@ -268,7 +268,7 @@ rule plot_colour_examples:
 rule plot_samples:
     input:
         train=lambda w: packed(w.dataset, "train"),
-        code=lib("figures", "datasets"),
+        code=lib("report/figures", "data/datasets"),
     output:
         figure_output("samples"),
     log:
@@ -287,7 +287,7 @@ rule plot_masks:
     input:
         train=lambda w: packed(w.dataset, "train"),
         masks=lambda w: packed_masks(w.dataset, "train"),
-        code=lib("figures", "datasets"),
+        code=lib("report/figures", "data/datasets"),
     output:
         figure_output("masks"),
     log:
@@ -314,8 +314,8 @@ rule report_html:
         figures=[entry.path for entry in figure_entries()],
         captions=sorted({entry.caption for entry in figure_entries()}),
         notes="report/workflow.rst",
-        code=lib("report", "report_views", "tables", "verdicts"),
-        template=str(SRC / "visionrepro" / "templates" / "report.html.j2"),
+        code=lib("report/html", "report/views", "report/tables", "report/verdicts"),
+        template=str(SRC / "visionrepro" / "report" / "templates" / "report.html.j2"),
     output:
         page=f"{RESULTS}/report/index.html",
         glance=f"{RESULTS}/report/glance.html",
@@ -340,7 +340,7 @@ rule report_html:
 rule results_md:
     input:
         glance=f"{RESULTS}/tables/glance.csv",
-        code=lib("results_markdown", "verdicts", "report_views"),
+        code=lib("report/results_markdown", "report/verdicts", "report/views"),
     output:
         f"{RESULTS}/report/RESULTS.md",
     log:

@@ -1,8 +1,8 @@
 # Helpers of the report rules (rules/report.smk): the figures, and what the tables compare.
 from collections import namedtuple
 
-from visionrepro.verdicts import DEFAULT_TOLERANCE, comparison_groups
-from visionrepro.verdicts import headline_metric as task_headline
+from visionrepro.report.verdicts import DEFAULT_TOLERANCE, comparison_groups
+from visionrepro.report.verdicts import headline_metric as task_headline
 
 # Every kind of figure, declared once: its file under {RESULTS}/figures/, its title, its
 # section (the HTML page's, and the category of Snakemake's report) and whether the HTML

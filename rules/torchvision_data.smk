@@ -2,8 +2,8 @@
 # {data_dir}/{dataset}/raw/ (the root torchvision's classes read), then pack each split.
 # Download settings and the mirror URL reach source_fetch as a Transfer object, outside
 # Snakemake's params trigger: the official MD5s decide what is fetched.
-from visionrepro.torchvision_config import DATASETS, check_local_dirs, demo_copy
-from visionrepro.transport.fetch import Transfer
+from visionrepro.data.torchvision_config import DATASETS, check_local_dirs, demo_copy
+from visionrepro.data.transport.fetch import Transfer
 
 SOURCES = {name: config[name] for name in DATASETS}
 SOURCE_NAMES = one_of(SOURCES)
@@ -17,7 +17,7 @@ if DEMO and DEMO.get("sources_dir"):
 
     rule demo_source:
         input:
-            code=lib("demo/torchvision_data", "torchvision_config"),
+            code=lib("data/demo/torchvision_data", "data/torchvision_config"),
         output:
             directory(f"{DEMO['sources_dir']}/{{dataset}}"),
         log:
@@ -42,11 +42,11 @@ rule source_fetch:
     input:
         demo=lambda w: demo_copy(w.dataset, SOURCES[w.dataset]["local_dir"], DEMO) or [],
         code=lib(
-            "torchvision_data",
-            "torchvision_config",
-            "transport/urls",
-            "transport/fetch",
-            "transport/archives",
+            "data/torchvision_data",
+            "data/torchvision_config",
+            "data/transport/urls",
+            "data/transport/fetch",
+            "data/transport/archives",
         ),
     output:
         directory(f"{DATA}/{{dataset}}/raw"),
@@ -74,7 +74,7 @@ rule source_fetch:
 rule source_pack:
     input:
         raw=f"{DATA}/{{dataset}}/raw",
-        code=lib("torchvision_data", "torchvision_config", "datasets"),
+        code=lib("data/torchvision_data", "data/torchvision_config", "data/datasets"),
     output:
         train=packed("{dataset}", "train"),
         test=packed("{dataset}", "test"),

@@ -8,16 +8,16 @@ rule train:
         weights=pretrained_weights,
         network=network_file,
         code=lib(
-            "training",
-            "train_settings",
-            "model_inputs",
-            "checkpoints",
-            "splits",
-            "datasets",
-            "colour",
-            "gpus",
-            "losses",
-            "metrics",
+            "engine/training",
+            "engine/train_settings",
+            "engine/model_inputs",
+            "engine/checkpoints",
+            "engine/splits",
+            "data/datasets",
+            "data/colour",
+            "engine/gpus",
+            "engine/losses",
+            "engine/metrics",
             "models/__init__",
         ),
     output:
@@ -66,7 +66,7 @@ rule deeplab_weights:
 rule colour_palette:
     input:
         train=lambda w: experiment_dataset(w, "train"),
-        code=lib("palette", "colour", "datasets"),
+        code=lib("data/palette", "data/colour", "data/datasets"),
     output:
         f"{RESULTS}/palettes/{{experiment}}/seed{{palette_seed}}.npz",
     log:

@@ -7,7 +7,7 @@ import pytest
 import torch
 from workflow_helpers import copy_workflow, demo_like_config, snakemake, write_config
 
-from visionrepro.training import configure_threads
+from visionrepro.engine.training import configure_threads
 
 
 @pytest.fixture(scope="module")

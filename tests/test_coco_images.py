@@ -17,7 +17,7 @@ from http_fixtures import Faults, free_port, serve_directory
 from PIL import Image
 from pycocotools.coco import COCO
 
-from visionrepro.coco import (
+from visionrepro.data.coco import (
     OFFLINE_HINT,
     cached_image_path,
     fetch_one,
@@ -25,12 +25,12 @@ from visionrepro.coco import (
     obtain_images,
     pack,
 )
-from visionrepro.coco_subset import load_coco, select_subset
-from visionrepro.datasets import ArrayDataset
-from visionrepro.demo.coco import ANNOTATIONS_ZIP, STYLES, make_demo_mirror
+from visionrepro.data.coco_subset import load_coco, select_subset
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.data.demo.coco import ANNOTATIONS_ZIP, STYLES, make_demo_mirror
+from visionrepro.data.transport.archives import extract_members
+from visionrepro.data.transport.fetch import DownloadError
 from visionrepro.errors import UserError
-from visionrepro.transport.archives import extract_members
-from visionrepro.transport.fetch import DownloadError
 
 CATEGORIES = ["boat", "cake", "couch", "dog", "motorcycle"]
 SETS = ("train2017", "val2017")

@@ -2,15 +2,15 @@
 
 import numpy as np
 
-from visionrepro.colour import (
+from visionrepro.data.colour import (
     colour_names,
     load_palette,
     nearest_colour,
     save_palette,
     with_colour_targets,
 )
-from visionrepro.datasets import ArrayDataset
-from visionrepro.palette import kmeans_palette
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.data.palette import kmeans_palette
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
 

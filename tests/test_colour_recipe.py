@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from visionrepro.colour import with_colour_targets
-from visionrepro.datasets import ArrayDataset
-from visionrepro.train_settings import TrainSettings
-from visionrepro.training import train
+from visionrepro.data.colour import with_colour_targets
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.engine.train_settings import TrainSettings
+from visionrepro.engine.training import train
 
 PLAIN = Path(__file__).parents[1] / "benchmarks" / "colour_plain.py"
 RECIPE = {

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from visionrepro.datasets import ArrayDataset
+from visionrepro.data.datasets import ArrayDataset
 
 
 def test_select_classes_relabels_in_the_given_order() -> None:

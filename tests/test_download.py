@@ -1,4 +1,4 @@
-"""Tests for visionrepro.transport against a real local HTTP server with injected faults."""
+"""Tests for visionrepro.data.transport against a real local HTTP server with injected faults."""
 
 import hashlib
 import io
@@ -12,10 +12,10 @@ import pytest
 from http_fixtures import Served, free_port, serve_files
 from PIL import Image
 
-from visionrepro.transport import fetch as download
-from visionrepro.transport.archives import ArchiveError, extract_members
-from visionrepro.transport.fetch import DownloadError, fetch_bytes, fetch_file
-from visionrepro.transport.urls import rewrite_url, to_local_path
+from visionrepro.data.transport import fetch as download
+from visionrepro.data.transport.archives import ArchiveError, extract_members
+from visionrepro.data.transport.fetch import DownloadError, fetch_bytes, fetch_file
+from visionrepro.data.transport.urls import rewrite_url, to_local_path
 
 BLOB = os.urandom(300_000)
 BLOB_MD5 = hashlib.md5(BLOB).hexdigest()
@@ -46,7 +46,7 @@ def test_resume_after_cut_connection(
 ) -> None:
     served.faults.cut_after["sub/blob.bin"] = 100_000
     dest = tmp_path / "out" / "blob.bin"
-    with caplog.at_level(logging.INFO, logger="visionrepro.transport.fetch"):
+    with caplog.at_level(logging.INFO, logger="visionrepro.data.transport.fetch"):
         got = fetch_file(served.url + "sub/blob.bin", dest, md5=BLOB_MD5, backoff=0)
     assert got == dest
     assert dest.read_bytes() == BLOB

@@ -9,14 +9,14 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from visionrepro.checkpoints import load_trained, save_trained
-from visionrepro.colour import colour_names, save_palette, with_colour_targets
-from visionrepro.datasets import ArrayDataset
-from visionrepro.model_inputs import resolve_normalization, to_model_input
+from visionrepro.data.colour import colour_names, save_palette, with_colour_targets
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.engine.checkpoints import load_trained, save_trained
+from visionrepro.engine.model_inputs import resolve_normalization, to_model_input
+from visionrepro.engine.splits import training_splits
+from visionrepro.engine.train_settings import TrainSettings
+from visionrepro.engine.training import predict_with_loss, seed_everything, train
 from visionrepro.models import build_network
-from visionrepro.splits import training_splits
-from visionrepro.train_settings import TrainSettings
-from visionrepro.training import predict_with_loss, seed_everything, train
 
 CPU = torch.device("cpu")
 DIGITS = tuple(str(i) for i in range(10))
@@ -216,7 +216,7 @@ def test_colourization_splits_get_palette_targets(tmp_path: Path) -> None:
 
 def test_shuffle_once_keeps_one_seeded_order_for_every_epoch() -> None:
     """The colourization write-up's batches: one permutation of the images, every epoch."""
-    from visionrepro.training import TrainingBank
+    from visionrepro.engine.training import TrainingBank
 
     data = _digits(50, seed=0)
     settings = TrainSettings(epochs=3, batch_size=10, lr=0.1, hflip=0.0, shuffle="once")

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from matplotlib.collections import PathCollection
 
-from visionrepro import figures
-from visionrepro.datasets import ArrayDataset
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.report import figures
 
 CLASSES = ("0 - zero", "1 - one", "2 - two")
 

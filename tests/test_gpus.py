@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from workflow_helpers import PROJECT
 
-from visionrepro.gpus import VISIBLE, GpuSettings, NoFreeSlotError, gpu_slot
+from visionrepro.engine.gpus import VISIBLE, GpuSettings, NoFreeSlotError, gpu_slot
 
 SPAWN = multiprocessing.get_context("spawn")
 WAIT = 60  # seconds: a guard against a hung child, never a synchronisation
@@ -74,7 +74,7 @@ def test_a_crashed_holders_slot_is_freed(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys; from visionrepro.gpus import GpuSettings, gpu_slot\n"
+            "import sys; from visionrepro.engine.gpus import GpuSettings, gpu_slot\n"
             f"with gpu_slot(GpuSettings({str(tmp_path)!r}, devices=1)) as slot:\n"
             "    print(slot.index, flush=True); sys.stdin.read()",
         ],
@@ -99,7 +99,7 @@ def test_a_crashed_holders_slot_is_freed(tmp_path: Path) -> None:
 
 def test_the_log_names_slot_and_device(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     settings = GpuSettings(str(tmp_path), devices=2)
-    caplog.set_level(logging.INFO, logger="visionrepro.gpus")
+    caplog.set_level(logging.INFO, logger="visionrepro.engine.gpus")
     with gpu_slot(settings, {}), gpu_slot(settings, {}):
         pass
     assert "GPU slot 1 (device 1), CUDA_VISIBLE_DEVICES=1" in caplog.text
@@ -108,7 +108,7 @@ def test_the_log_names_slot_and_device(tmp_path: Path, caplog: pytest.LogCapture
 def test_a_preset_cuda_visible_devices_is_kept(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="visionrepro.gpus")
+    caplog.set_level(logging.INFO, logger="visionrepro.engine.gpus")
     env = {VISIBLE: "3"}
     with gpu_slot(GpuSettings(str(tmp_path / "slots"), devices=2), env) as slot:
         assert slot is None

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score, precision_score, recall_score
 
-from visionrepro.metrics import classification_metrics, summarise
+from visionrepro.engine.metrics import classification_metrics, summarise
 
 CLASSES = ["boat", "cake", "couch", "dog"]
 # "dog" (3) is neither a true nor a predicted label: its row and column must still be there.

@@ -15,10 +15,10 @@ from training_helpers import (
     kill_after_first,
 )
 
-from visionrepro.checkpoints import TrainState
-from visionrepro.precision import autocast, check_precision, grad_scaler
-from visionrepro.train_settings import TrainSettings
-from visionrepro.training import RunClock, _step, format_duration, new_state, train
+from visionrepro.engine.checkpoints import TrainState
+from visionrepro.engine.precision import autocast, check_precision, grad_scaler
+from visionrepro.engine.train_settings import TrainSettings
+from visionrepro.engine.training import RunClock, _step, format_duration, new_state, train
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 SETTINGS = TrainSettings(epochs=2, batch_size=8, lr=1e-3, hflip=0.5, log_every=2)
@@ -100,7 +100,7 @@ def test_a_gradient_scaler_step_matches_an_unscaled_one() -> None:
 
 def test_the_log_gives_images_per_second_and_time_left(caplog) -> None:
     data, val = brightness_dataset(32, seed=0), brightness_dataset(8, seed=1)
-    with caplog.at_level(logging.INFO, logger="visionrepro.training"):
+    with caplog.at_level(logging.INFO, logger="visionrepro.engine.training"):
         state = train("HW4Net1", data, val, SETTINGS, seed=0, device=CPU)
     steps = [r.getMessage() for r in caplog.records if " iteration " in r.getMessage()]
     assert steps and all("images/s, " in m and " left)" in m for m in steps)

@@ -8,11 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from visionrepro import figures, report, report_views
-from visionrepro.datasets import ArrayDataset
+from visionrepro.data.datasets import ArrayDataset
 from visionrepro.provenance import code_version, content_hash
-from visionrepro.tables import dataset_table
-from visionrepro.verdicts import glance_table
+from visionrepro.report import figures
+from visionrepro.report import html as report
+from visionrepro.report import views as report_views
+from visionrepro.report.tables import dataset_table
+from visionrepro.report.verdicts import glance_table
 
 
 def _runs() -> pd.DataFrame:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from visionrepro.datasets import ArrayDataset
+from visionrepro.data.datasets import ArrayDataset
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "workflow_scripts"
 DIGITS = ("0 - zero", "1 - one", "2 - two")

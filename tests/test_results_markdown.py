@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from visionrepro.results_markdown import results_markdown
-from visionrepro.verdicts import GLANCE_COLUMNS
+from visionrepro.report.results_markdown import results_markdown
+from visionrepro.report.verdicts import GLANCE_COLUMNS
 
 
 def _row(experiment: str, variant: str, mean: float, reference: float, verdict: str) -> dict:

@@ -13,16 +13,16 @@ from pycocotools.coco import COCO
 from sklearn.metrics import jaccard_score
 from training_helpers import without_timings
 
-from visionrepro.coco_masks import pack_masks, semantic_mask
-from visionrepro.datasets import ArrayDataset, save_masks
+from visionrepro.data.coco_masks import pack_masks, semantic_mask
+from visionrepro.data.datasets import ArrayDataset, save_masks
+from visionrepro.engine.losses import soft_iou_loss
+from visionrepro.engine.metrics import iou_per_class, pixel_confusion, segmentation_metrics
+from visionrepro.engine.model_inputs import to_model_input, to_targets
+from visionrepro.engine.train_settings import TrainSettings
+from visionrepro.engine.training import configure_threads, train
 from visionrepro.errors import UserError
-from visionrepro.losses import soft_iou_loss
-from visionrepro.metrics import iou_per_class, pixel_confusion, segmentation_metrics
-from visionrepro.model_inputs import to_model_input, to_targets
 from visionrepro.models import build_network, count_parameters
 from visionrepro.models.deeplab import WEIGHTS, download_weights
-from visionrepro.train_settings import TrainSettings
-from visionrepro.training import configure_threads, train
 
 BOAT, DOG = 9, 18
 

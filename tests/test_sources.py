@@ -13,16 +13,16 @@ from http_fixtures import Faults, free_port, serve_directory
 from PIL import Image
 from torchvision.datasets import CIFAR10, MNIST, FashionMNIST
 
-from visionrepro import torchvision_data as sources
-from visionrepro.datasets import ArrayDataset
-from visionrepro.demo.torchvision_data import (
+from visionrepro.data import torchvision_data as sources
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.data.demo.torchvision_data import (
     idx_bytes,
     make_cifar10_source,
     make_demo_source,
     make_idx_source,
     write_idx_files,
 )
-from visionrepro.torchvision_config import (
+from visionrepro.data.torchvision_config import (
     CIFAR10_ARCHIVE,
     CIFAR10_CLASSES,
     DATASETS,
@@ -30,10 +30,10 @@ from visionrepro.torchvision_config import (
     check_local_dirs,
     demo_copy,
 )
-from visionrepro.torchvision_data import building_dir, idx_files, idx_raw_folder, obtain, pack
-from visionrepro.transport.archives import ArchiveError
-from visionrepro.transport.fetch import DownloadError
-from visionrepro.transport.urls import join_url
+from visionrepro.data.torchvision_data import building_dir, idx_files, idx_raw_folder, obtain, pack
+from visionrepro.data.transport.archives import ArchiveError
+from visionrepro.data.transport.fetch import DownloadError
+from visionrepro.data.transport.urls import join_url
 
 IDX_NAMES = (
     "train-images-idx3-ubyte",
@@ -109,7 +109,7 @@ def test_local_gzip_accepted_by_decompressed_md5(
 ) -> None:
     folder, splits = idx_copy
     root = tmp_path / "raw"
-    with caplog.at_level(logging.INFO, logger="visionrepro.torchvision_data"):
+    with caplog.at_level(logging.INFO, logger="visionrepro.data.torchvision_data"):
         obtain("mnist", root, tmp_path / "dl", local_dir=str(folder))
     message = "gzip differs from the official file; decompressed content matches the official MD5"
     assert caplog.text.count(message) == 4
@@ -126,7 +126,7 @@ def test_local_uncompressed_files(
     plain = tmp_path / "plain"
     write_idx_files(plain, splits, gzipped=False)
     assert sorted(p.name for p in plain.iterdir()) == sorted(IDX_NAMES)
-    with caplog.at_level(logging.INFO, logger="visionrepro.torchvision_data"):
+    with caplog.at_level(logging.INFO, logger="visionrepro.data.torchvision_data"):
         obtain("mnist", tmp_path / "raw", tmp_path / "dl", local_dir=str(plain))
     assert caplog.text.count("uncompressed content matches the official MD5") == 4
     _assert_packed(tmp_path / "raw", splits)
@@ -141,7 +141,7 @@ def test_local_gzip_identical_to_official(
     folder, _ = idx_copy
     official = [(f"{n}.gz", _md5((folder / f"{n}.gz").read_bytes())) for n in IDX_NAMES]
     monkeypatch.setattr(MNIST, "resources", official)
-    with caplog.at_level(logging.INFO, logger="visionrepro.torchvision_data"):
+    with caplog.at_level(logging.INFO, logger="visionrepro.data.torchvision_data"):
         obtain("mnist", tmp_path / "raw", tmp_path / "dl", local_dir=str(folder))
     assert caplog.text.count("matches the official MD5") == 4
     assert "gzip differs" not in caplog.text
@@ -164,7 +164,7 @@ def test_md5_mismatch_names_file_and_fix(
 def test_md5_check_off_accepts_any_copy(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     splits = _idx_splits(1)
     write_idx_files(tmp_path / "copy", splits)
-    with caplog.at_level(logging.INFO, logger="visionrepro.torchvision_data"):
+    with caplog.at_level(logging.INFO, logger="visionrepro.data.torchvision_data"):
         obtain(
             "fashion_mnist",
             tmp_path / "raw",

@@ -12,11 +12,11 @@ import torch
 from torchvision.datasets import MNIST, FashionMNIST
 from workflow_helpers import PROJECT
 
-from visionrepro.datasets import ArrayDataset
-from visionrepro.torchvision_config import CIFAR10_CLASSES
-from visionrepro.torchvision_data import obtain, pack
-from visionrepro.train_settings import TrainSettings
-from visionrepro.training import train
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.data.torchvision_config import CIFAR10_CLASSES
+from visionrepro.data.torchvision_data import obtain, pack
+from visionrepro.engine.train_settings import TrainSettings
+from visionrepro.engine.training import train
 
 SHARED = PROJECT.parent / "shared" / "data"
 MNIST_DIR = SHARED / "mnist"
@@ -47,7 +47,7 @@ def mnist(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ArrayDataset]:
 def test_mnist_local_copy_accepted_by_decompressed_md5(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="visionrepro.torchvision_data"):
+    with caplog.at_level(logging.INFO, logger="visionrepro.data.torchvision_data"):
         obtain("mnist", tmp_path / "raw", tmp_path / "dl", local_dir=str(MNIST_DIR))
     message = "gzip differs from the official file; decompressed content matches the official MD5"
     assert caplog.text.count(message) == 4
@@ -72,7 +72,7 @@ def test_mnist_packed(mnist: dict[str, ArrayDataset]) -> None:
 
 @_skip_unless(FASHION_DIR, "Fashion-MNIST (apt-get install dataset-fashion-mnist)")
 def test_fashion_mnist_packed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="visionrepro.torchvision_data"):
+    with caplog.at_level(logging.INFO, logger="visionrepro.data.torchvision_data"):
         obtain("fashion_mnist", tmp_path / "raw", tmp_path / "dl", local_dir=str(FASHION_DIR))
     assert caplog.text.count("decompressed content matches the official MD5") == 4
     train, test = (pack("fashion_mnist", tmp_path / "raw", s) for s in ("train", "test"))

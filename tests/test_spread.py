@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from visionrepro.spread import curve_key, epoch_spread, headline_values, read_runs
+from visionrepro.report.spread import curve_key, epoch_spread, headline_values, read_runs
 
 
 def test_curve_key_follows_the_metric_per_epoch_on_its_split_or_val() -> None:

@@ -7,15 +7,15 @@ import pandas as pd
 import pytest
 from pycocotools.coco import COCO
 
-from visionrepro.coco_subset import (
+from visionrepro.data.coco_subset import (
     MANIFEST_COLUMNS,
     SubsetError,
     load_coco,
     reference_json,
     select_subset,
 )
-from visionrepro.demo.coco import DEMO_CATEGORIES, make_demo_mirror
-from visionrepro.transport.archives import extract_members
+from visionrepro.data.demo.coco import DEMO_CATEGORIES, make_demo_mirror
+from visionrepro.data.transport.archives import extract_members
 
 PER_CLASS = {"train2017": 12, "val2017": 6}  # exclusive images per category in the mirror
 CATEGORIES = ["boat", "cake", "couch", "dog", "motorcycle"]

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from visionrepro.tables import (
+from visionrepro.report.tables import (
     convergence_table,
     dataset_table,
     first_epoch_reaching,

@@ -19,9 +19,9 @@ from training_helpers import (
     loss_log,
 )
 
-from visionrepro.model_inputs import rgb_to_gray, to_model_input
-from visionrepro.train_settings import TrainSettings
-from visionrepro.training import predict_with_loss, train
+from visionrepro.engine.model_inputs import rgb_to_gray, to_model_input
+from visionrepro.engine.train_settings import TrainSettings
+from visionrepro.engine.training import predict_with_loss, train
 
 NETWORK = "HW4Net1"
 # 42 images in batches of 4: 11 iterations per epoch, the last one a batch of 2, so that the

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from visionrepro.verdicts import (
+from visionrepro.report.verdicts import (
     compare,
     comparison_groups,
     comparison_table,

@@ -135,14 +135,14 @@ def test_editing_a_model_reruns_its_training_and_what_follows(demo_run: tuple[Pa
 
 def test_editing_the_palette_fit_retrains_only_colourization(demo_run: tuple[Path, str]) -> None:
     workdir, config = demo_run
-    jobs = _edit_then_plan(workdir, config, "src/visionrepro/palette.py")
+    jobs = _edit_then_plan(workdir, config, "src/visionrepro/data/palette.py")
     assert jobs["colour_palette"] == 1
     assert jobs["train"] == 3  # cifar10_colour's 3 networks x 1 seed, nothing else
 
 
 def test_editing_the_figure_code_reruns_only_the_report(demo_run: tuple[Path, str]) -> None:
     workdir, config = demo_run
-    assert set(_edit_then_plan(workdir, config, "src/visionrepro/figures.py")) == REPORT_ONLY
+    assert set(_edit_then_plan(workdir, config, "src/visionrepro/report/figures.py")) == REPORT_ONLY
 
 
 def test_changing_a_reference_number_retrains_nothing(demo_run: tuple[Path, str]) -> None:

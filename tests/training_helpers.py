@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from visionrepro.datasets import ArrayDataset
+from visionrepro.data.datasets import ArrayDataset
 
 CLASSES = ("boat", "cake", "couch", "dog", "motorcycle")
 CPU = torch.device("cpu")

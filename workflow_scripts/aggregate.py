@@ -6,14 +6,14 @@ import logging
 
 from visionrepro.fileio import atomic_path, read_json
 from visionrepro.logs import setup_logging
-from visionrepro.tables import (
+from visionrepro.report.tables import (
     convergence_table,
     headline_values,
     per_class_table,
     run_table,
     summary_table,
 )
-from visionrepro.verdicts import comparison_table, glance_table, headline
+from visionrepro.report.verdicts import comparison_table, glance_table, headline
 
 setup_logging(snakemake.log[0])
 params, output = snakemake.params, snakemake.output

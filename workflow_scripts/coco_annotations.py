@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from visionrepro.coco import obtain_annotations
+from visionrepro.data.coco import obtain_annotations
 from visionrepro.logs import setup_logging
 
 setup_logging(snakemake.log[0])

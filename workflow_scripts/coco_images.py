@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from visionrepro.coco import cached_image_path, obtain_images
+from visionrepro.data.coco import cached_image_path, obtain_images
 from visionrepro.fileio import atomic_path
 from visionrepro.logs import setup_logging
 

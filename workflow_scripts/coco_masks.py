@@ -4,9 +4,9 @@ import logging
 
 import pandas as pd
 
-from visionrepro.coco_masks import pack_masks
-from visionrepro.coco_subset import load_coco
-from visionrepro.datasets import save_masks
+from visionrepro.data.coco_masks import pack_masks
+from visionrepro.data.coco_subset import load_coco
+from visionrepro.data.datasets import save_masks
 from visionrepro.logs import setup_logging
 
 setup_logging(snakemake.log[0])

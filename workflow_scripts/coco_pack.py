@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from visionrepro.coco import pack
+from visionrepro.data.coco import pack
 from visionrepro.logs import setup_logging
 
 setup_logging(snakemake.log[0])

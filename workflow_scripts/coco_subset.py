@@ -2,7 +2,7 @@
 
 import logging
 
-from visionrepro.coco_subset import load_coco, reference_json, select_subset
+from visionrepro.data.coco_subset import load_coco, reference_json, select_subset
 from visionrepro.fileio import atomic_path, write_json
 from visionrepro.logs import setup_logging
 

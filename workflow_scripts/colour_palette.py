@@ -2,10 +2,10 @@
 
 import logging
 
-from visionrepro.colour import colour_names, save_palette
-from visionrepro.datasets import ArrayDataset
+from visionrepro.data.colour import colour_names, save_palette
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.data.palette import kmeans_palette
 from visionrepro.logs import setup_logging
-from visionrepro.palette import kmeans_palette
 
 setup_logging(snakemake.log[0])
 log = logging.getLogger("colour_palette")

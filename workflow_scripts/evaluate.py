@@ -2,13 +2,13 @@
 
 import logging
 
-from visionrepro.checkpoints import load_trained
-from visionrepro.datasets import save_masks
-from visionrepro.evaluation import evaluate
+from visionrepro.data.datasets import save_masks
+from visionrepro.engine.checkpoints import load_trained
+from visionrepro.engine.evaluation import evaluate
+from visionrepro.engine.splits import load_split
+from visionrepro.engine.training import configure_threads
 from visionrepro.fileio import atomic_path, read_json, write_json
 from visionrepro.logs import setup_logging
-from visionrepro.splits import load_split
-from visionrepro.training import configure_threads
 
 setup_logging(snakemake.log[0])
 log = logging.getLogger("evaluate")

@@ -3,10 +3,10 @@ truth for a few evaluation images of one colourization experiment."""
 
 import numpy as np
 
-from visionrepro import figures
-from visionrepro.colour import load_palette
-from visionrepro.datasets import ArrayDataset
+from visionrepro.data.colour import load_palette
+from visionrepro.data.datasets import ArrayDataset
 from visionrepro.logs import setup_logging
+from visionrepro.report import figures
 
 setup_logging(snakemake.log[0])
 inputs, params = snakemake.input, snakemake.params

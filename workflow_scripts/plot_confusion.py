@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from visionrepro import figures
 from visionrepro.fileio import read_json
 from visionrepro.logs import setup_logging
-from visionrepro.verdicts import plural
+from visionrepro.report import figures
+from visionrepro.report.verdicts import plural
 
 setup_logging(snakemake.log[0])
 experiment = snakemake.wildcards.experiment

@@ -1,8 +1,8 @@
 """Loss and accuracy per epoch, training and monitored split, per variant of one experiment."""
 
-from visionrepro import figures
 from visionrepro.fileio import read_json
 from visionrepro.logs import setup_logging
+from visionrepro.report import figures
 
 setup_logging(snakemake.log[0])
 histories = [read_json(path) for path in snakemake.input.histories]

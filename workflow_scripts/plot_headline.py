@@ -1,11 +1,11 @@
 """One experiment's headline metric: every seed, the mean with its interval and verdict, and
 the reference."""
 
-from visionrepro import figures
 from visionrepro.fileio import read_json
 from visionrepro.logs import setup_logging
-from visionrepro.tables import headline_values, run_table
-from visionrepro.verdicts import glance_table
+from visionrepro.report import figures
+from visionrepro.report.tables import headline_values, run_table
+from visionrepro.report.verdicts import glance_table
 
 setup_logging(snakemake.log[0])
 experiment, settings = snakemake.wildcards.experiment, snakemake.params.settings

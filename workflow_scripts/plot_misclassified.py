@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from visionrepro import figures
-from visionrepro.datasets import ArrayDataset
+from visionrepro.data.datasets import ArrayDataset
 from visionrepro.logs import setup_logging
+from visionrepro.report import figures
 
 setup_logging(snakemake.log[0])
 w, params = snakemake.wildcards, snakemake.params

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from visionrepro import figures
 from visionrepro.fileio import read_json
 from visionrepro.logs import setup_logging
+from visionrepro.report import figures
 
 setup_logging(snakemake.log[0])
 runs = [read_json(path) for path in snakemake.input.metrics]

@@ -1,8 +1,8 @@
 """Three training images per class (rules plot_samples, and plot_masks with their masks)."""
 
-from visionrepro import figures
-from visionrepro.datasets import ArrayDataset
+from visionrepro.data.datasets import ArrayDataset
 from visionrepro.logs import setup_logging
+from visionrepro.report import figures
 
 setup_logging(snakemake.log[0])
 masks = snakemake.input.get("masks")

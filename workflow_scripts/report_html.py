@@ -4,10 +4,10 @@ Snakemake's report (report/workflow.rst)."""
 import numpy as np
 import pandas as pd
 
-from visionrepro import report
 from visionrepro.fileio import atomic_path
 from visionrepro.logs import setup_logging
-from visionrepro.tables import dataset_table
+from visionrepro.report import html as report
+from visionrepro.report.tables import dataset_table
 
 setup_logging(snakemake.log[0])
 inputs, params = snakemake.input, snakemake.params

@@ -4,7 +4,7 @@ import pandas as pd
 
 from visionrepro.fileio import atomic_path
 from visionrepro.logs import setup_logging
-from visionrepro.results_markdown import results_markdown
+from visionrepro.report.results_markdown import results_markdown
 
 setup_logging(snakemake.log[0])
 glance = pd.read_csv(snakemake.input.glance, keep_default_na=False, na_values=[""])

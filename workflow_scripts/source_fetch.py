@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from visionrepro.data.torchvision_data import obtain
 from visionrepro.logs import setup_logging
-from visionrepro.torchvision_data import obtain
 
 setup_logging(snakemake.log[0])
 params = snakemake.params

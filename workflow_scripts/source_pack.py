@@ -5,9 +5,9 @@ from pathlib import Path
 
 import numpy as np
 
+from visionrepro.data.torchvision_config import SPLITS
+from visionrepro.data.torchvision_data import pack
 from visionrepro.logs import setup_logging
-from visionrepro.torchvision_config import SPLITS
-from visionrepro.torchvision_data import pack
 
 setup_logging(snakemake.log[0])
 log = logging.getLogger("source_pack")

@@ -4,16 +4,16 @@ from pathlib import Path
 
 import torch
 
-from visionrepro.checkpoints import continue_attempt_log, finish_run, save_trained
+from visionrepro.engine.checkpoints import continue_attempt_log, finish_run, save_trained
+from visionrepro.engine.gpus import gpu_slot
+from visionrepro.engine.model_inputs import target_classes
+from visionrepro.engine.splits import training_splits
+from visionrepro.engine.train_settings import TrainSettings
+from visionrepro.engine.training import configure_threads, select_device, train
 from visionrepro.fileio import write_json
-from visionrepro.gpus import gpu_slot
 from visionrepro.logs import setup_logging
-from visionrepro.model_inputs import target_classes
 from visionrepro.models import count_parameters
 from visionrepro.provenance import provenance
-from visionrepro.splits import training_splits
-from visionrepro.train_settings import TrainSettings
-from visionrepro.training import configure_threads, select_device, train
 
 setup_logging(snakemake.log[0])
 w, params, inputs = snakemake.wildcards, snakemake.params, snakemake.input

@@ -6,8 +6,8 @@ Each error names the config key to fix.
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from visionrepro.data.torchvision_config import CLASSES
 from visionrepro.grid import sweep_variants
-from visionrepro.torchvision_config import CLASSES
 
 # Channels of each dataset's images (COCO's 64x64 copies are RGB).
 DATASET_CHANNELS = {"coco": 3, "mnist": 1, "fashion_mnist": 1, "cifar10": 3}

@@ -1,12 +1,15 @@
-"""Atomic file writing and small JSON helpers."""
+"""Atomic file writing, file digests (MD5 and SHA-256) and small JSON helpers."""
 
+import hashlib
 import json
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+_DIGEST_CHUNK = 1 << 22
 
 
 @contextmanager
@@ -32,3 +35,19 @@ def write_json(dest: str | os.PathLike, data: Any) -> None:
 def read_json(path: str | os.PathLike) -> Any:
     """Read a JSON file."""
     return json.loads(Path(path).read_text())
+
+
+def stream_digest(source: BinaryIO, sink: BinaryIO | None = None, algorithm: str = "md5") -> str:
+    """The hex digest of everything read from `source`, copied to `sink` on the way if given."""
+    digest = hashlib.new(algorithm, usedforsecurity=False)
+    while block := source.read(_DIGEST_CHUNK):
+        digest.update(block)
+        if sink is not None:
+            sink.write(block)
+    return digest.hexdigest()
+
+
+def file_digest(path: str | os.PathLike, algorithm: str = "md5") -> str:
+    """The hex digest (MD5 by default) of a file's content."""
+    with Path(path).open("rb") as fh:
+        return stream_digest(fh, algorithm=algorithm)

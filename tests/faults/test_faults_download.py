@@ -18,7 +18,7 @@ import pytest
 from http_fixtures import Faults, Served, serve_directory, serve_files, silent_server
 from workflow_helpers import copy_workflow, demo_like_config, planned_jobs, snakemake, write_config
 
-from visionrepro.coco import (
+from visionrepro.data.coco import (
     REFETCH_HINT,
     CacheError,
     cached_image_path,
@@ -26,15 +26,15 @@ from visionrepro.coco import (
     obtain_images,
     pack,
 )
-from visionrepro.coco_subset import load_coco, select_subset
-from visionrepro.demo.coco import ANNOTATIONS_ZIP, make_demo_mirror
-from visionrepro.transport.archives import (
+from visionrepro.data.coco_subset import load_coco, select_subset
+from visionrepro.data.demo.coco import ANNOTATIONS_ZIP, make_demo_mirror
+from visionrepro.data.transport.archives import (
     ArchiveError,
     check_archive,
     extract_members,
     extract_tar,
 )
-from visionrepro.transport.fetch import DownloadError, fetch_bytes, fetch_file
+from visionrepro.data.transport.fetch import DownloadError, fetch_bytes, fetch_file
 
 BLOB = bytes(range(256)) * 1200  # 307,200 bytes
 BLOB_MD5 = hashlib.md5(BLOB).hexdigest()

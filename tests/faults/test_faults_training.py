@@ -24,11 +24,11 @@ from training_helpers import (
 )
 from workflow_helpers import OFFLINE, copy_workflow, demo_like_config, snakemake, write_config
 
-from visionrepro import checkpoints
-from visionrepro.checkpoints import load_trained, save_trained
+from visionrepro.engine import checkpoints
+from visionrepro.engine.checkpoints import load_trained, save_trained
+from visionrepro.engine.train_settings import TrainSettings
+from visionrepro.engine.training import train
 from visionrepro.errors import UserError
-from visionrepro.train_settings import TrainSettings
-from visionrepro.training import train
 
 SETTINGS = TrainSettings(epochs=2, batch_size=4, lr=1e-3, log_every=5)
 

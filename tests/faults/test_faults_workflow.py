@@ -26,7 +26,7 @@ from workflow_helpers import (
 )
 
 from visionrepro.config_checks import check_normalization, defined_runs
-from visionrepro.torchvision_config import FASHION_MNIST_CLASSES, MNIST_CLASSES
+from visionrepro.data.torchvision_config import FASHION_MNIST_CLASSES, MNIST_CLASSES
 
 # A classification experiment on COCO and a colourization one on CIFAR-10 (an image folder,
 # linked; dense predictions and a palette), one network each; the others are left out.

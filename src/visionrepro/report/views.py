@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from visionrepro.verdicts import LEVEL, glance_view, mean_std, metric_name, plural
+from visionrepro.report.verdicts import LEVEL, glance_view, mean_std, metric_name, plural
 
 DASH = "–"
 

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from visionrepro.metrics import summarise
-from visionrepro.verdicts import is_chance
+from visionrepro.engine.metrics import summarise
+from visionrepro.report.verdicts import is_chance
 
 RUN_KEYS = ("experiment", "variant", "network", "params", "seed")
 PROVENANCE_COLUMNS = ("device", "device_name", "threads", "host", "created")

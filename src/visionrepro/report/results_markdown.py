@@ -5,8 +5,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from visionrepro import verdicts
-from visionrepro.report_views import duration
+from visionrepro.report import verdicts
+from visionrepro.report.views import duration
 
 VERDICT_MARKS = {"reproduced": "✅", "above": "⬆️", "below": "❌", "no reference": "–"}
 

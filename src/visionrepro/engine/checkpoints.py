@@ -16,12 +16,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from visionrepro.datasets import ArrayDataset
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.engine.train_settings import TrainSettings
 from visionrepro.errors import UserError
 from visionrepro.fileio import atomic_path
 from visionrepro.models import build_network
 from visionrepro.registry import network_source
-from visionrepro.train_settings import TrainSettings
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ import logging
 import os
 from collections.abc import Sequence
 
-from visionrepro.colour import load_palette, with_colour_targets
-from visionrepro.datasets import ArrayDataset
+from visionrepro.data.colour import load_palette, with_colour_targets
+from visionrepro.data.datasets import ArrayDataset
 
 log = logging.getLogger(__name__)
 

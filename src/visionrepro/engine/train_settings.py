@@ -4,8 +4,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from visionrepro.losses import LOSSES
-from visionrepro.precision import PRECISIONS
+from visionrepro.engine.losses import LOSSES
+from visionrepro.engine.precision import PRECISIONS
 
 COLORS = ("rgb", "gray", "gray_mean")
 TASKS = ("classification", "segmentation", "colorization")
@@ -20,7 +20,7 @@ class TrainSettings:
     `mean`/`std` "train" are computed from the training images (per channel) at the start.
     `color`: rgb keeps the channels; gray makes 3-channel images grey (still 3 channels) and
     keeps 1-channel ones; gray_mean gives 1 channel, the mean of R, G and B (colourization).
-    `precision`: fp32, or bf16/fp16 autocast with fp32 weights (`visionrepro.precision`).
+    `precision`: fp32, or bf16/fp16 autocast with fp32 weights (`visionrepro.engine.precision`).
     """
 
     epochs: int

@@ -12,7 +12,6 @@ URLs and MD5s of the official files come from torchvision's dataset classes at r
 """
 
 import gzip
-import hashlib
 import logging
 import os
 import shutil
@@ -27,11 +26,12 @@ import numpy as np
 from torchvision.datasets import CIFAR10, MNIST, FashionMNIST, ImageFolder
 from torchvision.datasets.folder import find_classes
 
-from visionrepro.datasets import ArrayDataset
-from visionrepro.torchvision_config import CIFAR10_CLASSES, DATASETS, SPLITS, SourceError
-from visionrepro.transport.archives import check_archive, extract_tar
-from visionrepro.transport.fetch import DEMO_HINT, DownloadError, fetch_file, file_md5
-from visionrepro.transport.urls import join_url
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.data.torchvision_config import CIFAR10_CLASSES, DATASETS, SPLITS, SourceError
+from visionrepro.data.transport.archives import check_archive, extract_tar
+from visionrepro.data.transport.fetch import DEMO_HINT, DownloadError, fetch_file
+from visionrepro.data.transport.urls import join_url
+from visionrepro.fileio import file_digest, stream_digest
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,6 @@ RAW_MD5 = {
     },
 }
 
-_CHUNK = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -194,18 +193,14 @@ def _fetch_first(
 
 def _decompress(src: Path, dest: Path) -> str:
     """Write src (gzipped if named *.gz) decompressed to dest; return the content's MD5."""
-    digest = hashlib.md5(usedforsecurity=False)
     opener: Callable = gzip.open if src.suffix == ".gz" else open
     try:
         with opener(src, "rb") as fin, open(dest, "wb") as out:
-            while block := fin.read(_CHUNK):
-                digest.update(block)
-                out.write(block)
+            return stream_digest(fin, out)
     except (OSError, EOFError) as err:
         raise SourceError(
             f"{src}: cannot be decompressed ({err}); replace it with the official file"
         ) from err
-    return digest.hexdigest()
 
 
 def _check_idx(
@@ -218,7 +213,7 @@ def _check_idx(
     if downloaded:
         log.info("%s: matches the official MD5 %s (checked on download)", src, f.gz_md5)
         return
-    if src.suffix == ".gz" and file_md5(src) == f.gz_md5:
+    if src.suffix == ".gz" and file_digest(src) == f.gz_md5:
         log.info("%s: matches the official MD5 %s", src, f.gz_md5)
     elif raw_md5 == f.raw_md5:
         what = "gzip differs from the official file; decompressed" if src.suffix == ".gz" else ""
@@ -307,7 +302,7 @@ def obtain_cifar10(
 
 def _check_cifar10_archive(archive: Path) -> None:
     """Raise SourceError unless a local cifar-10-python.tar.gz has the official MD5."""
-    actual = file_md5(archive)
+    actual = file_digest(archive)
     if actual != CIFAR10.tgz_md5:
         raise SourceError(
             f"cifar10.local_dir: {archive} has MD5 {actual}, expected {CIFAR10.tgz_md5} (the "

@@ -16,8 +16,8 @@ import yaml
 from docutils.core import publish_parts
 from markupsafe import Markup, escape
 
-from visionrepro import report_views as views
-from visionrepro.verdicts import CHANCE_MARGIN, VERDICT_COLOURS, headline
+from visionrepro.report import views
+from visionrepro.report.verdicts import CHANCE_MARGIN, VERDICT_COLOURS, headline
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 

@@ -7,7 +7,7 @@ import pandas as pd
 from PIL import Image
 from pycocotools.coco import COCO
 
-from visionrepro.coco_subset import category_ids
+from visionrepro.data.coco_subset import category_ids
 
 
 def semantic_mask(coco: COCO, image_id: int, cat_id: int, value: int, size: int) -> np.ndarray:

@@ -26,10 +26,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from visionrepro.checkpoints import TrainState, fingerprint, resume, save_checkpoint
-from visionrepro.datasets import ArrayDataset
-from visionrepro.losses import make_loss
-from visionrepro.model_inputs import (
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.engine.checkpoints import TrainState, fingerprint, resume, save_checkpoint
+from visionrepro.engine.losses import make_loss
+from visionrepro.engine.model_inputs import (
     channels_last,
     color_jitter,
     normalize_input,
@@ -38,9 +38,9 @@ from visionrepro.model_inputs import (
     to_model_input,
     to_targets,
 )
+from visionrepro.engine.precision import autocast, check_precision, grad_scaler
+from visionrepro.engine.train_settings import TrainSettings
 from visionrepro.models import build_network
-from visionrepro.precision import autocast, check_precision, grad_scaler
-from visionrepro.train_settings import TrainSettings
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ def epoch_scores(
         return {"accuracy": accuracy}
     if settings.task == "colorization":
         return {"pixel_accuracy": accuracy}
-    from visionrepro.metrics import segmentation_metrics
+    from visionrepro.engine.metrics import segmentation_metrics
 
     scores = segmentation_metrics(
         targets.numpy(), preds.numpy(), dataset.mask_classes, dataset.mask_values

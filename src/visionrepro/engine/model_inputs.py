@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from visionrepro.datasets import ArrayDataset
-from visionrepro.train_settings import DENSE_TASKS, TrainSettings
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.engine.train_settings import DENSE_TASKS, TrainSettings
 
 LUMA = (0.2989, 0.587, 0.114)  # ITU-R 601-2 weights of R, G, B, as torchvision's rgb_to_grayscale
 

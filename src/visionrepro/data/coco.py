@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from visionrepro.datasets import ArrayDataset
+from visionrepro.data.datasets import ArrayDataset
 from visionrepro.errors import UserError
 from visionrepro.fileio import atomic_path
-from visionrepro.transport.archives import check_archive, extract_members
-from visionrepro.transport.fetch import DEMO_HINT, DownloadError, fetch_bytes, fetch_file
-from visionrepro.transport.urls import rewrite_url
+from visionrepro.data.transport.archives import check_archive, extract_members
+from visionrepro.data.transport.fetch import DEMO_HINT, DownloadError, fetch_bytes, fetch_file
+from visionrepro.data.transport.urls import rewrite_url
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Where a metric's spread over seeds comes from: the final epoch's value against the mean of
 the last epochs, from the runs' per-epoch histories.
 
-    python -m visionrepro.spread results [--last 3]
+    python -m visionrepro.report.spread results [--last 3]
 
 If the seeds' final values spread much more than their means over the last epochs, the spread is
 the last epoch's wobble (e.g. a noisy batch order), not a difference between the trained models.

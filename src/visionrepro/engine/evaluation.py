@@ -5,12 +5,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from visionrepro.checkpoints import TrainedModel
-from visionrepro.datasets import ArrayDataset
-from visionrepro.losses import make_loss
-from visionrepro.metrics import classification_metrics, image_ious, segmentation_metrics
-from visionrepro.model_inputs import to_model_input, to_targets
-from visionrepro.training import predict_with_loss
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.engine.checkpoints import TrainedModel
+from visionrepro.engine.losses import make_loss
+from visionrepro.engine.metrics import classification_metrics, image_ious, segmentation_metrics
+from visionrepro.engine.model_inputs import to_model_input, to_targets
+from visionrepro.engine.training import predict_with_loss
 
 
 @dataclass(frozen=True)

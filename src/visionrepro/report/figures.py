@@ -16,10 +16,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from sklearn.metrics import ConfusionMatrixDisplay
 
-from visionrepro.colour import nearest_colour
-from visionrepro.datasets import ArrayDataset
+from visionrepro.data.colour import nearest_colour
+from visionrepro.data.datasets import ArrayDataset
 from visionrepro.fileio import atomic_path
-from visionrepro.verdicts import VERDICT_COLOURS, plural
+from visionrepro.report.verdicts import VERDICT_COLOURS, plural
 
 
 def by_variant(runs: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:

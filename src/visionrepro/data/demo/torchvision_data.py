@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from visionrepro.fileio import atomic_path
-from visionrepro.torchvision_config import CIFAR10_CLASSES, SPLITS
+from visionrepro.data.torchvision_config import CIFAR10_CLASSES, SPLITS
 
 Colour = tuple[int, int, int]
 Points = Sequence[tuple[float, float]]

@@ -1,12 +1,12 @@
 """Colourization targets: each pixel's nearest palette colour; the palette's file and names
-(the palette itself is fitted by `visionrepro.palette`)."""
+(the palette itself is fitted by `visionrepro.data.palette`)."""
 
 import os
 from dataclasses import replace
 
 import numpy as np
 
-from visionrepro.datasets import ArrayDataset
+from visionrepro.data.datasets import ArrayDataset
 from visionrepro.fileio import atomic_path
 
 

@@ -1,7 +1,6 @@
 """Downloads with the standard library: retries, resume, a deadline per file, MD5 checks, and
 checks of downloads that have no MD5."""
 
-import hashlib
 import http.client
 import io
 import logging
@@ -17,14 +16,14 @@ from typing import BinaryIO, TypeVar
 
 from visionrepro import __version__
 from visionrepro.errors import UserError
-from visionrepro.transport.urls import to_local_path
+from visionrepro.fileio import file_digest
+from visionrepro.data.transport.urls import to_local_path
 
 T = TypeVar("T")
 
 _LOG = logging.getLogger(__name__)
 _HEADERS = {"User-Agent": f"visionrepro/{__version__} (urllib)"}
 _CHUNK = 1 << 20
-_MD5_CHUNK = 1 << 22
 # Failed attempts without progress may use at most this many seconds in total, so that a host
 # that never answers fails within a minute even with the default timeout, retries and backoff.
 _FAILURE_BUDGET = 50.0
@@ -143,15 +142,6 @@ def fetch_bytes(
     return _retry(url, attempt, retries=attempts, timeout=timeout, backoff=backoff, log=_LOG)
 
 
-def file_md5(path: Path) -> str:
-    """The hex MD5 of a file."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with Path(path).open("rb") as fh:
-        while block := fh.read(_MD5_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _retry(
     url: str,
     attempt: Callable[[float], T],
@@ -215,7 +205,7 @@ def _usable(
     if not dest.exists():
         return False
     if md5:
-        actual = file_md5(dest)
+        actual = file_digest(dest)
         if actual == md5.lower():
             return True
         log.warning("%s has MD5 %s, expected %s; downloading it again", dest, actual, md5)
@@ -371,7 +361,7 @@ def _check_md5(url: str, path: Path, md5: str) -> None:
     """Delete path and raise DownloadError if its MD5 differs from a non-empty md5."""
     if not md5:
         return
-    actual = file_md5(path)
+    actual = file_digest(path)
     if actual != md5.lower():
         path.unlink()
         raise DownloadError(
