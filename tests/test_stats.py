@@ -1,0 +1,123 @@
+"""The seed statistics behave as their definitions promise, checked by simulation (seeded) and
+against scipy's own tests."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from visionrepro.report import stats
+
+REPS = 4000
+
+
+@pytest.mark.parametrize("n", [3, 8, 30])
+def test_one_more_run_falls_outside_the_prediction_interval_5_percent_of_the_time(n: int) -> None:
+    rng = np.random.default_rng(n)
+    draws = rng.normal(50.0, 2.0, size=(REPS, n + 1))
+    outside = 0
+    for row in draws:
+        interval = stats.prediction_interval(row[:n])
+        outside += not interval.low <= row[n] <= interval.high
+    # 5 % of 4,000 has a binomial standard error of 0.34 points: allow 4 of them.
+    assert abs(outside / REPS - 0.05) < 0.014
+
+
+@pytest.mark.parametrize("n", [3, 8, 30])
+def test_the_predictive_p_value_is_uniform_for_same_recipe_references(n: int) -> None:
+    rng = np.random.default_rng(100 + n)
+    draws = rng.normal(0.0, 1.0, size=(REPS, n + 1))
+    p = np.array([stats.predictive_p(row[:n], row[n]) for row in draws])
+    assert abs((p < 0.05).mean() - 0.05) < 0.014
+    assert abs((p < 0.5).mean() - 0.5) < 0.04
+
+
+def test_no_interval_below_three_seeds_or_without_spread() -> None:
+    assert stats.prediction_interval([1.0, 2.0]) is None
+    assert stats.mean_interval([1.0, 2.0]) is None
+    assert stats.prediction_interval([5.0, 5.0, 5.0]) is None
+    assert math.isnan(stats.predictive_p([5.0, 5.0, 5.0], 6.0))
+    assert stats.prediction_interval([1.0, 2.0, 3.0]) is not None
+
+
+def test_the_prediction_interval_is_wider_than_the_means_by_sqrt_n_plus_1() -> None:
+    values = [70.07, 70.39, 70.68]
+    wide, narrow = stats.prediction_interval(values), stats.mean_interval(values)
+    assert wide.half_width == pytest.approx(narrow.half_width * math.sqrt(len(values) + 1))
+    assert (wide.low + wide.high) / 2 == pytest.approx(np.mean(values))
+
+
+def test_clip_keeps_an_interval_inside_the_metrics_range() -> None:
+    clipped = stats.clip(stats.Interval(-4.0, 32.5, 18.25), 0.0, 100.0)
+    assert (clipped.low, clipped.high, clipped.half_width) == (0.0, 32.5, 18.25)
+
+
+def test_seeds_to_settle_is_the_fewest_that_bring_the_half_width_within_tolerance() -> None:
+    for std, tolerance in [(0.3, 1.0), (0.5, 1.5), (0.45, 1.0)]:
+        n = stats.seeds_to_settle(std, tolerance)
+        half = [scipy_stats.t.ppf(0.975, k - 1) * std * math.sqrt(1 + 1 / k) for k in (n - 1, n)]
+        assert half[1] <= tolerance
+        assert n == stats.MIN_SEEDS or half[0] > tolerance
+    # 1.96 s above the tolerance: no number of seeds narrows one new run's spread enough.
+    assert stats.seeds_to_settle(1.0, 1.5) is None
+
+
+def test_paired_and_welch_agree_with_scipy() -> None:
+    rng = np.random.default_rng(1)
+    shared = rng.normal(0, 2, 8)  # a draw both sides share (e.g. a seed's batch order)
+    a, b = shared + rng.normal(1.5, 0.5, 8), shared + rng.normal(0, 0.5, 8)
+    paired, welch = stats.compare_seeds(a, b, paired=True), stats.compare_seeds(a, b, False)
+    rel, ind = scipy_stats.ttest_rel(a, b), scipy_stats.ttest_ind(a, b, equal_var=False)
+    assert paired.test == "paired t" and welch.test == "Welch t"
+    assert paired.p_value == pytest.approx(rel.pvalue)
+    assert welch.p_value == pytest.approx(ind.pvalue)
+    assert (welch.ci_low, welch.ci_high) == pytest.approx(tuple(ind.confidence_interval(0.95)))
+    assert (paired.ci_low, paired.ci_high) == pytest.approx(tuple(rel.confidence_interval(0.95)))
+    # Shared draws cancel in the pairs: the paired test sees the difference more sharply.
+    assert paired.p_value < welch.p_value and paired.detectable < welch.detectable
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_a_true_difference_of_the_detectable_size_is_caught_4_times_in_5(paired: bool) -> None:
+    rng = np.random.default_rng(7)
+    n, sd = 5, 1.0
+    reference = stats.compare_seeds(rng.normal(0, sd, n), rng.normal(0, sd, n), paired)
+    # The detectable difference of the spread the samples are drawn with:
+    se = sd * math.sqrt(2 / n)  # paired without shared draws: the same standard error
+    df = n - 1 if paired else 2 * (n - 1)
+    delta = stats._detectable(se, df, 0.05, stats.POWER)
+    assert not math.isnan(reference.detectable)
+    caught = sum(
+        stats.compare_seeds(rng.normal(delta, sd, n), rng.normal(0, sd, n), paired).p_value < 0.05
+        for _ in range(2000)
+    )
+    # Estimated standard deviations make the realised power a little lower than the nominal.
+    assert 0.72 < caught / 2000 < 0.86
+
+
+def test_too_few_seeds_or_no_spread_give_no_test() -> None:
+    few = stats.compare_seeds([1.0, 2.0], [3.0, 4.0, 5.0], paired=False)
+    assert few.test == "too few seeds" and math.isnan(few.p_value) and few.difference == -2.5
+    same = stats.compare_seeds([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], paired=True)
+    assert same.test == "no spread" and math.isnan(same.p_value)
+    with pytest.raises(ValueError, match="aligned seeds"):
+        stats.compare_seeds([1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0], paired=True)
+
+
+def test_holm_multiplies_by_the_remaining_family_size_and_keeps_the_order() -> None:
+    p = [0.01, 0.04, 0.03, math.nan, 0.5]
+    adjusted = stats.holm(p)
+    assert adjusted[:3] == pytest.approx([0.04, 0.09, 0.09])
+    assert math.isnan(adjusted[3]) and adjusted[4] == 0.5
+    assert all(adj >= raw for adj, raw in zip(adjusted, p, strict=True) if not math.isnan(raw))
+    # The adjustment keeps the p-values' order.
+    valid = [i for i, x in enumerate(p) if not math.isnan(x)]
+    assert sorted(valid, key=lambda i: p[i]) == sorted(valid, key=lambda i: (adjusted[i], p[i]))
+
+
+def test_binomial_se_of_an_accuracy() -> None:
+    assert stats.binomial_se(98.46, 10_000) == pytest.approx(
+        100 * math.sqrt(0.9846 * 0.0154 / 10_000)
+    )
+    assert stats.binomial_se(100.0, 50) == 0.0
