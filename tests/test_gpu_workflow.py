@@ -10,11 +10,9 @@ from workflow_helpers import copy_workflow, demo_like_config, planned_jobs, snak
 
 pytestmark = pytest.mark.slow
 
-TAKEN = re.compile(
-    r"^(\S+ \S+) INFO visionrepro\.gpus: GPU slot (\d) \(device (\d)\), CUDA_VISIBLE_DEVICES=(\d)$",
-    re.M,
-)
-RELEASED = re.compile(r"^(\S+ \S+) INFO visionrepro\.gpus: released GPU slot (\d)$", re.M)
+LOGGER = r"^(\S+ \S+) INFO visionrepro\.engine\.gpus: "
+TAKEN = re.compile(LOGGER + r"GPU slot (\d) \(device (\d)\), CUDA_VISIBLE_DEVICES=(\d)$", re.M)
+RELEASED = re.compile(LOGGER + r"released GPU slot (\d)$", re.M)
 
 
 # Four training jobs: 2 networks x 2 seeds of the tiny demo, asked for as targets.
