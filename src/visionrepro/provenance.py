@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
+from visionrepro.fileio import file_digest
+
 PACKAGES = (
     "visionrepro",
     "torch",
@@ -22,6 +24,8 @@ PACKAGES = (
 # The parts of a workflow folder whose content is its code (hashed without a git checkout).
 CODE_PARTS = ("Snakefile", "rules", "workflow_scripts", "src")
 SKIPPED = ("__pycache__", ".egg-info", ".pyc")
+# The exact package versions the workflow is installed with (README, .ci/run).
+LOCK = "requirements.lock"
 
 
 def git_commit(repo: str | Path) -> str | None:
@@ -85,12 +89,19 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def lock_digest(repo: str | Path) -> str | None:
+    """The SHA-256 of the workflow's requirements.lock, or None where `repo` has none."""
+    lock = Path(repo) / LOCK
+    return file_digest(lock, "sha256") if lock.is_file() else None
+
+
 def provenance(repo: str | Path, **extra: object) -> dict[str, object]:
     """A provenance record of the workflow folder `repo`; `extra` adds run-specific fields
     (seed, device, config...)."""
     return {
         "code_version": code_version(repo),
         "versions": package_versions(),
+        "lock_sha256": lock_digest(repo),
         "host": platform.node(),
         "platform": platform.platform(),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
