@@ -1,5 +1,7 @@
-"""Atomic file writing, file digests (MD5 and SHA-256) and small JSON helpers."""
+"""Atomic file writing, locks on shared files, file digests (MD5 and SHA-256) and small JSON
+helpers."""
 
+import fcntl
 import hashlib
 import json
 import os
@@ -24,6 +26,30 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+@contextmanager
+def locked(path: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on the file `path` (created, and kept, if missing) for the block.
+
+    Another process, or thread, that asks for the same lock waits until the block ends, so two
+    runs sharing a data folder do not build the same file at once. The lock file is never
+    removed: removing it would let a third run lock a new file while the second holds the old.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def lock_file(dest: str | os.PathLike) -> Path:
+    """The lock file of a shared file or folder `dest`: `.<name>.lock` beside it."""
+    dest = Path(dest)
+    return dest.with_name(f".{dest.name}.lock")
 
 
 def write_json(dest: str | os.PathLike, data: Any) -> None:

@@ -20,7 +20,13 @@ from visionrepro.data.datasets import ArrayDataset
 from visionrepro.errors import UserError
 from visionrepro.fileio import atomic_path
 from visionrepro.data.transport.archives import check_archive, extract_members
-from visionrepro.data.transport.fetch import DEMO_HINT, DownloadError, fetch_bytes, fetch_file
+from visionrepro.data.transport.fetch import (
+    DEMO_HINT,
+    ChecksumError,
+    DownloadError,
+    fetch_bytes,
+    fetch_file,
+)
 from visionrepro.data.transport.urls import rewrite_url
 
 log = logging.getLogger(__name__)
@@ -63,6 +69,15 @@ def obtain_annotations(
     else:
         try:
             fetch_file(url, archive, md5=md5, verify=lambda p: check_archive(p, members), **options)
+        except ChecksumError as err:
+            # The mirror was reached: the question is the MD5, not where to download from.
+            raise ChecksumError(
+                f"{err}.\nIf {url} is the archive you mean to use (a repacked mirror), set "
+                f"coco.annotations_md5 to {err.actual!r} (or to '' to check only that the archive "
+                "is whole); if not, fix coco.annotations_url",
+                err.kept,
+                err.actual,
+            ) from err
         except DownloadError as err:
             raise DownloadError(f"{err}\n{OFFLINE_HINT}") from err
     for path in extract_members(archive, members, outputs[0].parent):

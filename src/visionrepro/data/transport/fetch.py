@@ -16,7 +16,7 @@ from typing import BinaryIO, TypeVar
 
 from visionrepro import __version__
 from visionrepro.errors import UserError
-from visionrepro.fileio import file_digest
+from visionrepro.fileio import file_digest, lock_file, locked
 from visionrepro.data.transport.urls import to_local_path
 
 T = TypeVar("T")
@@ -41,6 +41,14 @@ _sleep = time.sleep  # module-level so tests can replace the backoff sleep
 
 class DownloadError(UserError, RuntimeError):
     """A download that failed for good; the message names the URL and the cause."""
+
+
+class ChecksumError(DownloadError):
+    """A whole download whose MD5 differs from the expected one; it is kept at `kept`."""
+
+    def __init__(self, message: str, kept: Path, actual: str) -> None:
+        super().__init__(message)
+        self.kept, self.actual = kept, actual
 
 
 class _Retry(Exception):
@@ -92,13 +100,48 @@ def fetch_file(
     """Download url to dest resumably (dest.part + Range), with retries and an MD5 check.
 
     Without an MD5, `verify(path)` (raising ValueError or OSError) decides whether a download,
-    or an existing dest, is usable: an unusable one is removed and fetched again.
+    or an existing dest, is usable: an unusable one is removed and fetched again. A download
+    whose MD5 differs is kept aside as `mismatch_path(dest)` (ChecksumError says so); once the
+    MD5 is set to its value, the next call adopts it instead of downloading again. Two
+    processes fetching the same dest (two projects sharing a data folder) take turns: the
+    second waits for the first, then finds dest done.
     """
     log = log or _LOG
     dest = Path(dest)
-    if _usable(dest, md5, verify, log):
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    with locked(lock_file(dest)):
+        if _usable(dest, md5, verify, log) or _adopt_mismatch(dest, md5, log):
+            return dest
+        _download(url, dest, md5, verify, retries, timeout, backoff, min_rate, log)
+    return dest
+
+
+def mismatch_path(dest: Path) -> Path:
+    """Where a download whose MD5 differs from the expected one is kept: `<dest>.md5-mismatch`."""
+    return dest.with_name(dest.name + ".md5-mismatch")
+
+
+def _adopt_mismatch(dest: Path, md5: str, log: logging.Logger) -> bool:
+    """Rename a kept-aside download to dest if it has the (newly configured) MD5."""
+    aside = mismatch_path(dest)
+    if not md5 or not aside.is_file() or file_digest(aside) != md5.lower():
+        return False
+    aside.replace(dest)
+    log.info("%s has the configured MD5 %s; using it as %s", aside, md5, dest)
+    return True
+
+
+def _download(
+    url: str,
+    dest: Path,
+    md5: str,
+    verify: Callable[[Path], object] | None,
+    retries: int,
+    timeout: float,
+    backoff: float,
+    min_rate: float,
+    log: logging.Logger,
+) -> None:
+    """Fetch url to dest through dest.part (the caller holds dest's lock)."""
     part = dest.with_name(dest.name + ".part")
     local = to_local_path(url)
 
@@ -107,7 +150,7 @@ def fetch_file(
             _copy_local(url, local, part)
         else:
             _attempt(url, part, attempt_timeout, min_rate, log)
-        _check_md5(url, part, md5)
+        _check_md5(url, part, md5, dest)
         part.replace(dest)
         _verify(dest, None if md5 else verify)
 
@@ -115,7 +158,6 @@ def fetch_file(
         log.info("%s: downloading to %s", url, dest)
     attempts = 1 if local is not None else retries
     _retry(url, attempt, retries=attempts, timeout=timeout, backoff=backoff, log=log, part=part)
-    return dest
 
 
 def fetch_bytes(
@@ -357,16 +399,21 @@ def _content_range(value: str | None) -> tuple[int | None, int | None]:
     return (int(first) if first else None), (None if total == "*" else int(total))
 
 
-def _check_md5(url: str, path: Path, md5: str) -> None:
-    """Delete path and raise DownloadError if its MD5 differs from a non-empty md5."""
+def _check_md5(url: str, path: Path, md5: str, dest: Path) -> None:
+    """Raise ChecksumError if path's MD5 differs from a non-empty md5, keeping path aside as
+    mismatch_path(dest) (a large download need not be fetched again once the MD5 is settled)."""
     if not md5:
         return
     actual = file_digest(path)
     if actual != md5.lower():
-        path.unlink()
-        raise DownloadError(
-            f"{url}: MD5 mismatch (expected {md5}, got {actual}); "
-            "the download is corrupt or the configured md5 is wrong"
+        kept = mismatch_path(dest)
+        path.replace(kept)
+        raise ChecksumError(
+            f"{url}: MD5 mismatch (expected {md5}, got {actual}); the download is corrupt or "
+            f"the configured MD5 is wrong. Kept it as {kept}: with the MD5 set to {actual}, "
+            "the next run uses it without downloading again; otherwise delete it",
+            kept,
+            actual,
         )
 
 

@@ -1,0 +1,110 @@
+"""Issue 23, points 5 to 8: a data folder two projects share, damaged intermediates, raw errors
+and what the full-scale rehearsal found. Faulty servers run on 127.0.0.1
+(tests/http_fixtures.py) and every server loop ends by itself."""
+
+import hashlib
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from http_fixtures import Served, serve_files
+
+from visionrepro.data.coco import obtain_annotations
+from visionrepro.data.demo.coco import ANNOTATIONS_ZIP, make_demo_mirror
+from visionrepro.data.torchvision_data import building_dir
+from visionrepro.data.transport.fetch import ChecksumError, fetch_file
+
+BLOB = bytes(range(256)) * 1200  # 307,200 bytes
+BLOB_MD5 = hashlib.md5(BLOB).hexdigest()
+FAST = {"retries": 2, "timeout": 2.0, "backoff": 0.0}
+ZIP_PATH = f"annotations/{ANNOTATIONS_ZIP}"
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """Serve tmp_path/www, holding blob.bin, with an empty fault plan."""
+    with serve_files(tmp_path / "www", {"blob.bin": BLOB}) as served:
+        yield served
+
+
+# 5. Two projects sharing one data folder -------------------------------------------------------
+
+
+def test_two_fetches_of_one_shared_file_at_once_end_with_one_good_copy(
+    served: Served, tmp_path: Path
+) -> None:
+    # The server holds each request until a second one for the file comes (at most 1 s), so
+    # without a lock both fetches write the same file at the same time.
+    served.faults.together["blob.bin"] = 2
+    dest = tmp_path / "shared" / "blob.bin"
+    start = threading.Barrier(2)
+
+    def fetch(_: int) -> Path:
+        start.wait()
+        return fetch_file(served.url + "blob.bin", dest, md5=BLOB_MD5, **FAST)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(fetch, range(2)))
+    assert results == [dest, dest]
+    assert dest.read_bytes() == BLOB
+    assert served.faults.hits["blob.bin"] == 1  # the second found the first one's copy
+    assert sorted(p.name for p in dest.parent.iterdir()) == [".blob.bin.lock", "blob.bin"]
+
+
+# 8. An MD5 mismatch against a mirror that was reached -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo COCO mirror (2 + 1 images per class)."""
+    root = tmp_path_factory.mktemp("mirror")
+    make_demo_mirror(root, images_per_class={"train2017": 2, "val2017": 1}, seed=0)
+    return root
+
+
+def test_md5_mismatch_names_the_key_keeps_the_file_and_a_rerun_adopts_it(
+    mirror: Path, tmp_path: Path
+) -> None:
+    good = (mirror / ZIP_PATH).read_bytes()
+    actual = hashlib.md5(good).hexdigest()
+    archive = tmp_path / "downloads" / ANNOTATIONS_ZIP
+    outputs = [tmp_path / "out" / f"instances_{s}.json" for s in ("train2017", "val2017")]
+    with serve_files(tmp_path / "www", {ZIP_PATH: good}) as served:
+        url = served.url + ZIP_PATH
+        with pytest.raises(ChecksumError) as err:
+            obtain_annotations(outputs, url=url, md5="0" * 32, archive=archive, **FAST)
+        message = str(err.value)
+        kept = archive.with_name(ANNOTATIONS_ZIP + ".md5-mismatch")
+        assert "coco.annotations_md5" in message and actual in message
+        assert str(kept) in message and kept.read_bytes() == good
+        assert "mirror, or coco.local_dir" not in message  # no offline hint: it was reached
+        assert not archive.exists()
+        obtain_annotations(outputs, url=url, md5=actual, archive=archive, **FAST)
+        assert served.faults.hits[ZIP_PATH] == 1  # the kept file, not a second download
+    assert archive.read_bytes() == good and not kept.exists()
+    assert all(p.is_file() for p in outputs)
+
+
+def test_two_builds_of_one_shared_folder_take_turns(tmp_path: Path) -> None:
+    dest = tmp_path / "shared" / "raw"
+    first_in, order = threading.Event(), []
+
+    def build(name: str) -> None:
+        with building_dir(dest) as part:
+            order.append(f"{name} in")
+            (part / "who").write_text(name)
+            first_in.set()
+            second_waits.wait(0.5)  # bounded: without the lock the second one runs meanwhile
+            order.append(f"{name} out")
+
+    second_waits = threading.Event()
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(build, "first")
+        first_in.wait(5)
+        second = pool.submit(build, "second")
+        first.result(), second.result()
+    assert order == ["first in", "first out", "second in", "second out"]
+    assert (dest / "who").read_text() == "second"
+    assert not dest.with_name("raw.part").exists()
