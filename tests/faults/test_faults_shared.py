@@ -8,10 +8,13 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 from http_fixtures import Served, serve_files
 
 from visionrepro.data.coco import obtain_annotations
+from visionrepro.data.colour import load_palette, save_palette
+from visionrepro.data.datasets import ArrayDataset, DamagedFileError
 from visionrepro.data.demo.coco import ANNOTATIONS_ZIP, make_demo_mirror
 from visionrepro.data.torchvision_data import building_dir
 from visionrepro.data.transport.fetch import ChecksumError, fetch_file
@@ -108,3 +111,31 @@ def test_two_builds_of_one_shared_folder_take_turns(tmp_path: Path) -> None:
     assert order == ["first in", "first out", "second in", "second out"]
     assert (dest / "who").read_text() == "second"
     assert not dest.with_name("raw.part").exists()
+
+
+# 6. Damaged intermediates -----------------------------------------------------------------------
+
+
+def _small_pack(path: Path) -> None:
+    images = np.zeros((4, 3, 8, 8), dtype=np.uint8)
+    ArrayDataset(images, np.arange(4), np.arange(4), ("a", "b", "c", "d")).save(path)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_damaged_pack_names_the_file_to_delete(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "train.npz"
+    _small_pack(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"garbage" * 100)
+    with pytest.raises(DamagedFileError) as err:
+        ArrayDataset.load(path)
+    assert f"delete {path} and rerun" in str(err.value)
+
+
+def test_damaged_palette_names_the_file_not_numpy_advice(tmp_path: Path) -> None:
+    path = tmp_path / "seed0.npz"
+    save_palette(path, np.eye(3, dtype=np.float32))
+    path.write_bytes(b"\x93NUMPY garbage" * 10)
+    with pytest.raises(DamagedFileError) as err:
+        load_palette(path)
+    assert "damaged palette" in str(err.value) and f"delete {path}" in str(err.value)
