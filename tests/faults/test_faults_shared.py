@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from http_fixtures import Served, serve_files
+from workflow_helpers import copy_workflow, snakemake
 
 from visionrepro.data.coco import obtain_annotations
 from visionrepro.data.colour import load_palette, save_palette
@@ -18,6 +19,7 @@ from visionrepro.data.datasets import ArrayDataset, DamagedFileError
 from visionrepro.data.demo.coco import ANNOTATIONS_ZIP, make_demo_mirror
 from visionrepro.data.torchvision_data import building_dir
 from visionrepro.data.transport.fetch import ChecksumError, fetch_file
+from visionrepro.report.tables import TableError, check_table
 
 BLOB = bytes(range(256)) * 1200  # 307,200 bytes
 BLOB_MD5 = hashlib.md5(BLOB).hexdigest()
@@ -139,3 +141,40 @@ def test_damaged_palette_names_the_file_not_numpy_advice(tmp_path: Path) -> None
     with pytest.raises(DamagedFileError) as err:
         load_palette(path)
     assert "damaged palette" in str(err.value) and f"delete {path}" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "garbage", [b"", b"\xff\xfe\x00garbage", b"a,b\n1,2\n", b'experiment,x\n"open quote\n']
+)
+def test_garbage_in_a_result_table_names_the_file(tmp_path: Path, garbage: bytes) -> None:
+    path = tmp_path / "summary.csv"
+    assert check_table(str(path)) == str(path)  # missing: to be made
+    path.write_bytes(garbage)
+    with pytest.raises(TableError) as err:
+        check_table(str(path))
+    assert f"{path} " in str(err.value) and "Delete it and rerun" in str(err.value)
+    path.write_text("experiment,variant\ncoco_gray,HW4Net1\n")
+    assert check_table(str(path)) == str(path)
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Path:
+    """A scratch copy of the workflow that has not run."""
+    (tmp_path / "project").mkdir()
+    return copy_workflow(tmp_path / "project")
+
+
+@pytest.mark.slow
+def test_garbage_in_summary_csv_stops_the_run_and_keeps_the_report(fresh: Path) -> None:
+    tables, page = fresh / "results" / "tables", fresh / "results" / "report" / "index.html"
+    tables.mkdir(parents=True)
+    page.parent.mkdir(parents=True)
+    (tables / "summary.csv").write_text("not,a,summary\n1,2,3\n")
+    page.write_text("the report so far")
+    proc = snakemake(fresh, "--configfile", "configs/demo.yaml", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "results/tables/summary.csv has no 'experiment' column" in out
+    assert "Delete it and rerun" in out and "KeyError" not in out
+    assert page.read_text() == "the report so far"
+    assert not (fresh / "data").exists()  # stopped while planning: no job ran
