@@ -3,22 +3,28 @@ and what the full-scale rehearsal found. Faulty servers run on 127.0.0.1
 (tests/http_fixtures.py) and every server loop ends by itself."""
 
 import hashlib
+import io
+import logging
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from http_fixtures import Served, serve_files
+from PIL import Image
 from workflow_helpers import copy_workflow, snakemake
 
-from visionrepro.data.coco import obtain_annotations
+from visionrepro.data.coco import obtain_annotations, obtain_images
+from visionrepro.data.coco_subset import load_coco
 from visionrepro.data.colour import load_palette, save_palette
 from visionrepro.data.datasets import ArrayDataset, DamagedFileError
 from visionrepro.data.demo.coco import ANNOTATIONS_ZIP, make_demo_mirror
 from visionrepro.data.torchvision_data import building_dir
-from visionrepro.data.transport.fetch import ChecksumError, fetch_file
+from visionrepro.data.transport.archives import extract_members
+from visionrepro.data.transport.fetch import ChecksumError, ContentError, fetch_file
 from visionrepro.report.tables import TableError, check_table
 
 BLOB = bytes(range(256)) * 1200  # 307,200 bytes
@@ -178,3 +184,56 @@ def test_garbage_in_summary_csv_stops_the_run_and_keeps_the_report(fresh: Path) 
     assert "Delete it and rerun" in out and "KeyError" not in out
     assert page.read_text() == "the report so far"
     assert not (fresh / "data").exists()  # stopped while planning: no job ran
+
+
+# 7. Raw errors ---------------------------------------------------------------------------------
+
+
+def _image_bytes(size: tuple[int, int], fmt: str = "JPEG") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 100, 50)).save(out, format=fmt)
+    return out.getvalue()
+
+
+def test_decompression_bomb_stops_the_fetch_naming_url_and_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PIL refuses images over 2 x MAX_IMAGE_PIXELS; lowered so a 200 x 200 image is a bomb.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)
+    names = [f"{i:012d}.jpg" for i in range(8)]
+    files = {f"train2017/{n}": _image_bytes((32, 32)) for n in names}
+    files[f"train2017/{names[0]}"] = _image_bytes((200, 200), "PNG")  # the bomb, first
+    rows = [
+        {
+            "image_id": i,
+            "file_name": n,
+            "annotation_set": "train2017",
+            "coco_url": f"http://images.cocodataset.org/train2017/{n}",
+            "width": 200 if i == 0 else 32,
+            "height": 200 if i == 0 else 32,
+        }
+        for i, n in enumerate(names)
+    ]
+    with serve_files(tmp_path / "www", files) as served, pytest.raises(ContentError) as err:
+        obtain_images(pd.DataFrame(rows), served.url, tmp_path / "cache", size=16, workers=1)
+    message = str(err.value)
+    assert f"{served.url}train2017/{names[0]}" in message
+    assert f"train2017/{names[0]}" in message and "decompression bomb" in message
+    assert "coco.local_dir" not in message  # the server was reached: no offline hint
+    others = sum(served.faults.hits[f"train2017/{n}"] for n in names[1:])
+    assert others <= 1  # stopped there, not after every other download
+
+
+# 8. Found at full scale -------------------------------------------------------------------------
+
+
+def test_pycocotools_progress_goes_to_the_log_not_the_terminal(
+    mirror: Path, tmp_path: Path, capsys: pytest.CaptureFixture, caplog: pytest.LogCaptureFixture
+) -> None:
+    (path,) = extract_members(mirror / ZIP_PATH, ["annotations/instances_val2017.json"], tmp_path)
+    caplog.set_level(logging.INFO)
+    assert load_coco(path).dataset["images"]
+    assert capsys.readouterr().out == ""
+    logged = [r.getMessage() for r in caplog.records]
+    assert "pycocotools instances_val2017.json: loading annotations into memory..." in logged
+    assert "pycocotools instances_val2017.json: index created!" in logged

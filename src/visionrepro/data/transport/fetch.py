@@ -43,7 +43,12 @@ class DownloadError(UserError, RuntimeError):
     """A download that failed for good; the message names the URL and the cause."""
 
 
-class ChecksumError(DownloadError):
+class ContentError(DownloadError):
+    """The source answered, with content that cannot be used: fetching it again (or from
+    elsewhere) will not help until the content or the expectation changes."""
+
+
+class ChecksumError(ContentError):
     """A whole download whose MD5 differs from the expected one; it is kept at `kept`."""
 
     def __init__(self, message: str, kept: Path, actual: str) -> None:
@@ -163,22 +168,44 @@ def _download(
 def fetch_bytes(
     url: str,
     *,
+    validate: Callable[[bytes], object] | None = None,
+    **options: float,
+) -> bytes:
+    """Fetch a small resource into memory with retries; a failing `validate` means retry.
+
+    `options` are fetch_parsed's: retries, timeout, backoff, min_rate.
+    """
+
+    def check(data: bytes) -> bytes:
+        if validate is not None:
+            validate(data)
+        return data
+
+    return fetch_parsed(url, check, **options)
+
+
+def fetch_parsed(
+    url: str,
+    parse: Callable[[bytes], T],
+    *,
     retries: int = 4,
     timeout: float = 15.0,
     backoff: float = 1.0,
     min_rate: float = MIN_RATE,
-    validate: Callable[[bytes], object] | None = None,
-) -> bytes:
-    """Fetch a small resource into memory with retries; a failing `validate` means retry."""
+) -> T:
+    """Fetch a small resource into memory with retries and return parse(its bytes).
+
+    A parse that raises ValueError or OSError (a truncated or garbled body) means retry; any
+    other error of parse ends the fetch at once.
+    """
     local = to_local_path(url)
 
-    def attempt(attempt_timeout: float) -> bytes:
+    def attempt(attempt_timeout: float) -> T:
         if local is not None:
             data = _read_local(url, local)
         else:
             data = _read_http(url, attempt_timeout, min_rate)
-        _validate(data, validate)
-        return data
+        return _parse(data, parse)
 
     attempts = 1 if local is not None else retries
     return _retry(url, attempt, retries=attempts, timeout=timeout, backoff=backoff, log=_LOG)
@@ -300,12 +327,10 @@ def _read_http(url: str, timeout: float, min_rate: float) -> bytes:
     return out.getvalue()
 
 
-def _validate(data: bytes, validate: Callable[[bytes], object] | None) -> None:
-    """Run the caller's check on data, turning ValueError/OSError into a retryable failure."""
-    if validate is None:
-        return
+def _parse(data: bytes, parse: Callable[[bytes], T]) -> T:
+    """parse(data), a ValueError/OSError of it turned into a retryable failure."""
     try:
-        validate(data)
+        return parse(data)
     except (ValueError, OSError) as exc:
         raise _Retry(f"invalid content ({type(exc).__name__}: {exc})") from exc
 
