@@ -313,7 +313,7 @@ rule report_html:
         packs=[packed(*pair) for pair in dataset_splits()],
         figures=[entry.path for entry in figure_entries()],
         captions=sorted({entry.caption for entry in figure_entries()}),
-        notes="report/workflow.rst",
+        notes=f"{REPORT_DIR}/workflow.rst",
         code=lib("report/html", "report/views", "report/tables", "report/verdicts"),
         template=str(SRC / "visionrepro" / "report" / "templates" / "report.html.j2"),
     output:

@@ -87,7 +87,7 @@ def figure_entry(kind, **wildcards):
         fig.section.format(**wildcards),
         fig.title.format(**wildcards),
         f"{RESULTS}/figures/{fig.path.format(**wildcards)}",
-        f"report/{kind}.rst",
+        f"{REPORT_DIR}/{kind}.rst",
         wildcards,
         fig.folded,
     )

@@ -237,3 +237,34 @@ def test_pycocotools_progress_goes_to_the_log_not_the_terminal(
     logged = [r.getMessage() for r in caplog.records]
     assert "pycocotools instances_val2017.json: loading annotations into memory..." in logged
     assert "pycocotools instances_val2017.json: index created!" in logged
+
+
+@pytest.mark.slow
+def test_snakefile_run_from_another_folder_reads_its_config(fresh: Path) -> None:
+    other = fresh.parent / "other"
+    other.mkdir()
+    demo = "../project/configs/demo.yaml"
+    proc = snakemake(other, "-s", "../project/Snakefile", "--configfile", demo, "-n", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "Config file ../project/config.yaml is extended" in out
+
+
+@pytest.mark.slow
+def test_directory_outside_the_project_finds_the_report_captions(fresh: Path) -> None:
+    proc = snakemake(
+        fresh, "--configfile", "configs/demo.yaml", "--directory", "../other", "-n", check=False
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "report_html" in out
+
+
+@pytest.mark.slow
+def test_an_unknown_top_level_key_is_named_without_the_schema(fresh: Path) -> None:
+    (fresh / "bad.yaml").write_text("bogus_top: 1\n")
+    proc = snakemake(fresh, "--configfile", "configs/demo.yaml", "bad.yaml", "-n", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "config: Additional properties are not allowed ('bogus_top' was unexpected)" in out
+    assert "$schema" not in out and len(out.splitlines()) < 40
