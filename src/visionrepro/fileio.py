@@ -1,6 +1,7 @@
 """Atomic file writing, locks on shared files, file digests (MD5 and SHA-256) and small JSON
 helpers."""
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -11,18 +12,36 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from visionrepro.errors import UserError
+
 _DIGEST_CHUNK = 1 << 22
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class DiskFullError(UserError, OSError):
+    """No space left (or the quota reached) while writing a file; names the file."""
 
 
 @contextmanager
 def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `dest`; rename it to `dest` only if the block succeeds."""
+    """Yield a temporary path beside `dest`; rename it to `dest` only if the block succeeds.
+
+    A full disk while the block writes is a DiskFullError naming `dest` (a write error names
+    no file). Writers that have their own error for it (torch.save to a path) should write to
+    an open file instead.
+    """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         yield tmp
         os.replace(tmp, dest)
+    except OSError as err:
+        if err.errno not in _DISK_FULL:
+            raise
+        raise DiskFullError(
+            err.errno, f"{err.strerror} while writing it; free some space and rerun", str(dest)
+        ) from err
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -5,7 +5,9 @@ and what the full-scale rehearsal found. Faulty servers run on 127.0.0.1
 import hashlib
 import io
 import logging
+import os
 import threading
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,8 +17,10 @@ import pandas as pd
 import pytest
 from http_fixtures import Served, serve_files
 from PIL import Image
+from training_helpers import CPU, brightness_dataset
 from workflow_helpers import copy_workflow, snakemake
 
+from visionrepro import fileio
 from visionrepro.data.coco import obtain_annotations, obtain_images
 from visionrepro.data.coco_subset import load_coco
 from visionrepro.data.colour import load_palette, save_palette
@@ -25,6 +29,10 @@ from visionrepro.data.demo.coco import ANNOTATIONS_ZIP, make_demo_mirror
 from visionrepro.data.torchvision_data import building_dir
 from visionrepro.data.transport.archives import extract_members
 from visionrepro.data.transport.fetch import ChecksumError, ContentError, fetch_file
+from visionrepro.engine.checkpoints import save_trained
+from visionrepro.engine.train_settings import TrainSettings
+from visionrepro.engine.training import train
+from visionrepro.fileio import DiskFullError
 from visionrepro.report.tables import TableError, check_table
 
 BLOB = bytes(range(256)) * 1200  # 307,200 bytes
@@ -268,3 +276,38 @@ def test_an_unknown_top_level_key_is_named_without_the_schema(fresh: Path) -> No
     assert proc.returncode != 0
     assert "config: Additional properties are not allowed ('bogus_top' was unexpected)" in out
     assert "$schema" not in out and len(out.splitlines()) < 40
+
+
+def _full_disk_under(dest: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make atomic_path's next temporary file for dest a link to /dev/full (every write fails
+    with ENOSPC, as on a full disk)."""
+    monkeypatch.setattr(fileio.uuid, "uuid4", lambda: uuid.UUID(int=0))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.with_name(f".{dest.name}.{os.getpid()}.00000000.tmp").symlink_to("/dev/full")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_disk_full_while_saving_a_model_says_no_space_left_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = brightness_dataset(8, seed=6)
+    settings = TrainSettings(epochs=1, batch_size=4, lr=1e-3, log_every=5)
+    state = train("HW4Net1", data, data, settings, seed=0, device=CPU)
+    dest = tmp_path / "runs" / "model.pt"
+    _full_disk_under(dest, monkeypatch)
+    with pytest.raises(DiskFullError) as err:
+        save_trained(dest, state, data.classes)
+    assert "No space left on device" in str(err.value) and str(dest) in str(err.value)
+    assert "enforce fail" not in str(err.value)
+    assert list(dest.parent.iterdir()) == []  # no partial file, the temporary removed
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_disk_full_while_writing_json_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = tmp_path / "metrics.json"
+    _full_disk_under(dest, monkeypatch)
+    with pytest.raises(DiskFullError, match="No space left on device") as err:
+        fileio.write_json(dest, {"accuracy": 0.5})
+    assert str(dest) in str(err.value)
