@@ -4,6 +4,7 @@ and what the full-scale rehearsal found. Faulty servers run on 127.0.0.1
 
 import hashlib
 import io
+import json
 import logging
 import os
 import threading
@@ -18,7 +19,7 @@ import pytest
 from http_fixtures import Served, serve_files
 from PIL import Image
 from training_helpers import CPU, brightness_dataset
-from workflow_helpers import copy_workflow, snakemake
+from workflow_helpers import copy_workflow, demo_like_config, snakemake, write_config
 
 from visionrepro import fileio
 from visionrepro.data.coco import obtain_annotations, obtain_images
@@ -311,3 +312,41 @@ def test_disk_full_while_writing_json_names_the_file(
     with pytest.raises(DiskFullError, match="No space left on device") as err:
         fileio.write_json(dest, {"accuracy": 0.5})
     assert str(dest) in str(err.value)
+
+
+def _one_run_config() -> dict:
+    """The tiny demo with one classification run (coco_gray, HW4Net1, seed 0)."""
+    config = demo_like_config()
+    for name, exp in config["experiments"].items():
+        exp["enabled"] = name == "coco_gray"
+    config["experiments"]["coco_gray"]["networks"] = ["HW4Net1"]
+    return config
+
+
+@pytest.mark.slow
+def test_truncated_pack_names_it_leaves_no_stale_metrics_and_recovers(fresh: Path) -> None:
+    write_config(fresh, _one_run_config(), "one.yaml")
+    snakemake(fresh, "--configfile", "one.yaml")
+    run = fresh / "results" / "runs" / "coco_gray" / "HW4Net1" / "seed0"
+    pack_path = fresh / "data" / "demo" / "coco" / "packed" / "train.npz"
+    good_metrics = _scores(run / "metrics.json")
+    data = pack_path.read_bytes()
+    pack_path.write_bytes(data[: len(data) // 2])  # newer than model.pt: training reruns
+    proc = snakemake(fresh, "--configfile", "one.yaml", check=False)
+    out = proc.stdout + proc.stderr
+    log = (fresh / "results/logs/train/coco_gray/HW4Net1/seed0.log").read_text()
+    assert proc.returncode != 0
+    assert "delete data/demo/coco/packed/train.npz and rerun" in log and "BadZipFile" in log
+    assert not (run / "model.pt").exists() and not (run / "metrics.json").exists(), out
+    pack_path.unlink()  # what the message says
+    snakemake(fresh, "--configfile", "one.yaml")
+    assert _scores(run / "metrics.json") == good_metrics  # the same run again
+
+
+def _scores(path: Path) -> dict:
+    """A metrics.json without its timings and provenance (which differ from run to run)."""
+    metrics = json.loads(path.read_text())
+    return {k: v for k, v in metrics.items() if k not in TIMINGS}
+
+
+TIMINGS = ("train_seconds", "images_per_second", "provenance")

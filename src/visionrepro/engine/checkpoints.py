@@ -196,6 +196,20 @@ def load_trained(path: str | Path) -> TrainedModel:
         ) from err
 
 
+# What evaluating a run writes beside its model (rules evaluate and evaluate_dense).
+EVALUATION_FILES = ("metrics.json", "predictions.csv", "predicted_masks.npz")
+
+
+def discard_evaluation(run_dir: Path) -> None:
+    """Remove the evaluation files of a run that is being trained again: they describe the
+    model it replaces, and a failed training must not leave them behind as if current."""
+    for name in EVALUATION_FILES:
+        path = Path(run_dir) / name
+        if path.exists():
+            path.unlink()
+            log.info("removed %s: it describes the model this run replaces", path)
+
+
 def attempt_log(checkpoint: Path) -> Path:
     """The log of a run's attempts so far, beside its checkpoint."""
     return checkpoint.with_suffix(".log")
