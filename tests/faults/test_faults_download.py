@@ -34,7 +34,7 @@ from visionrepro.data.transport.archives import (
     extract_members,
     extract_tar,
 )
-from visionrepro.data.transport.fetch import DownloadError, fetch_bytes, fetch_file
+from visionrepro.data.transport.fetch import DownloadError, fetch_file, fetch_parsed
 
 BLOB = bytes(range(256)) * 1200  # 307,200 bytes
 BLOB_MD5 = hashlib.md5(BLOB).hexdigest()
@@ -200,13 +200,13 @@ def test_trickling_server_fails_by_the_deadline_naming_the_url(
     assert served.faults.hits["blob.bin"] == 2  # retried, then failed
     assert took < 4
     with pytest.raises(DownloadError, match="too slow"):
-        fetch_bytes(url, min_rate=1e6, **FAST)
+        fetch_parsed(url, bytes, min_rate=1e6, **FAST)
 
 
 def test_slow_but_steady_transfer_within_min_rate_succeeds(served: Served, tmp_path: Path) -> None:
     (served.root / "small.bin").write_bytes(b"x" * 40)
     served.faults.trickle["small.bin"] = 100.0  # 0.4 s in all
-    got = fetch_bytes(served.url + "small.bin", min_rate=10.0, **FAST)  # allowed: 0.5 + 4 s
+    got = fetch_parsed(served.url + "small.bin", bytes, min_rate=10.0, **FAST)  # allowed: 0.5 + 4 s
     assert got == b"x" * 40
 
 

@@ -86,7 +86,7 @@ class Transfer:
     min_rate: float = MIN_RATE
 
     def options(self) -> dict[str, float]:
-        """The keyword arguments of fetch_file and fetch_bytes: retries, timeout, backoff, rate."""
+        """The keyword arguments of fetch_file and fetch_parsed: retries, timeout, backoff, rate."""
         return {k: v for k, v in asdict(self).items() if k not in ("url", "workers")}
 
 
@@ -163,25 +163,6 @@ def _download(
         log.info("%s: downloading to %s", url, dest)
     attempts = 1 if local is not None else retries
     _retry(url, attempt, retries=attempts, timeout=timeout, backoff=backoff, log=log, part=part)
-
-
-def fetch_bytes(
-    url: str,
-    *,
-    validate: Callable[[bytes], object] | None = None,
-    **options: float,
-) -> bytes:
-    """Fetch a small resource into memory with retries; a failing `validate` means retry.
-
-    `options` are fetch_parsed's: retries, timeout, backoff, min_rate.
-    """
-
-    def check(data: bytes) -> bytes:
-        if validate is not None:
-            validate(data)
-        return data
-
-    return fetch_parsed(url, check, **options)
 
 
 def fetch_parsed(
