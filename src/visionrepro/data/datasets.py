@@ -128,7 +128,8 @@ def save_masks(path: str | os.PathLike, masks: np.ndarray, ids: np.ndarray) -> N
 
 
 # What np.load and reading an .npz member raise for a damaged file (a truncated zip:
-# BadZipFile; not a zip at all: ValueError, numpy's "allow_pickle" advice).
+# BadZipFile).
+_ZIP_MAGIC = b"PK\x03\x04"
 _DAMAGED = (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
@@ -140,6 +141,10 @@ class DamagedFileError(UserError, ValueError):
 def open_npz(path: str | os.PathLike, what: str = "packed dataset") -> Iterator[Any]:
     """Open an .npz file the workflow wrote; a damaged one is a DamagedFileError naming it."""
     try:
+        with open(path, "rb") as fh:
+            if fh.read(len(_ZIP_MAGIC)) != _ZIP_MAGIC:
+                # (np.load would offer to read it as a pickle, "unsafely")
+                raise ValueError("not an .npz file: it does not start as a zip archive")
         with np.load(path) as data:
             yield data
     except _DAMAGED as err:
