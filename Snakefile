@@ -1,12 +1,31 @@
+import os
+
+from jsonschema import ValidationError
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# config.yaml beside this Snakefile, named relative to the working directory like every path of
+# the workflow: `-s path/Snakefile` and `--directory elsewhere` read it too.
+configfile: os.path.relpath(os.path.join(workflow.basedir, "config.yaml"))
 
 
-validate(config, "schemas/config.schema.yaml")
+# A schema error as one line naming the key, without the schema and the value that jsonschema
+# prints (some 1,600 lines for a top-level key).
+try:
+    validate(config, "schemas/config.schema.yaml")
+except WorkflowError as err:
+    error = err.__context__
+    if not isinstance(error, ValidationError):
+        raise
+    key = "".join(
+        f"[{k}]" if isinstance(k, int) else f".{k}" for k in error.absolute_path
+    )
+    raise WorkflowError(
+        f"config{key}: {error.message} (schemas/config.schema.yaml)"
+    ) from None
 
 
 report: "report/workflow.rst"

@@ -7,6 +7,8 @@ from pathlib import Path
 # params: the recorded provenance of a finished run stays valid when the folder is copied, moved
 # or renamed (an absolute path there would make `snakemake` plan every job again).
 SRC = Path(os.path.relpath(Path(workflow.basedir) / "src"))
+# The captions and notes of the reports, the same way (`--directory` elsewhere finds them).
+REPORT_DIR = os.path.relpath(Path(workflow.basedir) / "report")
 # Jobs import the library from this checkout, not from whatever is installed.
 # (PYTHONPATH is set, not read: nothing for an envvars directive to assert.)
 os.environ.update(

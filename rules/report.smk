@@ -304,16 +304,16 @@ rule plot_masks:
 
 rule report_html:
     input:
-        glance=f"{RESULTS}/tables/glance.csv",
-        comparisons=f"{RESULTS}/tables/comparisons.csv",
-        summary=f"{RESULTS}/tables/summary.csv",
-        convergence=f"{RESULTS}/tables/convergence.csv",
-        runs=f"{RESULTS}/tables/runs.csv",
-        per_class=f"{RESULTS}/tables/per_class.csv",
+        glance=result_table("glance"),
+        comparisons=result_table("comparisons"),
+        summary=result_table("summary"),
+        convergence=result_table("convergence"),
+        runs=result_table("runs"),
+        per_class=result_table("per_class"),
         packs=[packed(*pair) for pair in dataset_splits()],
         figures=[entry.path for entry in figure_entries()],
         captions=sorted({entry.caption for entry in figure_entries()}),
-        notes="report/workflow.rst",
+        notes=f"{REPORT_DIR}/workflow.rst",
         code=lib("report/html", "report/views", "report/tables", "report/verdicts"),
         template=str(SRC / "visionrepro" / "report" / "templates" / "report.html.j2"),
     output:
@@ -339,7 +339,7 @@ rule report_html:
 
 rule results_md:
     input:
-        glance=f"{RESULTS}/tables/glance.csv",
+        glance=result_table("glance"),
         code=lib("report/results_markdown", "report/verdicts", "report/views"),
     output:
         f"{RESULTS}/report/RESULTS.md",

@@ -87,7 +87,7 @@ def figure_entry(kind, **wildcards):
         fig.section.format(**wildcards),
         fig.title.format(**wildcards),
         f"{RESULTS}/figures/{fig.path.format(**wildcards)}",
-        f"report/{kind}.rst",
+        f"{REPORT_DIR}/{kind}.rst",
         wildcards,
         fig.folded,
     )
@@ -180,3 +180,16 @@ def dataset_splits():
         for split in ("train", eval_split(name))
     }
     return sorted(pairs, key=lambda pair: (pair[0], pair[1] != "train", pair[1]))
+
+
+def result_table(name):
+    """An input function for results/tables/<name>.csv that stops the run, naming the file,
+    when it is there but not a table this workflow wrote (so the old report is kept)."""
+
+    def checked(wildcards):
+        # Imported here: report.tables loads sklearn, which every job's parse would pay for.
+        from visionrepro.report.tables import check_table
+
+        return check_table(f"{RESULTS}/tables/{name}.csv")
+
+    return checked

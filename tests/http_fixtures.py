@@ -29,10 +29,13 @@ class Faults:
     trickle_for: float = 10.0
     corrupt: set[str] = field(default_factory=set)  # serve same-length garbage
     ignore_range: set[str] = field(default_factory=set)  # answer 200 with the full body
+    # Hold each request for the path until N requests for it arrived, at most together_for s.
+    together: dict[str, int] = field(default_factory=dict)
+    together_for: float = 1.0
     requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range)
     hits: Counter[str] = field(default_factory=Counter)  # requests per path
     _cut_done: set[str] = field(default_factory=set, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _lock: threading.Condition = field(default_factory=threading.Condition, init=False, repr=False)
     # Set when the server shuts down: ends every trickle at once.
     stopped: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
@@ -41,7 +44,15 @@ class Faults:
         with self._lock:
             self.requests.append((path, range_header))
             self.hits[path] += 1
+            self._lock.notify_all()
             return self.hits[path]
+
+    def wait_together(self, path: str) -> None:
+        """Hold a request until `together[path]` requests for path arrived or time runs out."""
+        with self._lock:
+            self._lock.wait_for(
+                lambda: self.hits[path] >= self.together.get(path, 0), self.together_for
+            )
 
     def cut_limit(self, path: str) -> int | None:
         """Return the byte budget for this response if path is to be cut now (once per path)."""
@@ -90,6 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
         faults = self.server.faults
         key = unquote(urlsplit(self.path).path).lstrip("/")
         count = faults.record(key, self.headers.get("Range"))
+        faults.wait_together(key)
         if count <= faults.fail_first.get(key, 0):
             self._empty(faults.fail_status)
             return

@@ -14,7 +14,7 @@ from PIL import Image
 
 from visionrepro.data.transport import fetch as download
 from visionrepro.data.transport.archives import ArchiveError, extract_members
-from visionrepro.data.transport.fetch import DownloadError, fetch_bytes, fetch_file
+from visionrepro.data.transport.fetch import DownloadError, fetch_file, fetch_parsed
 from visionrepro.data.transport.urls import rewrite_url, to_local_path
 
 BLOB = os.urandom(300_000)
@@ -35,10 +35,11 @@ def _jpeg() -> bytes:
     return buf.getvalue()
 
 
-def _check_image(data: bytes) -> None:
-    """Raise OSError/ValueError unless data decodes as an image."""
+def _image_size(data: bytes) -> tuple[int, int]:
+    """The size of the image data decodes as; OSError/ValueError if it does not."""
     with Image.open(io.BytesIO(data)) as img:
         img.load()
+        return img.size
 
 
 def test_resume_after_cut_connection(
@@ -125,23 +126,23 @@ def test_server_ignoring_range_restarts_from_zero(served: Served, tmp_path: Path
     assert served.faults.requests == [("sub/blob.bin", "bytes=1000-")]
 
 
-def test_fetch_bytes_with_valid_image(served: Served) -> None:
-    data = fetch_bytes(served.url + "img.jpg", validate=_check_image, backoff=0)
-    assert data == (served.root / "img.jpg").read_bytes()
+def test_fetch_parsed_with_valid_image(served: Served) -> None:
+    size = fetch_parsed(served.url + "img.jpg", _image_size, backoff=0)
+    assert size == _image_size((served.root / "img.jpg").read_bytes())
 
 
 def test_corrupt_image_rejected_until_retries_run_out(served: Served) -> None:
     served.faults.corrupt.add("img.jpg")
     url = served.url + "img.jpg"
     with pytest.raises(DownloadError, match="invalid content") as err:
-        fetch_bytes(url, retries=3, backoff=0, validate=_check_image)
+        fetch_parsed(url, _image_size, retries=3, backoff=0)
     assert url in str(err.value)
     assert served.faults.hits["img.jpg"] == 3
 
 
-def test_fetch_bytes_recovers_from_cut_connection(served: Served) -> None:
+def test_fetch_parsed_recovers_from_cut_connection(served: Served) -> None:
     served.faults.cut_after["sub/blob.bin"] = 5000
-    assert fetch_bytes(served.url + "sub/blob.bin", backoff=0) == BLOB
+    assert fetch_parsed(served.url + "sub/blob.bin", bytes, backoff=0) == BLOB
     assert served.faults.hits["sub/blob.bin"] == 2
 
 
@@ -151,7 +152,7 @@ def test_unreachable_host_names_url(tmp_path: Path) -> None:
         fetch_file(url, tmp_path / "x.bin", retries=2, backoff=0)
     assert url in str(err.value)
     with pytest.raises(DownloadError) as err:
-        fetch_bytes(url, retries=2, backoff=0)
+        fetch_parsed(url, bytes, retries=2, backoff=0)
     assert url in str(err.value)
 
 
@@ -172,7 +173,7 @@ def test_file_urls_absolute_and_relative(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     relative = fetch_file("file:mirror/blob.bin", Path("r.bin"), md5=BLOB_MD5)
     assert relative.read_bytes() == BLOB
-    assert fetch_bytes("file:mirror/blob.bin") == BLOB
+    assert fetch_parsed("file:mirror/blob.bin", bytes) == BLOB
 
 
 def test_missing_local_file_names_path(tmp_path: Path) -> None:
@@ -180,14 +181,14 @@ def test_missing_local_file_names_path(tmp_path: Path) -> None:
     with pytest.raises(DownloadError, match="nope.bin"):
         fetch_file(missing.as_uri(), tmp_path / "out.bin")
     with pytest.raises(DownloadError, match="nope.bin"):
-        fetch_bytes(missing.as_uri())
+        fetch_parsed(missing.as_uri(), bytes)
 
 
 def test_corrupt_local_file_fails_validation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"not a jpeg")
     with pytest.raises(DownloadError, match="bad.jpg"):
-        fetch_bytes(bad.as_uri(), validate=_check_image)
+        fetch_parsed(bad.as_uri(), _image_size)
 
 
 @pytest.mark.parametrize(

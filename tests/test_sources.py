@@ -210,9 +210,7 @@ def test_mirror_url_with_md5_check_and_resume(
     with serve_directory(tmp_path / "www", faults) as base:
         obtain("mnist", tmp_path / "raw", tmp_path / "dl", url=base + "mnist", backoff=0)
     assert ("mnist/train-images-idx3-ubyte.gz", "bytes=2000-") in faults.requests
-    assert sorted(p.name for p in (tmp_path / "dl").iterdir()) == sorted(
-        f"{n}.gz" for n in IDX_NAMES
-    )
+    assert _visible(tmp_path / "dl") == sorted(f"{n}.gz" for n in IDX_NAMES)
     _assert_packed(tmp_path / "raw", splits)
 
 
@@ -407,7 +405,7 @@ def test_unsafe_tar_member_rejected(tmp_path: Path, member: tarfile.TarInfo, rea
         obtain("cifar10", tmp_path / "work" / "raw", tmp_path / "dl", local_dir=str(archive))
     assert member.name in str(err.value)
     assert not (tmp_path / "evil.txt").exists()
-    assert list((tmp_path / "work").iterdir()) == []
+    assert _visible(tmp_path / "work") == []
 
 
 def test_building_dir_leaves_nothing_on_failure(tmp_path: Path) -> None:
@@ -418,10 +416,15 @@ def test_building_dir_leaves_nothing_on_failure(tmp_path: Path) -> None:
         assert list(part.iterdir()) == []
         (part / "half").write_text("x")
         raise RuntimeError("interrupted")
-    assert list(tmp_path.iterdir()) == []
+    assert _visible(tmp_path) == []
     with building_dir(dest) as part:
         (part / "whole").write_text("x")
-    assert [p.name for p in tmp_path.iterdir()] == ["raw"]
+    assert _visible(tmp_path) == ["raw"]
+
+
+def _visible(folder: Path) -> list[str]:
+    """The names in folder, without the hidden lock files of shared files (`.<name>.lock`)."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".lock"))
 
 
 def test_check_local_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,12 @@ from pathlib import Path
 
 import torch
 
-from visionrepro.engine.checkpoints import continue_attempt_log, finish_run, save_trained
+from visionrepro.engine.checkpoints import (
+    continue_attempt_log,
+    discard_evaluation,
+    finish_run,
+    save_trained,
+)
 from visionrepro.engine.gpus import gpu_slot
 from visionrepro.engine.model_inputs import target_classes
 from visionrepro.engine.splits import training_splits
@@ -20,6 +25,7 @@ w, params, inputs = snakemake.wildcards, snakemake.params, snakemake.input
 data = params.data
 checkpoint = Path(params.checkpoint)
 attempts = continue_attempt_log(checkpoint)
+discard_evaluation(Path(snakemake.output.model).parent)
 
 configure_threads(snakemake.threads)
 settings = TrainSettings.from_config(params.train, color=params.color, task=params.task)

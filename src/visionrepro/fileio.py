@@ -1,5 +1,8 @@
-"""Atomic file writing, file digests (MD5 and SHA-256) and small JSON helpers."""
+"""Atomic file writing, locks on shared files, file digests (MD5 and SHA-256) and small JSON
+helpers."""
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -9,21 +12,63 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from visionrepro.errors import UserError
+
 _DIGEST_CHUNK = 1 << 22
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class DiskFullError(UserError, OSError):
+    """No space left (or the quota reached) while writing a file; names the file."""
 
 
 @contextmanager
 def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `dest`; rename it to `dest` only if the block succeeds."""
+    """Yield a temporary path beside `dest`; rename it to `dest` only if the block succeeds.
+
+    A full disk while the block writes is a DiskFullError naming `dest` (a write error names
+    no file). Writers that have their own error for it (torch.save to a path) should write to
+    an open file instead.
+    """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         yield tmp
         os.replace(tmp, dest)
+    except OSError as err:
+        if err.errno not in _DISK_FULL:
+            raise
+        raise DiskFullError(
+            err.errno, f"{err.strerror} while writing it; free some space and rerun", str(dest)
+        ) from err
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+@contextmanager
+def locked(path: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on the file `path` (created, and kept, if missing) for the block.
+
+    Another process, or thread, that asks for the same lock waits until the block ends, so two
+    runs sharing a data folder do not build the same file at once. The lock file is never
+    removed: removing it would let a third run lock a new file while the second holds the old.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def lock_file(dest: str | os.PathLike) -> Path:
+    """The lock file of a shared file or folder `dest`: `.<name>.lock` beside it."""
+    dest = Path(dest)
+    return dest.with_name(f".{dest.name}.lock")
 
 
 def write_json(dest: str | os.PathLike, data: Any) -> None:

@@ -34,7 +34,7 @@ from visionrepro.data.transport.archives import (
     extract_members,
     extract_tar,
 )
-from visionrepro.data.transport.fetch import DownloadError, fetch_bytes, fetch_file
+from visionrepro.data.transport.fetch import DownloadError, fetch_file, fetch_parsed
 
 BLOB = bytes(range(256)) * 1200  # 307,200 bytes
 BLOB_MD5 = hashlib.md5(BLOB).hexdigest()
@@ -62,12 +62,12 @@ def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # Already working: MD5, traversal, resume, 500, unresponsive host -------------------------------
 
 
-def test_md5_mismatch_is_refused_and_nothing_kept(served: Served, tmp_path: Path) -> None:
+def test_md5_mismatch_is_refused_and_kept_aside(served: Served, tmp_path: Path) -> None:
     dest = tmp_path / "blob.bin"
     with pytest.raises(DownloadError, match="MD5 mismatch") as err:
         fetch_file(served.url + "blob.bin", dest, md5="0" * 32, **FAST)
     assert served.url + "blob.bin" in str(err.value)
-    assert list(tmp_path.glob("blob.bin*")) == []
+    assert list(tmp_path.glob("blob.bin*")) == [tmp_path / "blob.bin.md5-mismatch"]
 
 
 @pytest.mark.parametrize("bad", ["../evil.txt", "annotations/../../evil.txt", "/tmp/evil.txt"])
@@ -110,7 +110,7 @@ def test_unresponsive_host_fails_in_bounded_time(tmp_path: Path) -> None:
         took = time.monotonic() - started
     assert url + "x.bin" in str(err.value)
     assert took < 5  # two attempts of 0.5 s (the defaults: 15 s each, 50 s in all)
-    assert not list(tmp_path.iterdir())
+    assert not list(tmp_path.glob("x.bin*"))
 
 
 # Issue 12.3: a download without an MD5 is trusted only once verified ---------------------------
@@ -200,13 +200,13 @@ def test_trickling_server_fails_by_the_deadline_naming_the_url(
     assert served.faults.hits["blob.bin"] == 2  # retried, then failed
     assert took < 4
     with pytest.raises(DownloadError, match="too slow"):
-        fetch_bytes(url, min_rate=1e6, **FAST)
+        fetch_parsed(url, bytes, min_rate=1e6, **FAST)
 
 
 def test_slow_but_steady_transfer_within_min_rate_succeeds(served: Served, tmp_path: Path) -> None:
     (served.root / "small.bin").write_bytes(b"x" * 40)
     served.faults.trickle["small.bin"] = 100.0  # 0.4 s in all
-    got = fetch_bytes(served.url + "small.bin", min_rate=10.0, **FAST)  # allowed: 0.5 + 4 s
+    got = fetch_parsed(served.url + "small.bin", bytes, min_rate=10.0, **FAST)  # allowed: 0.5 + 4 s
     assert got == b"x" * 40
 
 

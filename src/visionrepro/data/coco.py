@@ -20,7 +20,14 @@ from visionrepro.data.datasets import ArrayDataset
 from visionrepro.errors import UserError
 from visionrepro.fileio import atomic_path
 from visionrepro.data.transport.archives import check_archive, extract_members
-from visionrepro.data.transport.fetch import DEMO_HINT, DownloadError, fetch_bytes, fetch_file
+from visionrepro.data.transport.fetch import (
+    DEMO_HINT,
+    ChecksumError,
+    ContentError,
+    DownloadError,
+    fetch_file,
+    fetch_parsed,
+)
 from visionrepro.data.transport.urls import rewrite_url
 
 log = logging.getLogger(__name__)
@@ -63,6 +70,15 @@ def obtain_annotations(
     else:
         try:
             fetch_file(url, archive, md5=md5, verify=lambda p: check_archive(p, members), **options)
+        except ChecksumError as err:
+            # The mirror was reached: the question is the MD5, not where to download from.
+            raise ChecksumError(
+                f"{err}.\nIf {url} is the archive you mean to use (a repacked mirror), set "
+                f"coco.annotations_md5 to {err.actual!r} (or to '' to check only that the archive "
+                "is whole); if not, fix coco.annotations_url",
+                err.kept,
+                err.actual,
+            ) from err
         except DownloadError as err:
             raise DownloadError(f"{err}\n{OFFLINE_HINT}") from err
     for path in extract_members(archive, members, outputs[0].parent):
@@ -94,14 +110,23 @@ def cached_image_path(cache_dir: Path, annotation_set: str, file_name: str) -> P
 
 
 def decode_image(data: bytes, width: int, height: int) -> Image.Image:
-    """Decode a JPEG as RGB (grey and CMYK converted, EXIF orientation NOT applied)."""
+    """Decode a JPEG as RGB (grey and CMYK converted, EXIF orientation NOT applied).
+
+    The size is checked against the annotation's before the pixels are decoded. An image
+    too large to decode safely raises PIL's DecompressionBombError.
+    """
     with Image.open(io.BytesIO(data)) as img:
-        img.load()
         if img.size != (width, height):
             raise ValueError(
                 f"image is {img.size[0]}x{img.size[1]}, annotations say {width}x{height}"
             )
+        img.load()
         return img.convert("RGB")
+
+
+def small_image(data: bytes, width: int, height: int, size: int) -> Image.Image:
+    """The image of `data`, checked and decoded once, resized to size x size."""
+    return resize_area(decode_image(data, width, height), size)
 
 
 def resize_area(img: Image.Image, size: int) -> Image.Image:
@@ -122,15 +147,21 @@ def is_readable(path: Path, size: int) -> bool:
 def fetch_one(row: Mapping, images_url: str, cache_dir: Path, size: int, **options: Any) -> bool:
     """Fetch, check, convert and resize one image unless a good copy is cached; True if fetched.
 
-    `options` are fetch_bytes's: retries, timeout, backoff, min_rate.
+    `options` are fetch_parsed's: retries, timeout, backoff, min_rate.
     """
     dest = cached_image_path(cache_dir, row["annotation_set"], row["file_name"])
     if is_readable(dest, size):
         return False
     url = rewrite_url(row["coco_url"], images_url)
     width, height = int(row["width"]), int(row["height"])
-    data = fetch_bytes(url, validate=lambda b: decode_image(b, width, height), **options)
-    small = resize_area(decode_image(data, width, height), size)
+    try:
+        small = fetch_parsed(url, lambda b: small_image(b, width, height, size), **options)
+    except Image.DecompressionBombError as err:
+        raise ContentError(
+            f"{url}: image {row['annotation_set']}/{row['file_name']} refused as a "
+            f"decompression bomb ({err}); remove image {row['image_id']} from the mirror or "
+            "check coco.images_url"
+        ) from err
     with atomic_path(dest) as tmp:
         small.save(tmp, format="PNG")
     return True
@@ -148,7 +179,7 @@ def obtain_images(
     """Fetch every manifest image not yet cached, concurrently; return how many were fetched.
 
     Stops at the first image that fails for good, so that an unreachable server is reported
-    quickly instead of once per image. `options` are fetch_bytes's.
+    quickly instead of once per image. `options` are fetch_parsed's.
     """
     rows = manifest.to_dict("records")
     total, done, fetched = len(rows), 0, 0
@@ -162,10 +193,11 @@ def obtain_images(
             for future in finished:
                 try:
                     fetched += future.result()
-                except DownloadError as err:
-                    for other in pending:
-                        other.cancel()
-                    raise DownloadError(f"{err}\n{OFFLINE_HINT}") from err
+                except Exception as err:
+                    pool.shutdown(cancel_futures=True)  # stop at the first image that failed
+                    if isinstance(err, DownloadError) and not isinstance(err, ContentError):
+                        raise DownloadError(f"{err}\n{OFFLINE_HINT}") from err
+                    raise
                 done += 1
             now = time.monotonic()
             if now - last_report >= 2.0 or not pending:

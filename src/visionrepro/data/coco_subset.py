@@ -1,13 +1,18 @@
 """COCO 2017: drawing the exclusive-category subset from the annotations (the manifest)."""
 
 import hashlib
+import io
+import logging
 from collections.abc import Mapping, Sequence
+from contextlib import redirect_stdout
 from pathlib import Path
 
 import pandas as pd
 from pycocotools.coco import COCO
 
 from visionrepro.errors import UserError
+
+log = logging.getLogger(__name__)
 
 MANIFEST_COLUMNS = [
     "image_id",
@@ -26,9 +31,24 @@ class SubsetError(UserError, ValueError):
     """The requested subset cannot be drawn from the annotations."""
 
 
+class _LogLines(io.TextIOBase):
+    """A text stream that logs each line written to it (pycocotools prints its progress)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix, self.pending = prefix, ""
+
+    def write(self, text: str) -> int:
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in filter(None, lines):
+            log.info("%s: %s", self.prefix, line)
+        return len(text)
+
+
 def load_coco(path: str | Path) -> COCO:
-    """Load an instances_*.json file with pycocotools."""
-    return COCO(str(path))
+    """Load an instances_*.json file with pycocotools, its progress lines going to the log
+    (the job's log) as they are printed rather than to the terminal."""
+    with redirect_stdout(_LogLines(f"pycocotools {Path(path).name}")):
+        return COCO(str(path))
 
 
 def category_ids(coco: COCO, names: Sequence[str], source: str) -> dict[str, int]:

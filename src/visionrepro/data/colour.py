@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from visionrepro.data.datasets import ArrayDataset
+from visionrepro.data.datasets import ArrayDataset, open_npz
 from visionrepro.fileio import atomic_path
 
 
@@ -41,5 +41,6 @@ def save_palette(path: str | os.PathLike, palette: np.ndarray) -> None:
 
 
 def load_palette(path: str | os.PathLike) -> np.ndarray:
-    with np.load(path) as data:
+    """Read a palette written by `save_palette`; a damaged file is an error naming it."""
+    with open_npz(path, "palette") as data:
         return data["palette"]

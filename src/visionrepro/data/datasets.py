@@ -2,6 +2,8 @@
 and for segmentation uint8 masks N x H x W (0 background, label + 1 for each class)."""
 
 import os
+import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -9,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from visionrepro.errors import UserError
 from visionrepro.fileio import atomic_path
 
 
@@ -98,7 +101,7 @@ class ArrayDataset:
         cls, path: str | os.PathLike, masks: str | os.PathLike | None = None
     ) -> "ArrayDataset":
         """Read a split written by `save`, with the masks written by `save_masks` if given."""
-        with _packed(path) as data:
+        with open_npz(path) as data:
             dataset = cls(
                 images=data["images"],
                 labels=data["labels"].astype(np.int64),
@@ -107,7 +110,7 @@ class ArrayDataset:
             )
         if masks is None:
             return dataset
-        with _packed(masks) as data:
+        with open_npz(masks) as data:
             ids, mask_array = data["ids"], data["masks"]
         if not np.array_equal(ids, dataset.ids):
             raise ValueError(
@@ -124,14 +127,28 @@ def save_masks(path: str | os.PathLike, masks: np.ndarray, ids: np.ndarray) -> N
         np.savez_compressed(fh, masks=masks, ids=ids)
 
 
+# What np.load and reading an .npz member raise for a damaged file (a truncated zip:
+# BadZipFile).
+_ZIP_MAGIC = b"PK\x03\x04"
+_DAMAGED = (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
+class DamagedFileError(UserError, ValueError):
+    """A file the workflow made that cannot be read; the message names it and how to rebuild."""
+
+
 @contextmanager
-def _packed(path: str | os.PathLike) -> Iterator[Any]:
-    """Open a packed .npz file; a broken one is an error that says how to rebuild it."""
+def open_npz(path: str | os.PathLike, what: str = "packed dataset") -> Iterator[Any]:
+    """Open an .npz file the workflow wrote; a damaged one is a DamagedFileError naming it."""
     try:
+        with open(path, "rb") as fh:
+            if fh.read(len(_ZIP_MAGIC)) != _ZIP_MAGIC:
+                # (np.load would offer to read it as a pickle, "unsafely")
+                raise ValueError("not an .npz file: it does not start as a zip archive")
         with np.load(path) as data:
             yield data
-    except (OSError, KeyError, ValueError) as err:
-        raise ValueError(
-            f"{path} is not a packed dataset ({err}); delete it and rerun the workflow to "
-            "rebuild it"
+    except _DAMAGED as err:
+        raise DamagedFileError(
+            f"{path}: damaged {what} ({type(err).__name__}: {err}); delete {path} and rerun "
+            "the workflow to rebuild it"
         ) from err

@@ -31,7 +31,7 @@ from visionrepro.data.torchvision_config import CIFAR10_CLASSES, DATASETS, SPLIT
 from visionrepro.data.transport.archives import check_archive, extract_tar
 from visionrepro.data.transport.fetch import DEMO_HINT, DownloadError, fetch_file
 from visionrepro.data.transport.urls import join_url
-from visionrepro.fileio import file_digest, stream_digest
+from visionrepro.fileio import file_digest, lock_file, locked, stream_digest
 
 log = logging.getLogger(__name__)
 
@@ -85,20 +85,25 @@ def idx_raw_folder(raw_root: Path, dataset: str) -> Path:
 
 @contextmanager
 def building_dir(dest: Path) -> Iterator[Path]:
-    """Yield an empty folder `dest.part`; it replaces dest only if the block succeeds."""
+    """Yield an empty folder `dest.part`; it replaces dest only if the block succeeds.
+
+    Holds dest's lock throughout, so that two runs sharing a data folder build it in turn (a
+    `dest.part` found under the lock is left over from an interrupted run).
+    """
     dest = Path(dest)
     part = dest.with_name(dest.name + ".part")
-    shutil.rmtree(part, ignore_errors=True)  # left over from an interrupted run
-    part.mkdir(parents=True)
-    try:
-        yield part
-        if dest.is_symlink() or dest.is_file():
-            dest.unlink()
-        elif dest.exists():
-            shutil.rmtree(dest)
-        os.replace(part, dest)
-    finally:
+    with locked(lock_file(dest)):
         shutil.rmtree(part, ignore_errors=True)
+        part.mkdir(parents=True)
+        try:
+            yield part
+            if dest.is_symlink() or dest.is_file():
+                dest.unlink()
+            elif dest.exists():
+                shutil.rmtree(dest)
+            os.replace(part, dest)
+        finally:
+            shutil.rmtree(part, ignore_errors=True)
 
 
 def obtain(

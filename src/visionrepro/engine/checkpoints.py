@@ -117,8 +117,8 @@ def _load(path: Path) -> Any:
 
 def save_checkpoint(path: Path, state: TrainState, fp: str) -> None:
     """Write the state after an epoch, atomically."""
-    with atomic_path(path) as tmp:
-        torch.save({"fingerprint": fp, **state.state_dict()}, tmp)
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        torch.save({"fingerprint": fp, **state.state_dict()}, fh)
 
 
 def resume(state: TrainState, path: Path, fp: str) -> None:
@@ -172,8 +172,10 @@ def save_trained(path: str | Path, state: TrainState, classes: tuple[str, ...]) 
         "settings": asdict(state.settings),
         "state_dict": state.model.state_dict(),
     }
-    with atomic_path(path) as tmp:
-        torch.save(content, tmp)
+    # To an open file: a full disk is then "No space left on device" naming the file, where
+    # torch.save to a path says "enforce fail ... unexpected pos".
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
+        torch.save(content, fh)
 
 
 def load_trained(path: str | Path) -> TrainedModel:
@@ -192,6 +194,20 @@ def load_trained(path: str | Path) -> TrainedModel:
             f"{path} is not a model file this workflow wrote ({_gist(err)}); retrain it: "
             f"`snakemake --cores all --forcerun {path}`"
         ) from err
+
+
+# What evaluating a run writes beside its model (rules evaluate and evaluate_dense).
+EVALUATION_FILES = ("metrics.json", "predictions.csv", "predicted_masks.npz")
+
+
+def discard_evaluation(run_dir: Path) -> None:
+    """Remove the evaluation files of a run that is being trained again: they describe the
+    model it replaces, and a failed training must not leave them behind as if current."""
+    for name in EVALUATION_FILES:
+        path = Path(run_dir) / name
+        if path.exists():
+            path.unlink()
+            log.info("removed %s: it describes the model this run replaces", path)
 
 
 def attempt_log(checkpoint: Path) -> Path:

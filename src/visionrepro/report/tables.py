@@ -1,6 +1,7 @@
 """The result tables: every run's metrics collected into summary, per-run, per-class, convergence
 and dataset tables."""
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -8,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from visionrepro.engine.metrics import summarise
+from visionrepro.errors import UserError
 from visionrepro.report.verdicts import is_chance
 
 RUN_KEYS = ("experiment", "variant", "network", "params", "seed")
@@ -24,6 +26,34 @@ CONVERGENCE_COLUMNS = (
     "reached",
     "epoch",
 )
+
+
+class TableError(UserError, ValueError):
+    """A result table that is not one the workflow wrote; the message names it and the fix."""
+
+
+def check_table(path: str) -> str:
+    """`path`, if it is missing (to be made) or a table the workflow wrote (a CSV file with an
+    `experiment` column); else a TableError naming it and how to rebuild it.
+
+    Run when the workflow plans its jobs: a damaged table then stops the run before the job
+    that reads it starts (Snakemake deletes a job's old outputs, here the report, when it does).
+    """
+    if not os.path.exists(path):
+        return path
+    try:
+        columns = pd.read_csv(path).columns
+    except (ValueError, UnicodeDecodeError) as err:  # pandas' parser and empty-data errors
+        problem = f"cannot be read as CSV ({type(err).__name__}: {err})"
+    else:
+        if "experiment" in columns:
+            return path
+        problem = f"has no 'experiment' column (columns: {list(columns)[:8]})"
+    raise TableError(
+        f"{path} {problem}: it is not a table this workflow wrote. Delete it and rerun: the "
+        "tables and the report are made again from the runs' metrics, and the report so far "
+        "is kept until then"
+    )
 
 
 def run_metrics(run: Mapping[str, Any]) -> tuple[str, ...]:

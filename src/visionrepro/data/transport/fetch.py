@@ -16,7 +16,7 @@ from typing import BinaryIO, TypeVar
 
 from visionrepro import __version__
 from visionrepro.errors import UserError
-from visionrepro.fileio import file_digest
+from visionrepro.fileio import file_digest, lock_file, locked
 from visionrepro.data.transport.urls import to_local_path
 
 T = TypeVar("T")
@@ -41,6 +41,19 @@ _sleep = time.sleep  # module-level so tests can replace the backoff sleep
 
 class DownloadError(UserError, RuntimeError):
     """A download that failed for good; the message names the URL and the cause."""
+
+
+class ContentError(DownloadError):
+    """The source answered, with content that cannot be used: fetching it again (or from
+    elsewhere) will not help until the content or the expectation changes."""
+
+
+class ChecksumError(ContentError):
+    """A whole download whose MD5 differs from the expected one; it is kept at `kept`."""
+
+    def __init__(self, message: str, kept: Path, actual: str) -> None:
+        super().__init__(message)
+        self.kept, self.actual = kept, actual
 
 
 class _Retry(Exception):
@@ -73,7 +86,7 @@ class Transfer:
     min_rate: float = MIN_RATE
 
     def options(self) -> dict[str, float]:
-        """The keyword arguments of fetch_file and fetch_bytes: retries, timeout, backoff, rate."""
+        """The keyword arguments of fetch_file and fetch_parsed: retries, timeout, backoff, rate."""
         return {k: v for k, v in asdict(self).items() if k not in ("url", "workers")}
 
 
@@ -92,13 +105,48 @@ def fetch_file(
     """Download url to dest resumably (dest.part + Range), with retries and an MD5 check.
 
     Without an MD5, `verify(path)` (raising ValueError or OSError) decides whether a download,
-    or an existing dest, is usable: an unusable one is removed and fetched again.
+    or an existing dest, is usable: an unusable one is removed and fetched again. A download
+    whose MD5 differs is kept aside as `mismatch_path(dest)` (ChecksumError says so); once the
+    MD5 is set to its value, the next call adopts it instead of downloading again. Two
+    processes fetching the same dest (two projects sharing a data folder) take turns: the
+    second waits for the first, then finds dest done.
     """
     log = log or _LOG
     dest = Path(dest)
-    if _usable(dest, md5, verify, log):
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    with locked(lock_file(dest)):
+        if _usable(dest, md5, verify, log) or _adopt_mismatch(dest, md5, log):
+            return dest
+        _download(url, dest, md5, verify, retries, timeout, backoff, min_rate, log)
+    return dest
+
+
+def mismatch_path(dest: Path) -> Path:
+    """Where a download whose MD5 differs from the expected one is kept: `<dest>.md5-mismatch`."""
+    return dest.with_name(dest.name + ".md5-mismatch")
+
+
+def _adopt_mismatch(dest: Path, md5: str, log: logging.Logger) -> bool:
+    """Rename a kept-aside download to dest if it has the (newly configured) MD5."""
+    aside = mismatch_path(dest)
+    if not md5 or not aside.is_file() or file_digest(aside) != md5.lower():
+        return False
+    aside.replace(dest)
+    log.info("%s has the configured MD5 %s; using it as %s", aside, md5, dest)
+    return True
+
+
+def _download(
+    url: str,
+    dest: Path,
+    md5: str,
+    verify: Callable[[Path], object] | None,
+    retries: int,
+    timeout: float,
+    backoff: float,
+    min_rate: float,
+    log: logging.Logger,
+) -> None:
+    """Fetch url to dest through dest.part (the caller holds dest's lock)."""
     part = dest.with_name(dest.name + ".part")
     local = to_local_path(url)
 
@@ -107,7 +155,7 @@ def fetch_file(
             _copy_local(url, local, part)
         else:
             _attempt(url, part, attempt_timeout, min_rate, log)
-        _check_md5(url, part, md5)
+        _check_md5(url, part, md5, dest)
         part.replace(dest)
         _verify(dest, None if md5 else verify)
 
@@ -115,28 +163,30 @@ def fetch_file(
         log.info("%s: downloading to %s", url, dest)
     attempts = 1 if local is not None else retries
     _retry(url, attempt, retries=attempts, timeout=timeout, backoff=backoff, log=log, part=part)
-    return dest
 
 
-def fetch_bytes(
+def fetch_parsed(
     url: str,
+    parse: Callable[[bytes], T],
     *,
     retries: int = 4,
     timeout: float = 15.0,
     backoff: float = 1.0,
     min_rate: float = MIN_RATE,
-    validate: Callable[[bytes], object] | None = None,
-) -> bytes:
-    """Fetch a small resource into memory with retries; a failing `validate` means retry."""
+) -> T:
+    """Fetch a small resource into memory with retries and return parse(its bytes).
+
+    A parse that raises ValueError or OSError (a truncated or garbled body) means retry; any
+    other error of parse ends the fetch at once.
+    """
     local = to_local_path(url)
 
-    def attempt(attempt_timeout: float) -> bytes:
+    def attempt(attempt_timeout: float) -> T:
         if local is not None:
             data = _read_local(url, local)
         else:
             data = _read_http(url, attempt_timeout, min_rate)
-        _validate(data, validate)
-        return data
+        return _parse(data, parse)
 
     attempts = 1 if local is not None else retries
     return _retry(url, attempt, retries=attempts, timeout=timeout, backoff=backoff, log=_LOG)
@@ -258,12 +308,10 @@ def _read_http(url: str, timeout: float, min_rate: float) -> bytes:
     return out.getvalue()
 
 
-def _validate(data: bytes, validate: Callable[[bytes], object] | None) -> None:
-    """Run the caller's check on data, turning ValueError/OSError into a retryable failure."""
-    if validate is None:
-        return
+def _parse(data: bytes, parse: Callable[[bytes], T]) -> T:
+    """parse(data), a ValueError/OSError of it turned into a retryable failure."""
     try:
-        validate(data)
+        return parse(data)
     except (ValueError, OSError) as exc:
         raise _Retry(f"invalid content ({type(exc).__name__}: {exc})") from exc
 
@@ -357,16 +405,21 @@ def _content_range(value: str | None) -> tuple[int | None, int | None]:
     return (int(first) if first else None), (None if total == "*" else int(total))
 
 
-def _check_md5(url: str, path: Path, md5: str) -> None:
-    """Delete path and raise DownloadError if its MD5 differs from a non-empty md5."""
+def _check_md5(url: str, path: Path, md5: str, dest: Path) -> None:
+    """Raise ChecksumError if path's MD5 differs from a non-empty md5, keeping path aside as
+    mismatch_path(dest) (a large download need not be fetched again once the MD5 is settled)."""
     if not md5:
         return
     actual = file_digest(path)
     if actual != md5.lower():
-        path.unlink()
-        raise DownloadError(
-            f"{url}: MD5 mismatch (expected {md5}, got {actual}); "
-            "the download is corrupt or the configured md5 is wrong"
+        kept = mismatch_path(dest)
+        path.replace(kept)
+        raise ChecksumError(
+            f"{url}: MD5 mismatch (expected {md5}, got {actual}); the download is corrupt or "
+            f"the configured MD5 is wrong. Kept it as {kept}: with the MD5 set to {actual}, "
+            "the next run uses it without downloading again; otherwise delete it",
+            kept,
+            actual,
         )
 
 
