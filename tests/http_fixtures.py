@@ -29,6 +29,7 @@ class Faults:
     trickle_for: float = 10.0
     corrupt: set[str] = field(default_factory=set)  # serve same-length garbage
     ignore_range: set[str] = field(default_factory=set)  # answer 200 with the full body
+    redirect: dict[str, str] = field(default_factory=dict)  # answer 302 to this Location
     requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range)
     hits: Counter[str] = field(default_factory=Counter)  # requests per path
     _cut_done: set[str] = field(default_factory=set, init=False, repr=False)
@@ -92,6 +93,9 @@ class _Handler(BaseHTTPRequestHandler):
         count = faults.record(key, self.headers.get("Range"))
         if count <= faults.fail_first.get(key, 0):
             self._empty(faults.fail_status)
+            return
+        if key in faults.redirect:
+            self._empty(302, {"Location": faults.redirect[key]})
             return
         path = self._resolve(key)
         if path is None:
