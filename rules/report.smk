@@ -42,15 +42,21 @@ rule aggregate:
         mem_mb=job("small", "mem_mb"),
         runtime=job("small", "runtime"),
     params:
-        references={name: exp.get("reference", {}) for name, exp in EXPERIMENTS.items()},
-        settings={name: verdict_settings(name) for name in EXPERIMENTS},
-        groups={name: comparison_groups(exp) for name, exp in EXPERIMENTS.items()},
-        metrics={name: headline_metric(name) for name in EXPERIMENTS},
-        convergence={
-            name: exp["convergence"]
-            for name, exp in EXPERIMENTS.items()
-            if "convergence" in exp
-        },
+        references=shown(
+            {name: exp.get("reference", {}) for name, exp in EXPERIMENTS.items()}
+        ),
+        settings=shown({name: verdict_settings(name) for name in EXPERIMENTS}),
+        groups=shown(
+            {name: comparison_groups(exp) for name, exp in EXPERIMENTS.items()}
+        ),
+        metrics=shown({name: headline_metric(name) for name in EXPERIMENTS}),
+        convergence=shown(
+            {
+                name: exp["convergence"]
+                for name, exp in EXPERIMENTS.items()
+                if "convergence" in exp
+            }
+        ),
     script:
         "../workflow_scripts/aggregate.py"
 
@@ -70,7 +76,7 @@ rule plot_headline:
         mem_mb=job("small", "mem_mb"),
         runtime=job("small", "runtime"),
     params:
-        settings=lambda w: verdict_settings(w.experiment),
+        settings=lambda w: shown(verdict_settings(w.experiment)),
     script:
         "../workflow_scripts/plot_headline.py"
 
@@ -331,7 +337,7 @@ rule report_html:
         figures=[entry._asdict() for entry in figure_entries()],
         packs=dataset_splits(),
         config=config,
-        configfiles=config_files(),
+        configfiles=lambda w: config_files(),
         variants=VARIANTS,
     script:
         "../workflow_scripts/report_html.py"
@@ -356,7 +362,8 @@ rule results_md:
             name: " ".join(exp.get("description", "").split())
             for name, exp in EXPERIMENTS.items()
         },
-        configfiles=config_files(),
-        note=config["results_note"],
+        # Functions, so that Snakemake reads no {wildcard} in these texts.
+        configfiles=lambda w: config_files(),
+        note=lambda w: config["results_note"],
     script:
         "../workflow_scripts/results_markdown.py"

@@ -210,6 +210,19 @@ def screenshots(browser: DevTools, session: str, size: Rendering, stem: Path) ->
     return paths
 
 
+def evaluate(html: Path, expression: str, width: int = 1400, height: int = 1000) -> Any:
+    """The value of a JavaScript `expression` in `html` once the page has loaded."""
+    executable = chromium()
+    if executable is None:
+        raise FileNotFoundError("chromium is not installed (Debian: apt-get install chromium)")
+    with DevTools(executable) as browser:
+        session = open_page(browser, html.resolve().as_uri(), width, height)
+        result = browser.send(
+            "Runtime.evaluate", session, expression=expression, returnByValue=True
+        )
+    return result["result"].get("value")
+
+
 def check(
     html: Path, out_dir: Path, width: int = 1400, height: int = 1000
 ) -> tuple[Rendering, Rendering, list[Path]]:
