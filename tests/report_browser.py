@@ -76,7 +76,8 @@ class DevTools:
         self.buffer = b""
         to_child, self.to_browser = os.pipe()
         self.from_browser, from_child = os.pipe()
-        self.profile = tempfile.TemporaryDirectory(prefix="chromium-")
+        # Chromium's helpers may still write to the profile while it is removed.
+        self.profile = tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True)
 
         def wire() -> None:  # in the child: its fds 3 and 4 are the two pipe ends
             read, write = (fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (to_child, from_child))

@@ -8,12 +8,15 @@ browser test renders both reports in headless Chromium and reads the mark.
 """
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
+from jsonschema import Draft202012Validator
 from report_browser import chromium, evaluate
-from workflow_helpers import copy_workflow, demo_like_config, snakemake, write_config
+from workflow_helpers import PROJECT, copy_workflow, demo_like_config, snakemake, write_config
 
 from visionrepro.report import figures
 from visionrepro.report.results_markdown import experiment_markdown, results_markdown
@@ -33,6 +36,38 @@ def test_shown_params_are_plain_for_the_job_and_inert_for_the_report() -> None:
     assert "<" not in f"{wrapped}" and ">" not in f"{wrapped}" and "&" not in f"{wrapped}"
     assert "\\u003c/script\\u003e" in f"{wrapped}"
     assert f"{shown(['<i>'])}" == "['\\u003ci\\u003e']"
+
+
+def _set(config: dict[str, Any], key: str, value: str) -> None:
+    *parents, last = key.split(".")
+    for part in parents:
+        config = config.setdefault(part, {})
+    config[last] = value
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "data_dir",
+        "results_dir",
+        "coco.local_dir",
+        "mnist.local_dir",
+        "demo.mirror_dir",
+        "demo.sources_dir",
+        "experiments.coco_seg_deeplab.weights_path",
+    ],
+)
+@pytest.mark.parametrize("path", ["r</script><img src=x onerror=alert(1)>", "r\n\n.. raw:: html"])
+def test_a_path_that_would_be_markup_in_snakemakes_report_is_refused(key: str, path: str) -> None:
+    """Paths reach Snakemake's report as they are (its file list, its rules' files); a
+    results_dir holding the payload ran there."""
+    schema = yaml.safe_load((PROJECT / "schemas" / "config.schema.yaml").read_text())
+    config = yaml.safe_load((PROJECT / "config.yaml").read_text())
+    config["demo"] = {"mirror_dir": "m"}
+    assert not list(Draft202012Validator(schema).iter_errors(config))
+    _set(config, key, path)
+    errors = list(Draft202012Validator(schema).iter_errors(config))
+    assert [".".join(map(str, e.path)) for e in errors] == [key]
 
 
 def _glance(label: str) -> pd.DataFrame:
