@@ -5,7 +5,13 @@ rule aggregate:
     input:
         metrics=run_files("metrics.json"),
         histories=convergence_histories(),
-        code=lib("engine/metrics", "report/tables", "report/verdicts", "grid"),
+        code=lib(
+            "engine/metrics",
+            "report/tables",
+            "report/verdicts",
+            "grid",
+            "report/shown_params",
+        ),
     output:
         glance=report(
             f"{RESULTS}/tables/glance.csv",
@@ -64,7 +70,9 @@ rule aggregate:
 rule plot_headline:
     input:
         metrics=lambda w: run_files("metrics.json", w.experiment),
-        code=lib("report/figures", "report/tables", "report/verdicts"),
+        code=lib(
+            "report/figures", "report/tables", "report/verdicts", "report/shown_params"
+        ),
     output:
         figure_output("headline"),
     log:
