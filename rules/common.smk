@@ -18,6 +18,7 @@ os.environ.update(
 )
 sys.path.insert(0, str(SRC.resolve()))
 
+import yaml  # noqa: E402
 from snakemake.common.configfile import load_configfile  # noqa: E402
 
 from visionrepro import config_checks  # noqa: E402
@@ -49,14 +50,13 @@ GPU = GpuSettings(slot_dir=f"{DATA}/.gpu_slots", **config["gpu"])
 LOCAL_RULES = config["cluster"]["local_rules"]
 
 
-wildcard_constraints:
-    experiment="|".join(EXPERIMENTS),
-    variant=r"[A-Za-z0-9_.\-]+",
-    seed=r"\d+",
-
-
 # Each config file as written (config.yaml, each --configfile), before merging.
 CONFIG_FILES = [load_configfile(path) for path in workflow.configfiles]
+# The schema the Snakefile validates with; its definitions also check what it cannot reach
+# (the values of a sweep, the run names a sweep makes).
+SCHEMA = yaml.safe_load(
+    (Path(workflow.basedir) / "schemas" / "config.schema.yaml").read_text()
+)
 
 
 def defined_runs(experiment):
@@ -70,6 +70,7 @@ def defined_runs(experiment):
 def check_config():
     """Checks the schema cannot express; each error names the config key to fix."""
     for name, exp in config["experiments"].items():
+        config_checks.check_sweep(name, exp, SCHEMA)
         try:
             variants = expand_variants(exp)
         except ValueError as err:
@@ -94,8 +95,10 @@ def check_config():
         config_checks.check_references(
             name, exp.get("reference", {}), variants, defined_runs(name)
         )
+        config_checks.check_network_options(name, exp, variants)
         config_checks.check_classes(name, exp, COCO["categories"])
         config_checks.check_normalization(name, exp)
+        config_checks.check_run_names(name, variants, SCHEMA)
         if exp["dataset"] == "coco" and exp.get("val_fraction"):
             raise ValueError(
                 f"experiments.{name}.val_fraction: coco has a val split already; remove it"
@@ -120,6 +123,18 @@ def check_config():
 check_config()
 # experiment -> variant name -> {network, train, network_options, seeds, label} (grid.py)
 VARIANTS = {name: expand_variants(exp) for name, exp in EXPERIMENTS.items()}
+
+
+def one_of(names):
+    """A wildcard regex matching exactly `names` (and nothing if there are none)."""
+    return "|".join(re.escape(n) for n in names) or "(?!)"
+
+
+# Wildcards match only the names of this run, escaped: a name is never read as a regex.
+wildcard_constraints:
+    experiment=one_of(EXPERIMENTS),
+    variant=one_of(sorted({v for variants in VARIANTS.values() for v in variants})),
+    seed=r"\d+",
 
 
 def check_local_rules():
@@ -261,11 +276,6 @@ def data_options(wildcards):
 
 def experiments_of(task):
     return [name for name, exp in EXPERIMENTS.items() if exp["task"] == task]
-
-
-def one_of(names):
-    """A wildcard regex matching exactly `names` (and nothing if there are none)."""
-    return "|".join(re.escape(n) for n in names) or "(?!)"
 
 
 # torchvision's DeepLabV3 weights file (a test checks the name against torchvision's URL).

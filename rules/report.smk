@@ -5,7 +5,13 @@ rule aggregate:
     input:
         metrics=run_files("metrics.json"),
         histories=convergence_histories(),
-        code=lib("engine/metrics", "report/tables", "report/verdicts", "grid"),
+        code=lib(
+            "engine/metrics",
+            "report/tables",
+            "report/verdicts",
+            "grid",
+            "report/shown_params",
+        ),
     output:
         glance=report(
             f"{RESULTS}/tables/glance.csv",
@@ -42,15 +48,21 @@ rule aggregate:
         mem_mb=job("small", "mem_mb"),
         runtime=job("small", "runtime"),
     params:
-        references={name: exp.get("reference", {}) for name, exp in EXPERIMENTS.items()},
-        settings={name: verdict_settings(name) for name in EXPERIMENTS},
-        groups={name: comparison_groups(exp) for name, exp in EXPERIMENTS.items()},
-        metrics={name: headline_metric(name) for name in EXPERIMENTS},
-        convergence={
-            name: exp["convergence"]
-            for name, exp in EXPERIMENTS.items()
-            if "convergence" in exp
-        },
+        references=shown(
+            {name: exp.get("reference", {}) for name, exp in EXPERIMENTS.items()}
+        ),
+        settings=shown({name: verdict_settings(name) for name in EXPERIMENTS}),
+        groups=shown(
+            {name: comparison_groups(exp) for name, exp in EXPERIMENTS.items()}
+        ),
+        metrics=shown({name: headline_metric(name) for name in EXPERIMENTS}),
+        convergence=shown(
+            {
+                name: exp["convergence"]
+                for name, exp in EXPERIMENTS.items()
+                if "convergence" in exp
+            }
+        ),
     script:
         "../workflow_scripts/aggregate.py"
 
@@ -58,7 +70,9 @@ rule aggregate:
 rule plot_headline:
     input:
         metrics=lambda w: run_files("metrics.json", w.experiment),
-        code=lib("report/figures", "report/tables", "report/verdicts"),
+        code=lib(
+            "report/figures", "report/tables", "report/verdicts", "report/shown_params"
+        ),
     output:
         figure_output("headline"),
     log:
@@ -70,7 +84,7 @@ rule plot_headline:
         mem_mb=job("small", "mem_mb"),
         runtime=job("small", "runtime"),
     params:
-        settings=lambda w: verdict_settings(w.experiment),
+        settings=lambda w: shown(verdict_settings(w.experiment)),
     script:
         "../workflow_scripts/plot_headline.py"
 
@@ -331,7 +345,7 @@ rule report_html:
         figures=[entry._asdict() for entry in figure_entries()],
         packs=dataset_splits(),
         config=config,
-        configfiles=config_files(),
+        configfiles=lambda w: config_files(),
         variants=VARIANTS,
     script:
         "../workflow_scripts/report_html.py"
@@ -356,7 +370,8 @@ rule results_md:
             name: " ".join(exp.get("description", "").split())
             for name, exp in EXPERIMENTS.items()
         },
-        configfiles=config_files(),
-        note=config["results_note"],
+        # Functions, so that Snakemake reads no {wildcard} in these texts.
+        configfiles=lambda w: config_files(),
+        note=lambda w: config["results_note"],
     script:
         "../workflow_scripts/results_markdown.py"

@@ -1,6 +1,7 @@
 # Helpers of the report rules (rules/report.smk): the figures, and what the tables compare.
 from collections import namedtuple
 
+from visionrepro.report.shown_params import shown
 from visionrepro.report.verdicts import DEFAULT_TOLERANCE, comparison_groups
 from visionrepro.report.verdicts import headline_metric as task_headline
 

@@ -32,6 +32,7 @@ class Faults:
     # Hold each request for the path until N requests for it arrived, at most together_for s.
     together: dict[str, int] = field(default_factory=dict)
     together_for: float = 1.0
+    redirect: dict[str, str] = field(default_factory=dict)  # answer 302 to this Location
     requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range)
     hits: Counter[str] = field(default_factory=Counter)  # requests per path
     _cut_done: set[str] = field(default_factory=set, init=False, repr=False)
@@ -104,6 +105,9 @@ class _Handler(BaseHTTPRequestHandler):
         faults.wait_together(key)
         if count <= faults.fail_first.get(key, 0):
             self._empty(faults.fail_status)
+            return
+        if key in faults.redirect:
+            self._empty(302, {"Location": faults.redirect[key]})
             return
         path = self._resolve(key)
         if path is None:

@@ -76,7 +76,8 @@ class DevTools:
         self.buffer = b""
         to_child, self.to_browser = os.pipe()
         self.from_browser, from_child = os.pipe()
-        self.profile = tempfile.TemporaryDirectory(prefix="chromium-")
+        # Chromium's helpers may still write to the profile while it is removed.
+        self.profile = tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True)
 
         def wire() -> None:  # in the child: its fds 3 and 4 are the two pipe ends
             read, write = (fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (to_child, from_child))
@@ -208,6 +209,19 @@ def screenshots(browser: DevTools, session: str, size: Rendering, stem: Path) ->
         path.write_bytes(base64.b64decode(shot["data"]))
         paths.append(path)
     return paths
+
+
+def evaluate(html: Path, expression: str, width: int = 1400, height: int = 1000) -> Any:
+    """The value of a JavaScript `expression` in `html` once the page has loaded."""
+    executable = chromium()
+    if executable is None:
+        raise FileNotFoundError("chromium is not installed (Debian: apt-get install chromium)")
+    with DevTools(executable) as browser:
+        session = open_page(browser, html.resolve().as_uri(), width, height)
+        result = browser.send(
+            "Runtime.evaluate", session, expression=expression, returnByValue=True
+        )
+    return result["result"].get("value")
 
 
 def check(

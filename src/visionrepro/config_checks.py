@@ -6,8 +6,12 @@ Each error names the config key to fix.
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
 from visionrepro.data.torchvision_config import CLASSES
-from visionrepro.grid import sweep_variants
+from visionrepro.grid import Variant, sweep_variants
+from visionrepro.registry import NETWORKS
 
 # Channels of each dataset's images (COCO's 64x64 copies are RGB).
 DATASET_CHANNELS = {"coco": 3, "mnist": 1, "fashion_mnist": 1, "cifar10": 3}
@@ -91,3 +95,88 @@ def check_references(
             f"experiments.{name}.reference: {stray} name no run of the experiment "
             f"(networks, or variants when it has a sweep or variants); its runs: {runs}"
         )
+
+
+def schema_error(schema: Mapping[str, Any], definition: str, value: Any) -> str | None:
+    """Why `value` does not fit the schema's `$defs/<definition>` (None if it does)."""
+    validator = Draft202012Validator({"$ref": f"#/$defs/{definition}", "$defs": schema["$defs"]})
+    error = best_match(validator.iter_errors(value))
+    return None if error is None else error.message
+
+
+def check_sweep(name: str, exp: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """Each sweep key is a train setting and each of its values valid as that setting is in
+    `train` (the schema's $defs/train)."""
+    settings = schema["$defs"]["train"]["properties"]
+    for key, values in exp.get("sweep", {}).items():
+        if key not in settings:
+            raise ValueError(
+                f"experiments.{name}.sweep.{key}: not a train setting; "
+                f"train settings: {sorted(settings)}"
+            )
+        for i, value in enumerate(values):
+            error = schema_error(schema, "train", {key: value})
+            if error:
+                raise ValueError(f"experiments.{name}.sweep.{key}[{i}]: {error}")
+
+
+def check_run_names(name: str, variants: Mapping[str, Variant], schema: Mapping[str, Any]) -> None:
+    """Every run name fits the schema's $defs/name (the schema checks the names a config
+    writes; this, the names a sweep makes from its values)."""
+    for variant in variants:
+        error = schema_error(schema, "name", variant)
+        if error:
+            raise ValueError(
+                f"experiments.{name}.sweep: makes the run name {variant!r}, which is not a "
+                f"safe name ({error}); name such runs in `variants:` instead"
+            )
+
+
+_KINDS = {int: "an integer", float: "a number", bool: "true or false"}
+
+
+def _fits(value: Any, kind: type) -> bool:
+    """Whether a YAML value is of an option's type (an integer is a number, a bool is not)."""
+    if isinstance(value, bool) or kind is bool:
+        return isinstance(value, bool) and kind is bool
+    return isinstance(value, int if kind is int else (int, float))
+
+
+def _option_error(exp: Mapping[str, Any], network: str, key: str, value: Any) -> str | None:
+    """Why `key: value` is not an option of `network`'s constructor for `exp` (None if it is)."""
+    options = NETWORKS[network].options
+    if key not in options:
+        known = ", ".join(sorted(options)) or "none"
+        return f"{network} has no option {key!r} (its options: {known})"
+    if not _fits(value, options[key]):
+        return f"{network}'s {key} is {_KINDS[options[key]]}, not {value!r}"
+    if key == "in_channels" and value != input_channels(exp):
+        return (
+            f"the inputs have {input_channels(exp)} channels ({exp['dataset']}, color "
+            f"{exp.get('color', 'rgb')}), not {value}"
+        )
+    return None
+
+
+def check_network_options(
+    name: str, exp: Mapping[str, Any], variants: Mapping[str, Variant]
+) -> None:
+    """Each `network_options` key (the experiment's, each variant's) is an option of the
+    constructor of every network it goes to (a cumulative variant's go to the later ones too),
+    with a value of the option's type."""
+    specs = exp.get("variants", [])
+    names = [spec["name"] for spec in specs]
+    sources = [(f"experiments.{name}.network_options", exp.get("network_options", {}), None)]
+    for i, spec in enumerate(specs):
+        reach = names[i:] if exp.get("cumulative", False) else [spec["name"]]
+        where = f"experiments.{name}.variants[{i}] ({spec['name']}).network_options"
+        sources.append((where, spec.get("network_options", {}), reach))
+    for where, options, reach in sources:
+        networks = sorted(
+            {v["network"] for n, v in variants.items() if reach is None or n in reach}
+        )
+        for key, value in options.items():
+            for network in networks:
+                error = _option_error(exp, network, key, value)
+                if error:
+                    raise ValueError(f"{where}.{key}: {error}")

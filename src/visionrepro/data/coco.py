@@ -28,7 +28,7 @@ from visionrepro.data.transport.fetch import (
     fetch_file,
     fetch_parsed,
 )
-from visionrepro.data.transport.urls import rewrite_url
+from visionrepro.data.transport.urls import OutsideMirror, rewrite_url
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +182,14 @@ def obtain_images(
     quickly instead of once per image. `options` are fetch_parsed's.
     """
     rows = manifest.to_dict("records")
+    for row in rows:  # before any download: every image's URL stays inside the mirror
+        try:
+            rewrite_url(row["coco_url"], images_url)
+        except OutsideMirror as err:
+            raise OutsideMirror(
+                f"image {row['annotation_set']}/{row['file_name']}: coco_url {err}; its "
+                "annotations are not COCO's own, or were altered"
+            ) from None
     total, done, fetched = len(rows), 0, 0
     started, last_report = time.monotonic(), 0.0
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -7,6 +7,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
@@ -20,6 +21,10 @@ from visionrepro.data.colour import nearest_colour
 from visionrepro.data.datasets import ArrayDataset
 from visionrepro.fileio import atomic_path
 from visionrepro.report.verdicts import VERDICT_COLOURS, plural
+
+# Every text in the figures (labels, class and variant names from the config) is shown as
+# written: a `$` starts no mathtext, so `$\frac{1}{$` in a label is text, not a parse error.
+matplotlib.rcParams["text.parse_math"] = False
 
 
 def by_variant(runs: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:

@@ -9,6 +9,31 @@ from visionrepro.report import verdicts
 from visionrepro.report.views import duration
 
 VERDICT_MARKS = {"reproduced": "✅", "above": "⬆️", "below": "❌", "no reference": "–"}
+# Text from the config (labels, descriptions, metric names) as plain Markdown text: a `|`
+# cannot end a table cell, HTML is shown as written, and it stays on one line.
+_PLAIN = str.maketrans(
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "$": "\\$",  # no math (GitHub renders $...$)
+        "<": "&lt;",
+        ">": "&gt;",
+        "&": "&amp;",
+        "\n": " ",
+        "\r": " ",
+    }
+)
+
+
+def plain_text(text: str) -> str:
+    """Text shown as written in a Markdown table cell or paragraph."""
+    return text.translate(_PLAIN)
+
+
+def markdown_note(note: str) -> str:
+    """The results note: Markdown as written (its emphasis, links, lists), but raw HTML is
+    shown as text, not rendered."""
+    return note.replace("<", "&lt;")
 
 
 def _marked(view: pd.DataFrame, glance: pd.DataFrame) -> pd.DataFrame:
@@ -19,11 +44,12 @@ def _marked(view: pd.DataFrame, glance: pd.DataFrame) -> pd.DataFrame:
 
 def experiment_markdown(name: str, glance: pd.DataFrame, description: str = "") -> str:
     """One experiment's section: its rows of the at-a-glance table and where they came from."""
-    view = _marked(verdicts.glance_view(glance).drop(columns="experiment"), glance)
+    view = verdicts.glance_view(glance).drop(columns="experiment").map(plain_text)
+    view = _marked(view, glance)
     first = glance.iloc[0]
-    lines = [f"## {name}", ""]
+    lines = [f"## {plain_text(name)}", ""]
     if description:
-        lines += [description.strip(), ""]
+        lines += [plain_text(description.strip()), ""]
     lines += [view.to_markdown(index=False, disable_numparse=True), ""]
     lines += [
         f"Device: {first['device']}; training time {duration(glance['train_seconds'].sum())} "
@@ -52,7 +78,7 @@ def results_markdown(
         "",
     ]
     if note:
-        lines += [note.strip(), ""]
+        lines += [markdown_note(note.strip()), ""]
     for name, rows in glance.groupby("experiment", sort=False):
         lines.append(experiment_markdown(str(name), rows, descriptions.get(str(name), "")))
     return "\n".join(lines).rstrip() + "\n"

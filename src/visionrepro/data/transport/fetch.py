@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import BinaryIO, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 from visionrepro import __version__
 from visionrepro.errors import UserError
@@ -88,6 +89,32 @@ class Transfer:
     def options(self) -> dict[str, float]:
         """The keyword arguments of fetch_file and fetch_parsed: retries, timeout, backoff, rate."""
         return {k: v for k, v in asdict(self).items() if k not in ("url", "workers")}
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect to http(s) only, and logs one that leaves the host (or port) asked."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: BinaryIO,
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        old, new = urlsplit(req.full_url), urlsplit(urljoin(req.full_url, newurl))
+        if new.scheme not in ("http", "https"):
+            raise urllib.error.HTTPError(
+                req.full_url, code, f"redirect to {newurl} refused (not http or https)", headers, fp
+            )
+        if new.netloc != old.netloc:
+            _LOG.warning("%s: redirected (%d) to another host: %s", req.full_url, code, newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+# Every request goes through this opener (urlopen's, with the redirects checked).
+_OPENER = urllib.request.build_opener(_CheckedRedirects)
 
 
 def fetch_file(
@@ -298,7 +325,7 @@ def _read_http(url: str, timeout: float, min_rate: float) -> bytes:
     """Fetch url into memory in one request, within its deadline."""
     pace = _Pace(timeout, min_rate)
     request = urllib.request.Request(url, headers=_HEADERS)
-    with urllib.request.urlopen(request, timeout=timeout) as resp:
+    with _OPENER.open(request, timeout=timeout) as resp:
         length = resp.headers.get("Content-Length")
         total = int(length) if length else None
         out = io.BytesIO()
@@ -326,7 +353,7 @@ def _attempt(url: str, part: Path, timeout: float, min_rate: float, log: logging
     pace = _Pace(timeout, min_rate)
     request = urllib.request.Request(url, headers=headers)
     try:
-        resp = urllib.request.urlopen(request, timeout=timeout)
+        resp = _OPENER.open(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
         if exc.code != 416 or not have:
             raise
