@@ -457,12 +457,20 @@ def dataset_config(wildcards):
     exp = EXPERIMENTS[wildcards.experiment]
     name = exp["dataset"]
     if name in IMAGE_FOLDERS:
-        folder = {**IMAGE_FOLDERS[name], "image_size": exp["image_size"]}
+        folder = {**folder_split(name), "image_size": exp["image_size"]}
         return {"name": name, **folder, **data_options(wildcards)}
     if name != "coco":
         return {"name": name, **config.get(name, {}), **data_options(wildcards)}
     keys = ["annotation_sets", "categories", "per_class", "split_seed", "image_size"]
     return {"name": "coco", **{k: COCO[k] for k in keys}}
+
+
+def folder_split(name):
+    """An image folder's path, with its split settings when it is split by seed (changing
+    them then repacks and retrains; a folder with train/ has no use for them)."""
+    folder = IMAGE_FOLDERS[name]
+    keys = ["path", "test_fraction", "split_seed"] if FOLDER_LAYOUTS[name].seeded else ["path"]
+    return {k: folder[k] for k in keys}
 
 
 def folder_records(wildcards):

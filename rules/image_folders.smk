@@ -24,8 +24,6 @@ rule image_folder_pack:
         runtime=job("data", "runtime"),
     params:
         key=lambda w: f"image_folders.{w.folder}",
-        path=lambda w: IMAGE_FOLDERS[w.folder]["path"],
-        test_fraction=lambda w: IMAGE_FOLDERS[w.folder]["test_fraction"],
-        split_seed=lambda w: IMAGE_FOLDERS[w.folder]["split_seed"],
+        folder=lambda w: folder_split(w.folder),
     script:
         "../workflow_scripts/image_folder_pack.py"

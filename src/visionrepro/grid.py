@@ -26,13 +26,14 @@ def sweep_variants(exp: Mapping[str, Any]) -> dict[str, Variant]:
     keys = list(sweep)
     variants = {}
     for network in exp["networks"]:
+        base = network_name(network)
         for values in itertools.product(*(sweep[k] for k in keys)):
             suffix = "_".join(f"{k}{_value_name(v)}" for k, v in zip(keys, values, strict=True))
-            name = f"{network_name(network)}_{suffix}" if suffix else network_name(network)
+            name = f"{base}_{suffix}" if suffix else base
             variants[name] = _variant(exp, network, dict(zip(keys, values, strict=True)), {})
             variants[name]["label"] = (
                 ", ".join(f"{k}={_value_name(v)}" for k, v in zip(keys, values, strict=True))
-                or network_name(network)
+                or base
             )
     return variants
 
