@@ -170,10 +170,9 @@ def network_key(name, exp, network):
     """The config key that names `network` in an experiment: its networks or a variant."""
     if network in exp["networks"]:
         return f"experiments.{name}.networks"
-    i, spec = next(
-        (i, v) for i, v in enumerate(exp.get("variants", [])) if v.get("network") == network
-    )
-    return f"experiments.{name}.variants[{i}] ({spec['name']}).network"
+    variants = exp.get("variants", [])
+    i = next(i for i, v in enumerate(variants) if v.get("network") == network)
+    return f"experiments.{name}.variants[{i}] ({variants[i]['name']}).network"
 
 
 def check_file_networks(name, exp):
@@ -289,8 +288,8 @@ def lib(*modules):
 
 
 def network_file(wildcards):
-    """The module that defines the run's network (an input of its training and evaluation):
-    a built-in's, or the user's file (relative to the project) and the code that loads it."""
+    """The module defining the run's network (an input of its training and evaluation): a
+    built-in's, or the user's file (relative to the project) and the code loading it."""
     network = variant_of(wildcards)["network"]
     if is_file_network(network):
         return [str(network_source(network)), *lib("models/user")]
@@ -448,7 +447,7 @@ def network_options(wildcards, input):
 
 def datasets_in_use(task=None):
     return sorted(
-        {dataset_key(exp) for exp in EXPERIMENTS.values() if task in (None, exp["task"])}
+        {dataset_key(e) for e in EXPERIMENTS.values() if task in (None, e["task"])}
     )
 
 
@@ -469,8 +468,8 @@ def folder_split(name):
     """An image folder's path, with its split settings when it is split by seed (changing
     them then repacks and retrains; a folder with train/ has no use for them)."""
     folder = IMAGE_FOLDERS[name]
-    keys = ["path", "test_fraction", "split_seed"] if FOLDER_LAYOUTS[name].seeded else ["path"]
-    return {k: folder[k] for k in keys}
+    split = ["test_fraction", "split_seed"] if FOLDER_LAYOUTS[name].seeded else []
+    return {k: folder[k] for k in ["path", *split]}
 
 
 def folder_records(wildcards):
