@@ -166,13 +166,13 @@ def folder_classes():
     return {name: layout.classes for name, layout in FOLDER_LAYOUTS.items()}
 
 
-def network_key(name, exp, network):
-    """The config key that names `network` in an experiment: its networks or a variant."""
-    if network in exp["networks"]:
-        return f"experiments.{name}.networks"
-    variants = exp.get("variants", [])
-    i = next(i for i, v in enumerate(variants) if v.get("network") == network)
-    return f"experiments.{name}.variants[{i}] ({variants[i]['name']}).network"
+def variant_key(name, exp, variant):
+    """The config key of a variant: its entry in the experiment's variants, or (a network
+    of the experiment, or of its sweep) the experiment's networks."""
+    names = [spec["name"] for spec in exp.get("variants", [])]
+    if variant in names:
+        return f"experiments.{name}.variants[{names.index(variant)}] ({variant})"
+    return f"experiments.{name}.networks"
 
 
 def check_file_networks(name, exp):
@@ -180,7 +180,7 @@ def check_file_networks(name, exp):
     gives an output that fits the task for one input of the experiment's shape (a dry
     forward pass, before any job runs)."""
     checked = set()
-    for variant in expand_variants(exp).values():
+    for variant_name, variant in expand_variants(exp).items():
         network, options = variant["network"], variant["network_options"]
         if not is_file_network(network) or (network, repr(options)) in checked:
             continue
@@ -198,7 +198,8 @@ def check_file_networks(name, exp):
                 task=exp["task"],
             )
         except ValueError as err:
-            raise ValueError(f"{network_key(name, exp, network)}: {err}") from None
+            key = variant_key(name, exp, variant_name)
+            raise ValueError(f"{key}: {err}") from None
 
 
 def check_config():
