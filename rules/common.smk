@@ -22,9 +22,17 @@ import yaml  # noqa: E402
 from snakemake.common.configfile import load_configfile  # noqa: E402
 
 from visionrepro import config_checks  # noqa: E402
+from visionrepro.data.image_folder import read_layout  # noqa: E402
+from visionrepro.data.torchvision_config import DATASETS, IMAGE_SIZES  # noqa: E402
 from visionrepro.engine.gpus import GpuSettings  # noqa: E402
 from visionrepro.grid import expand as expand_variants  # noqa: E402
-from visionrepro.registry import NETWORKS, network_entry  # noqa: E402
+from visionrepro.registry import (  # noqa: E402
+    NETWORKS,
+    is_file_network,
+    network_entry,
+    network_name,
+    network_source,
+)
 
 DATA = config["data_dir"]
 RESULTS = config["results_dir"]
@@ -47,6 +55,10 @@ IMAGE_CACHE = f"{COCO_DIR}/images{COCO['image_size']}"
 # Training jobs take a GPU slot (a lock file here); an object, so retraining never follows
 # a change of GPU placement (Snakemake's params trigger skips objects).
 GPU = GpuSettings(slot_dir=f"{DATA}/.gpu_slots", **config["gpu"])
+# The user's image folders (datasets named in image_folders), and the layout (classes, files)
+# of each one an enabled experiment uses, read by check_image_folders.
+IMAGE_FOLDERS = config["image_folders"]
+FOLDER_LAYOUTS = {}
 LOCAL_RULES = config["cluster"]["local_rules"]
 
 
@@ -67,8 +79,134 @@ def defined_runs(experiment):
     return config_checks.defined_runs([config["experiments"][experiment], *versions])
 
 
+def check_image_folders():
+    """image_folders names are no built-in dataset's; the folders enabled experiments use
+    have the ImageFolder layout (class folders with images, the same classes in each split).
+    """
+    clash = sorted(set(IMAGE_FOLDERS) & {"coco", *DATASETS})
+    if clash:
+        raise ValueError(
+            f"image_folders: {clash} are names of built-in datasets; rename them"
+        )
+    used = {exp["dataset"] for exp in EXPERIMENTS.values()}
+    for name in sorted(used & set(IMAGE_FOLDERS)):
+        FOLDER_LAYOUTS[name] = read_layout(
+            f"image_folders.{name}", IMAGE_FOLDERS[name]["path"]
+        )
+
+
+def check_dataset(name, exp):
+    """The dataset is a built-in one or an image folder; image_size is an image folder's
+    (and required there); an image folder's labels are classes."""
+    dataset = exp["dataset"]
+    known = ["coco", *DATASETS, *IMAGE_FOLDERS]
+    if dataset not in known:
+        raise ValueError(
+            f"experiments.{name}.dataset: unknown {dataset!r}; datasets: {known} "
+            "(a folder of your own images is named under image_folders)"
+        )
+    if dataset not in IMAGE_FOLDERS:
+        if "image_size" in exp:
+            raise ValueError(
+                f"experiments.{name}.image_size: only image_folders datasets are resized; "
+                f"remove it ({dataset}'s size is fixed"
+                + (": coco.image_size)" if dataset == "coco" else ")")
+            )
+        return
+    if "image_size" not in exp:
+        raise ValueError(
+            f"experiments.{name}.image_size: the images of {dataset} (image_folders) are "
+            "resized to image_size x image_size pixels; set it, e.g. image_size: 32"
+        )
+    if exp["task"] != "classification":
+        raise ValueError(
+            f"experiments.{name}.task: an image folder ({dataset}) gives one label per "
+            "image: the task must be classification"
+        )
+
+
+def check_network_names(name, exp, networks):
+    """Each network of an experiment has a name of its own (a file's network is named by
+    its class), and a file's class is not named like a built-in network."""
+    names = [network_name(n) for n in exp["networks"]]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(
+            f"experiments.{name}.networks: {twice} name more than one network (a network "
+            "from a file is named by its class); rename a class"
+        )
+    shadowing = sorted(
+        n for n in networks if is_file_network(n) and network_name(n) in NETWORKS
+    )
+    if shadowing:
+        raise ValueError(
+            f"experiments.{name}.networks (or variants): {shadowing} are named like "
+            "built-in networks in the tables; rename the class"
+        )
+
+
+def image_size(exp):
+    """The height and width of an experiment's images."""
+    if exp["dataset"] == "coco":
+        return COCO["image_size"]
+    return IMAGE_SIZES.get(exp["dataset"]) or exp["image_size"]
+
+
+def output_classes(exp):
+    """What a network of the experiment predicts: classes, with background per pixel for
+    segmentation, or palette colours (colorization)."""
+    if exp["task"] == "colorization":
+        return exp["palette"]["colours"]
+    classes = exp.get("classes") or config_checks.dataset_classes(
+        exp["dataset"], COCO["categories"], folder_classes()
+    )
+    return len(classes) + (exp["task"] == "segmentation")
+
+
+def folder_classes():
+    """The classes of each image folder in use (from its class folders)."""
+    return {name: layout.classes for name, layout in FOLDER_LAYOUTS.items()}
+
+
+def variant_key(name, exp, variant):
+    """The config key of a variant: its entry in the experiment's variants, or (a network
+    of the experiment, or of its sweep) the experiment's networks."""
+    names = [spec["name"] for spec in exp.get("variants", [])]
+    if variant in names:
+        return f"experiments.{name}.variants[{names.index(variant)}] ({variant})"
+    return f"experiments.{name}.networks"
+
+
+def check_file_networks(name, exp):
+    """Each network from a file loads, takes num_classes and its variant's options, and
+    gives an output that fits the task for one input of the experiment's shape (a dry
+    forward pass, before any job runs)."""
+    checked = set()
+    for variant_name, variant in expand_variants(exp).items():
+        network, options = variant["network"], variant["network_options"]
+        if not is_file_network(network) or (network, repr(options)) in checked:
+            continue
+        checked.add((network, repr(options)))
+        # Imports torch: only for experiments with a network from a file.
+        from visionrepro.models.user import check_file_network
+
+        size = image_size(exp)
+        try:
+            check_file_network(
+                network,
+                num_classes=output_classes(exp),
+                options=options,
+                input_shape=(config_checks.input_channels(exp), size, size),
+                task=exp["task"],
+            )
+        except ValueError as err:
+            key = variant_key(name, exp, variant_name)
+            raise ValueError(f"{key}: {err}") from None
+
+
 def check_config():
     """Checks the schema cannot express; each error names the config key to fix."""
+    check_image_folders()
     for name, exp in config["experiments"].items():
         config_checks.check_sweep(name, exp, SCHEMA)
         try:
@@ -78,14 +216,16 @@ def check_config():
         networks = list(exp["networks"]) + [
             v["network"] for v in exp.get("variants", []) if "network" in v
         ]
-        unknown = [n for n in networks if n not in NETWORKS]
+        check_network_names(name, exp, networks)
+        unknown = [n for n in networks if n not in NETWORKS and not is_file_network(n)]
         if unknown:
             raise ValueError(
                 f"experiments.{name}.networks (or variants): unknown {unknown}; "
-                f"known networks: {sorted(NETWORKS)}"
+                f"known networks: {sorted(NETWORKS)}, or <file>.py:<Class> for a network "
+                "of your own (docs/extending.md)"
             )
         kind = "segmentation" if exp["task"] == "colorization" else exp["task"]
-        wrong = [n for n in networks if NETWORKS[n].task != kind]
+        wrong = [n for n in networks if n in NETWORKS and NETWORKS[n].task != kind]
         if wrong:
             fitting = sorted(n for n, e in NETWORKS.items() if e.task == kind)
             raise ValueError(
@@ -96,7 +236,9 @@ def check_config():
             name, exp.get("reference", {}), variants, defined_runs(name)
         )
         config_checks.check_network_options(name, exp, variants)
-        config_checks.check_classes(name, exp, COCO["categories"])
+        check_dataset(name, exp)
+        if exp["dataset"] not in IMAGE_FOLDERS or exp["dataset"] in FOLDER_LAYOUTS:
+            config_checks.check_classes(name, exp, COCO["categories"], folder_classes())
         config_checks.check_normalization(name, exp)
         config_checks.check_run_names(name, variants, SCHEMA)
         if exp["dataset"] == "coco" and exp.get("val_fraction"):
@@ -113,6 +255,8 @@ def check_config():
                 f"experiments.{name}.dataset: colorization needs a dataset with a test split "
                 "(cifar10), not coco"
             )
+    for name, exp in EXPERIMENTS.items():
+        check_file_networks(name, exp)
     if COCO["local_dir"] and not Path(COCO["local_dir"]).is_dir():
         raise ValueError(
             f"coco.local_dir: {COCO['local_dir']!r} is not a folder; set it to a COCO 2017 copy "
@@ -162,8 +306,12 @@ def lib(*modules):
 
 
 def network_file(wildcards):
-    """The module that defines the run's network (an input of its training and evaluation)."""
-    return lib(f"models/{network_entry(variant_of(wildcards)['network']).module}")
+    """The module defining the run's network (an input of its training and evaluation): a
+    built-in's, or the user's file (relative to the project) and the code loading it."""
+    network = variant_of(wildcards)["network"]
+    if is_file_network(network):
+        return [str(network_source(network)), *lib("models/user")]
+    return lib(f"models/{network_entry(network).module}")
 
 
 def runs(experiment=None):
@@ -210,8 +358,20 @@ def packed_masks(dataset, split):
 
 
 def eval_split(experiment):
-    """The split a run is finally evaluated on: coco's val split, the others' test split."""
-    return "val" if EXPERIMENTS[experiment]["dataset"] == "coco" else "test"
+    """The split a run is finally evaluated on: coco's val split, an image folder's val or
+    test folder (test for a seeded split), the others' test split."""
+    dataset = EXPERIMENTS[experiment]["dataset"]
+    if dataset in FOLDER_LAYOUTS:
+        return FOLDER_LAYOUTS[dataset].eval_split
+    return "val" if dataset == "coco" else "test"
+
+
+def dataset_key(exp):
+    """The folder under data_dir with an experiment's packs: its dataset's name; for an
+    image folder the name and the experiment's image_size (e.g. pets_32px)."""
+    if exp["dataset"] in IMAGE_FOLDERS:
+        return f"{exp['dataset']}_{exp['image_size']}px"
+    return exp["dataset"]
 
 
 def monitored_split(experiment):
@@ -226,7 +386,7 @@ def experiment_dataset(wildcards, split):
     """The packed `split` of the experiment's dataset; "eval" is its eval split."""
     if split == "eval":
         split = eval_split(wildcards.experiment)
-    return packed(EXPERIMENTS[wildcards.experiment]["dataset"], split)
+    return packed(dataset_key(EXPERIMENTS[wildcards.experiment]), split)
 
 
 def experiment_masks(wildcards, split):
@@ -300,17 +460,43 @@ def network_options(wildcards, input):
 
 def datasets_in_use(task=None):
     return sorted(
-        {exp["dataset"] for exp in EXPERIMENTS.values() if task in (None, exp["task"])}
+        {dataset_key(e) for e in EXPERIMENTS.values() if task in (None, e["task"])}
     )
 
 
 def dataset_config(wildcards):
     """The config keys that define an experiment's dataset (recorded in its provenance)."""
-    name = EXPERIMENTS[wildcards.experiment]["dataset"]
+    exp = EXPERIMENTS[wildcards.experiment]
+    name = exp["dataset"]
+    if name in IMAGE_FOLDERS:
+        folder = {**folder_split(name), "image_size": exp["image_size"]}
+        return {"name": name, **folder, **data_options(wildcards)}
     if name != "coco":
         return {"name": name, **config.get(name, {}), **data_options(wildcards)}
     keys = ["annotation_sets", "categories", "per_class", "split_seed", "image_size"]
     return {"name": "coco", **{k: COCO[k] for k in keys}}
+
+
+def folder_split(name):
+    """An image folder's path, with its split settings when it is split by seed (changing
+    them then repacks and retrains; a folder with train/ has no use for them)."""
+    folder = IMAGE_FOLDERS[name]
+    split = ["test_fraction", "split_seed"] if FOLDER_LAYOUTS[name].seeded else []
+    return {k: folder[k] for k in ["path", *split]}
+
+
+def folder_records(wildcards):
+    """What an image-folder experiment's packs came from (the folder, its SHA-256, each
+    image's file), recorded in its runs' provenance; nothing for the other datasets."""
+    exp = EXPERIMENTS[wildcards.experiment]
+    if exp["dataset"] not in IMAGE_FOLDERS:
+        return []
+    splits = sorted({"train", eval_split(wildcards.experiment)})
+    return [folder_record(dataset_key(exp), split) for split in splits]
+
+
+def folder_record(key, split):
+    return f"{DATA}/{key}/packed/{split}.json"
 
 
 def job(kind, key):
@@ -332,7 +518,7 @@ def experiment_packs(experiment):
     """The packed data an experiment trains and is evaluated on (and its palette)."""
     exp = EXPERIMENTS[experiment]
     splits = sorted({"train", eval_split(experiment)})
-    packs = [packed(exp["dataset"], split) for split in splits]
+    packs = [packed(dataset_key(exp), split) for split in splits]
     if exp["task"] == "segmentation":
         packs += [packed_masks(exp["dataset"], split) for split in splits]
     if exp["task"] == "colorization":

@@ -182,9 +182,7 @@ rule plot_misclassified:
         predictions=lambda w: first_seed_file(
             "predictions.csv", w.experiment, w.variant
         ),
-        data=lambda w: packed(
-            EXPERIMENTS[w.experiment]["dataset"], eval_split(w.experiment)
-        ),
+        data=lambda w: experiment_dataset(w, "eval"),
         code=lib("report/figures", "data/datasets"),
     output:
         figure_output("misclassified"),
@@ -250,9 +248,7 @@ rule plot_curves:
 
 rule plot_colour_examples:
     input:
-        data=lambda w: packed(
-            EXPERIMENTS[w.experiment]["dataset"], eval_split(w.experiment)
-        ),
+        data=lambda w: experiment_dataset(w, "eval"),
         palettes=lambda w: [
             palette_file(w.experiment, first_seed(w.experiment, v))
             for v in VARIANTS[w.experiment]

@@ -176,7 +176,7 @@ def convergence_histories():
 def dataset_splits():
     """(dataset, split) of every packed split in use: train and each evaluation split."""
     pairs = {
-        (exp["dataset"], split)
+        (dataset_key(exp), split)
         for name, exp in EXPERIMENTS.items()
         for split in ("train", eval_split(name))
     }

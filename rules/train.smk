@@ -7,6 +7,7 @@ rule train:
         palette=experiment_palette,
         weights=pretrained_weights,
         network=network_file,
+        folder=folder_records,
         code=lib(
             "engine/training",
             "engine/train_settings",

@@ -15,10 +15,11 @@ from visionrepro.engine.model_inputs import target_classes
 from visionrepro.engine.splits import training_splits
 from visionrepro.engine.train_settings import TrainSettings
 from visionrepro.engine.training import configure_threads, select_device, train
-from visionrepro.fileio import write_json
+from visionrepro.fileio import read_json, write_json
 from visionrepro.logs import setup_logging
 from visionrepro.models import count_parameters
 from visionrepro.provenance import provenance
+from visionrepro.registry import network_name
 
 setup_logging(snakemake.log[0])
 w, params, inputs = snakemake.wildcards, snakemake.params, snakemake.input
@@ -54,12 +55,16 @@ with gpu_slot(params.gpu):
     )
 
 save_trained(snakemake.output.model, state, target_classes(train_set, settings.task))
+dataset = {**params.dataset, "train": inputs.train, "val": inputs.val}
+folder = [read_json(path) for path in inputs.folder]  # an image folder's pack records
+if folder:
+    dataset["sha256"] = folder[0]["sha256"]  # of the whole folder, the same in each record
 write_json(
     snakemake.output.history,
     {
         "experiment": w.experiment,
         "variant": w.variant,
-        "network": params.network,
+        "network": network_name(params.network),
         "seed": int(w.seed),
         "params": count_parameters(state.model),
         "eval_split": data["eval_split"],
@@ -75,7 +80,7 @@ write_json(
             task=params.task,
             network=params.network,
             network_options=params.network_options,
-            dataset={**params.dataset, "train": inputs.train, "val": inputs.val},
+            dataset=dataset,
         ),
     },
 )

@@ -11,29 +11,43 @@ from jsonschema.exceptions import best_match
 
 from visionrepro.data.torchvision_config import CLASSES
 from visionrepro.grid import Variant, sweep_variants
-from visionrepro.registry import NETWORKS
+from visionrepro.registry import NETWORKS, network_name
 
-# Channels of each dataset's images (COCO's 64x64 copies are RGB).
+# Channels of each dataset's images (COCO's 64x64 copies are RGB; image folders are packed RGB).
 DATASET_CHANNELS = {"coco": 3, "mnist": 1, "fashion_mnist": 1, "cifar10": 3}
 
 
 def input_channels(exp: Mapping[str, Any]) -> int:
     """Channels of an experiment's network input: gray_mean gives 1; gray and rgb keep the
     dataset's (gray makes colour images grey in 3 channels), as training.input_channels."""
-    return 1 if exp.get("color", "rgb") == "gray_mean" else DATASET_CHANNELS[exp["dataset"]]
+    return 1 if exp.get("color", "rgb") == "gray_mean" else DATASET_CHANNELS.get(exp["dataset"], 3)
 
 
-def dataset_classes(dataset: str, coco_categories: Sequence[str]) -> Sequence[str]:
-    """The class names of a dataset: COCO's are the config's coco.categories."""
+def dataset_classes(
+    dataset: str,
+    coco_categories: Sequence[str],
+    folder_classes: Mapping[str, Sequence[str]] | None = None,
+) -> Sequence[str]:
+    """The class names of a dataset: COCO's are the config's coco.categories, an image
+    folder's its class folders (`folder_classes`)."""
+    if folder_classes and dataset in folder_classes:
+        return folder_classes[dataset]
     return coco_categories if dataset == "coco" else CLASSES[dataset]
 
 
-def check_classes(name: str, exp: Mapping[str, Any], coco_categories: Sequence[str]) -> None:
+def check_classes(
+    name: str,
+    exp: Mapping[str, Any],
+    coco_categories: Sequence[str],
+    folder_classes: Mapping[str, Sequence[str]] | None = None,
+) -> None:
     """Every name in experiments.<name>.classes is a class of the experiment's dataset."""
-    known = dataset_classes(exp["dataset"], coco_categories)
+    known = dataset_classes(exp["dataset"], coco_categories, folder_classes)
     unknown = [c for c in exp.get("classes", []) if c not in known]
     if unknown:
         where = " (coco.categories)" if exp["dataset"] == "coco" else ""
+        if folder_classes and exp["dataset"] in folder_classes:
+            where = " (its class folders)"
         raise ValueError(
             f"experiments.{name}.classes: {unknown} are not classes of {exp['dataset']}; "
             f"its classes{where}: {list(known)}"
@@ -74,7 +88,7 @@ def defined_runs(versions: Iterable[Mapping[str, Any]]) -> set[str]:
     those networks."""
     versions = list(versions)
     networks = list(dict.fromkeys(n for v in versions for n in v.get("networks", [])))
-    names = set(networks)
+    names = {network_name(n) for n in networks}
     names |= {spec["name"] for v in versions for spec in v.get("variants", []) if "name" in spec}
     for v in versions:
         if v.get("sweep"):
@@ -143,7 +157,12 @@ def _fits(value: Any, kind: type) -> bool:
 
 
 def _option_error(exp: Mapping[str, Any], network: str, key: str, value: Any) -> str | None:
-    """Why `key: value` is not an option of `network`'s constructor for `exp` (None if it is)."""
+    """Why `key: value` is not an option of `network`'s constructor for `exp` (None if it is).
+
+    A network from a file is not listed: its constructor meets its options in the dry forward.
+    """
+    if network not in NETWORKS:
+        return None
     options = NETWORKS[network].options
     if key not in options:
         known = ", ".join(sorted(options)) or "none"

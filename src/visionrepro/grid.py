@@ -1,7 +1,8 @@
 """An experiment's grid of runs: variants (network + settings) times seeds.
 
 Without `sweep` or `variants`, each network is one variant named like it. `sweep` maps train keys
-to lists of values and makes one variant per network and combination (`FashionMLP_lr0.1`);
+to lists of values and makes one variant per network and combination (`FashionMLP_lr0.1`; a
+network from a file is named by its class: `nets/tiny.py:TinyNet` gives `TinyNet_lr0.1`);
 `variants` lists named variants (`{name, network, train, network_options, seeds}`), each added to
 the previous one when the experiment says `cumulative: true` (an improvement ladder).
 """
@@ -9,6 +10,8 @@ the previous one when the experiment says `cumulative: true` (an improvement lad
 import itertools
 from collections.abc import Mapping
 from typing import Any
+
+from visionrepro.registry import network_name
 
 Variant = dict[str, Any]
 
@@ -23,13 +26,14 @@ def sweep_variants(exp: Mapping[str, Any]) -> dict[str, Variant]:
     keys = list(sweep)
     variants = {}
     for network in exp["networks"]:
+        base = network_name(network)
         for values in itertools.product(*(sweep[k] for k in keys)):
             suffix = "_".join(f"{k}{_value_name(v)}" for k, v in zip(keys, values, strict=True))
-            name = f"{network}_{suffix}" if suffix else network
+            name = f"{base}_{suffix}" if suffix else base
             variants[name] = _variant(exp, network, dict(zip(keys, values, strict=True)), {})
             variants[name]["label"] = (
                 ", ".join(f"{k}={_value_name(v)}" for k, v in zip(keys, values, strict=True))
-                or network
+                or base
             )
     return variants
 

@@ -58,6 +58,8 @@ CLASSES = {
     "fashion_mnist": FASHION_MNIST_CLASSES,
     "cifar10": CIFAR10_CLASSES,
 }
+# Height and width of each dataset's images (28x28 IDX digits and clothes, 32x32 CIFAR-10).
+IMAGE_SIZES = {"mnist": 28, "fashion_mnist": 28, "cifar10": 32}
 CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"  # torchvision's CIFAR10.filename (a test checks)
 
 

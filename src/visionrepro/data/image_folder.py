@@ -1,0 +1,200 @@
+"""A folder of the user's own images as a dataset, in torchvision's ImageFolder layout:
+
+    <path>/train/<class>/*.jpg  and  <path>/val/<class>/...  (or test/<class>/...)
+    <path>/<class>/*.jpg        (one folder: a seeded, stratified split into train and test)
+
+Class names come from the folder names (sorted, as ImageFolder's); the images of a class are the
+files with an image extension anywhere under its folder (sorted, as ImageFolder's). Every image is
+converted to RGB and resized to the experiment's image_size, then packed like the other sources.
+The layout is read (no image opened, no torch) while Snakemake parses the workflow, so that an
+empty class folder or classes that differ between the splits are errors before any job runs.
+"""
+
+import hashlib
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from visionrepro.data.datasets import ArrayDataset
+from visionrepro.data.torchvision_config import SourceError
+from visionrepro.fileio import file_digest
+
+log = logging.getLogger(__name__)
+
+# torchvision.datasets.folder.IMG_EXTENSIONS (a test checks), without importing torchvision.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
+EVAL_SPLITS = ("val", "test")
+SEEDED = "all"  # the one split of a folder without train/: split by seed when packed
+
+
+@dataclass(frozen=True)
+class FolderLayout:
+    """The images of an image folder: its classes, and per split (train and val or test; or
+    SEEDED) the files with their labels, in ImageFolder's order."""
+
+    key: str  # the config key, for messages: image_folders.<name>
+    root: Path
+    classes: tuple[str, ...]
+    samples: dict[str, list[tuple[Path, int]]]
+
+    @property
+    def seeded(self) -> bool:
+        """Whether the folder is one set of class folders, split by seed when packed."""
+        return SEEDED in self.samples
+
+    @property
+    def eval_split(self) -> str:
+        """The split runs are evaluated on: val or test (test for a seeded split)."""
+        return next((s for s in EVAL_SPLITS if s in self.samples), "test")
+
+    @property
+    def files(self) -> list[Path]:
+        """Every image file, sorted (the inputs of the packing job)."""
+        return sorted(path for samples in self.samples.values() for path, _ in samples)
+
+
+def class_samples(key: str, folder: Path) -> tuple[tuple[str, ...], list[tuple[Path, int]]]:
+    """(classes, [(file, label)]) of one split folder; an empty class folder is an error."""
+    classes = tuple(sorted(entry.name for entry in os.scandir(folder) if entry.is_dir()))
+    if not classes:
+        raise SourceError(
+            f"{key}.path: {folder} has no class folders; put each class's images in "
+            f"{folder}/<class>/"
+        )
+    samples = []
+    for label, name in enumerate(classes):
+        files = [
+            Path(root, file)
+            for root, _, names in sorted(os.walk(folder / name, followlinks=True))
+            for file in sorted(names)
+            if file.lower().endswith(IMAGE_EXTENSIONS)
+        ]
+        if not files:
+            raise SourceError(
+                f"{key}.path: the class folder {folder / name} has no images (files ending in "
+                f"{', '.join(IMAGE_EXTENSIONS)}); add images or remove the folder"
+            )
+        samples += [(file, label) for file in files]
+    return classes, samples
+
+
+def read_layout(key: str, root: str | os.PathLike) -> FolderLayout:
+    """The layout of the image folder `root` (config key `key`), checked."""
+    root = Path(root)
+    if not root.is_dir():
+        raise SourceError(
+            f"{key}.path: {str(root)!r} is not a folder (paths are relative to the project "
+            "folder); point it at train/<class>/ with val/<class>/ or test/<class>/, or at "
+            "<class>/ folders"
+        )
+    present = [s for s in ("train", *EVAL_SPLITS) if (root / s).is_dir()]
+    if not present:
+        classes, samples = class_samples(key, root)
+        return FolderLayout(key, root, classes, {SEEDED: samples})
+    evals = [s for s in EVAL_SPLITS if s in present]
+    if "train" not in present or len(evals) != 1:
+        raise SourceError(
+            f"{key}.path: {root} has {[f'{s}/' for s in present]}; it needs train/ and one of "
+            "val/ or test/ (the split runs are evaluated on), or only <class>/ folders"
+        )
+    classes, train = class_samples(key, root / "train")
+    eval_classes, held = class_samples(key, root / evals[0])
+    if eval_classes != classes:
+        raise SourceError(
+            f"{key}.path: the classes of {root / 'train'} and {root / evals[0]} differ: only in "
+            f"train/: {sorted(set(classes) - set(eval_classes))}, only in {evals[0]}/: "
+            f"{sorted(set(eval_classes) - set(classes))}; give both the same class folders"
+        )
+    return FolderLayout(key, root, classes, {"train": train, evals[0]: held})
+
+
+def content_hash(layout: FolderLayout) -> str:
+    """The SHA-256 of the folder's images: their paths (relative to it) and contents."""
+    digest = hashlib.sha256()
+    for file in layout.files:
+        digest.update(file.relative_to(layout.root).as_posix().encode() + b"\0")
+        digest.update(file_digest(file, "sha256").encode() + b"\0")
+    return digest.hexdigest()
+
+
+def split_samples(
+    layout: FolderLayout, split: str, test_fraction: float, seed: int
+) -> list[tuple[Path, int]]:
+    """The files and labels of `split`; a one-folder layout is split by seed, stratified by
+    class (each class keeps about `test_fraction` of its images for test)."""
+    if not layout.seeded:
+        return layout.samples[split]
+    from sklearn.model_selection import train_test_split
+
+    samples = layout.samples[SEEDED]
+    labels = [label for _, label in samples]
+    try:
+        train, test = train_test_split(
+            np.arange(len(samples)), test_size=test_fraction, random_state=seed, stratify=labels
+        )
+    except ValueError as err:
+        raise SourceError(
+            f"{layout.key}.test_fraction: cannot split {len(samples)} images of "
+            f"{len(layout.classes)} classes by class ({err}); add images or change test_fraction"
+        ) from err
+    return [samples[i] for i in sorted(train if split == "train" else test)]
+
+
+def load_image(path: Path, size: int, key: str) -> np.ndarray:
+    """An image as uint8 3 x size x size: RGB, resized with area averaging (PIL's BOX filter,
+    as the COCO copies); an unreadable one is an error naming it."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            small = img.convert("RGB").resize((size, size), Image.Resampling.BOX)
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
+        raise SourceError(
+            f"{key}: {path} cannot be read as an image ({err}); replace or remove it"
+        ) from err
+    return np.asarray(small).transpose(2, 0, 1)
+
+
+def pack(
+    layout: FolderLayout,
+    split: str,
+    size: int,
+    *,
+    test_fraction: float = 0.2,
+    split_seed: int = 0,
+) -> tuple[ArrayDataset, list[str]]:
+    """One split as an ArrayDataset of size x size RGB images, and its files (relative to the
+    folder) in id order; `test_fraction` and `split_seed` split a one-folder layout."""
+    samples = split_samples(layout, split, test_fraction, split_seed)
+    images = np.empty((len(samples), 3, size, size), dtype=np.uint8)
+    for i, (path, _) in enumerate(samples):
+        images[i] = load_image(path, size, layout.key)
+    data = ArrayDataset(
+        images=images,
+        labels=np.array([label for _, label in samples], dtype=np.int64),
+        ids=np.arange(len(samples), dtype=np.int64),
+        classes=layout.classes,
+    )
+    return data, [path.relative_to(layout.root).as_posix() for path, _ in samples]
+
+
+def class_counts(data: ArrayDataset) -> dict[str, int]:
+    """Images per class."""
+    counts = np.bincount(data.labels, minlength=len(data.classes))
+    return dict(zip(data.classes, counts.tolist(), strict=True))
+
+
+def folder_record(layout: FolderLayout, data: ArrayDataset, files: Sequence[str]) -> dict:
+    """What a packed split came from (its provenance): the folder, its SHA-256, the classes,
+    the images per class and each id's file."""
+    return {
+        "path": str(layout.root),
+        "sha256": content_hash(layout),
+        "classes": list(layout.classes),
+        "per_class": class_counts(data),
+        "files": list(files),
+    }

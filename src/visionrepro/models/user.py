@@ -1,0 +1,120 @@
+"""Networks from a file of the user's project (`nets/tiny.py:TinyNet`): loaded by path (relative
+to the project folder, the working directory of Snakemake and of every job, on a cluster node
+too), and checked while the workflow is parsed: the class exists, takes `num_classes`, and its
+output fits the task on one input of the experiment's shape.
+"""
+
+import hashlib
+import importlib.util
+import inspect
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import torch
+from torch import nn
+
+from visionrepro.errors import UserError
+from visionrepro.registry import split_file_network
+
+
+class NetworkFileError(UserError, ValueError):
+    """A network file or class that cannot be used; the message says which and what to fix."""
+
+
+def _module_name(path: Path) -> str:
+    """A module name of its own for each file (two files may share a stem)."""
+    stem = re.sub(r"\W", "_", path.stem)
+    return f"visionrepro_network_{stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}"
+
+
+def load_module(file: Path) -> ModuleType:
+    """Import a network file (once per process); an error in it names the file."""
+    if not file.is_file():
+        raise NetworkFileError(
+            f"{file} does not exist (paths are relative to the project folder {Path.cwd()}); "
+            "write the file's path from there, e.g. nets/tiny.py:TinyNet"
+        )
+    path = file.resolve()
+    name = _module_name(path)
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:  # noqa: BLE001 - any error of the user's file is reported as such
+        del sys.modules[name]
+        raise NetworkFileError(f"{file} fails to import: {type(err).__name__}: {err}") from err
+    return module
+
+
+def load_network_class(network: str) -> type[nn.Module]:
+    """The class a `<file>.py:<Class>` reference names."""
+    file, cls_name = split_file_network(network)
+    module = load_module(file)
+    cls = getattr(module, cls_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        found = sorted(
+            n
+            for n, v in vars(module).items()
+            if isinstance(v, type) and issubclass(v, nn.Module) and v.__module__ == module.__name__
+        )
+        raise NetworkFileError(
+            f"{file} defines no torch.nn.Module class {cls_name!r}; its network classes: {found}"
+        )
+    return cls
+
+
+def build_file_network(network: str, num_classes: int, **options: Any) -> nn.Module:
+    """Instantiate a file network with `num_classes` outputs and its options."""
+    return load_network_class(network)(num_classes=num_classes, **options)
+
+
+def expected_output(task: str, num_classes: int, size: int) -> tuple[int, ...]:
+    """The output shape of one input: a score per class, or per class and pixel."""
+    return (1, num_classes) if task == "classification" else (1, num_classes, size, size)
+
+
+def check_file_network(
+    network: str,
+    *,
+    num_classes: int,
+    options: Mapping[str, Any],
+    input_shape: tuple[int, int, int],
+    task: str,
+) -> int:
+    """Build the network and run it once on zeros of `input_shape` (C x H x W); raise
+    NetworkFileError unless its output fits `task`. Returns its parameter count."""
+    cls = load_network_class(network)
+    try:
+        inspect.signature(cls).bind(num_classes=num_classes, **options)
+    except TypeError as err:
+        raise NetworkFileError(
+            f"{network}: {cls.__name__}{inspect.signature(cls)} cannot be called with "
+            f"num_classes={num_classes}{''.join(f', {k}={v!r}' for k, v in options.items())} "
+            f"({err}); its constructor must take num_classes (the number of classes it "
+            "predicts) and the experiment's network_options"
+        ) from None
+    try:
+        model = cls(num_classes=num_classes, **options).eval()
+        with torch.no_grad():
+            out = model(torch.zeros(1, *input_shape))
+    except Exception as err:  # noqa: BLE001 - any failure of the user's network is reported
+        raise NetworkFileError(
+            f"{network} fails on one input of the experiment's shape 1x"
+            f"{'x'.join(map(str, input_shape))}: {type(err).__name__}: {err}"
+        ) from err
+    expected = expected_output(task, num_classes, input_shape[-1])
+    shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+    if shape != expected:
+        raise NetworkFileError(
+            f"{network} gives an output of shape {shape} for one input of shape 1x"
+            f"{'x'.join(map(str, input_shape))}; a {task} network with {num_classes} classes "
+            f"must give {expected} (scores per class{'' if len(expected) == 2 else ' and pixel'})"
+        )
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
