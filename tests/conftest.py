@@ -1,4 +1,5 @@
-"""Fixtures shared across test files: one-thread training, and one finished demo-like run."""
+"""Fixtures shared across test files: one-thread training, and one finished demo-like run; the
+order tests run in: the unit tests first, then the slow workflow runs, the SLURM test last."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,6 +9,21 @@ import torch
 from workflow_helpers import copy_workflow, demo_like_config, snakemake, write_config
 
 from visionrepro.engine.training import configure_threads
+
+CLUSTER = Path(__file__).with_name("cluster")
+
+
+def _rank(item: pytest.Item) -> int:
+    """0 for a unit test, 1 for a slow one, 2 for the cluster tests (the slowest)."""
+    if CLUSTER in item.path.parents:
+        return 2
+    return 1 if item.get_closest_marker("slow") else 0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the slowest tests last (a stable sort: file order within each rank), so that a run
+    stopped early has run and reported the most tests."""
+    items.sort(key=_rank)
 
 
 @pytest.fixture(scope="module")
