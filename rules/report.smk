@@ -342,7 +342,8 @@ rule results_md:
         glance=f"{RESULTS}/tables/glance.csv",
         code=lib("report/results_markdown", "report/verdicts", "report/views"),
     output:
-        f"{RESULTS}/report/RESULTS.md",
+        markdown=f"{RESULTS}/report/RESULTS.md",
+        headline=f"{RESULTS}/report/headline.txt",
     log:
         f"{LOGS}/report/results_md.log",
     conda:

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from workflow_helpers import copy_workflow, demo_like_config, snakemake, write_config
+from workflow_helpers import (
+    RUN_OUTPUT,
+    copy_workflow,
+    demo_like_config,
+    snakemake,
+    write_config,
+)
 
 from visionrepro.engine.training import configure_threads
 
@@ -38,9 +44,11 @@ def one_thread() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A scratch copy of the workflow after a complete run of the small demo-like config, and
-    its config file. Shared by the workflow and browser tests (one run instead of one each):
-    a test may add files or edit and restore one, but must leave the run complete."""
+    its config file; the run's terminal output is in RUN_OUTPUT there. Shared by the workflow
+    and browser tests (one run instead of one each): a test may add files or edit and restore
+    one, but must leave the run complete."""
     workdir = copy_workflow(tmp_path_factory.mktemp("demo_run"))
     config = write_config(workdir, demo_like_config())
-    snakemake(workdir, "--configfile", str(config))
+    proc = snakemake(workdir, "--configfile", str(config))
+    (workdir / RUN_OUTPUT).write_text(proc.stdout + proc.stderr)
     return workdir, str(config)
