@@ -318,7 +318,12 @@ rule report_html:
         template=str(SRC / "visionrepro" / "report" / "templates" / "report.html.j2"),
     output:
         page=f"{RESULTS}/report/index.html",
-        glance=f"{RESULTS}/report/glance.html",
+        glance=report(
+            f"{RESULTS}/report/glance.html",
+            caption="../report/glance_page.rst",
+            category="At a glance",
+            labels={"table": "Reproduction at a glance"},
+        ),
     log:
         f"{LOGS}/report/report_html.log",
     conda:

@@ -1,5 +1,6 @@
 """The report's figures on small synthetic inputs: what each one draws."""
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -254,7 +255,7 @@ def test_headline_tick_labels_do_not_overlap() -> None:
     fig.draw_without_rendering()  # lays the figure out, as saving it does
     boxes = [t.get_window_extent() for t in fig.axes[0].get_xticklabels()]
     assert len(boxes) == 7
-    gaps = [right.x0 - left.x1 for left, right in zip(boxes, boxes[1:])]
+    gaps = [right.x0 - left.x1 for left, right in itertools.pairwise(boxes)]
     assert min(gaps) > 0, gaps
 
 
