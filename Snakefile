@@ -44,6 +44,14 @@ rule all:
     default_target: True
     input:
         final_outputs(),
+    message:
+        "Every run, figure and table, and the report"
+
+
+# The last lines of a finished run: the report, RESULTS.md and the headline.
+onsuccess:
+    for line in run_end_lines():
+        logger.info(line)
 
 
 # One target per experiment, named after it (`snakemake --cores all fashion_mlp`): its runs
@@ -57,6 +65,8 @@ for _experiment in EXPERIMENTS:
         input:
             experiment_outputs(_experiment),
         localrule: True
+        message:
+            f"Every run and figure of {_experiment}"
 
 
 # `localrules:` with the names from the config: these run on the submit host under a cluster

@@ -551,6 +551,7 @@ def final_outputs():
     outputs += [entry.path for entry in figure_entries()]
     outputs.append(f"{RESULTS}/report/index.html")
     outputs.append(f"{RESULTS}/report/RESULTS.md")
+    outputs.append(f"{RESULTS}/report/headline.txt")
     return list(dict.fromkeys(outputs))
 
 

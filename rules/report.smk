@@ -328,7 +328,12 @@ rule report_html:
         template=str(SRC / "visionrepro" / "report" / "templates" / "report.html.j2"),
     output:
         page=f"{RESULTS}/report/index.html",
-        glance=f"{RESULTS}/report/glance.html",
+        glance=report(
+            f"{RESULTS}/report/glance.html",
+            caption="../report/glance_page.rst",
+            category="At a glance",
+            labels={"table": "Reproduction at a glance"},
+        ),
     log:
         f"{LOGS}/report/report_html.log",
     conda:
@@ -352,7 +357,8 @@ rule results_md:
         glance=result_table("glance"),
         code=lib("report/results_markdown", "report/verdicts", "report/views"),
     output:
-        f"{RESULTS}/report/RESULTS.md",
+        markdown=f"{RESULTS}/report/RESULTS.md",
+        headline=f"{RESULTS}/report/headline.txt",
     log:
         f"{LOGS}/report/results_md.log",
     conda:

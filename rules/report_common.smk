@@ -1,5 +1,8 @@
 # Helpers of the report rules (rules/report.smk): the figures, and what the tables compare.
+import time
 from collections import namedtuple
+
+from snakemake.logging import logger
 
 from visionrepro.report.shown_params import shown
 from visionrepro.report.verdicts import DEFAULT_TOLERANCE, comparison_groups
@@ -194,3 +197,57 @@ def result_table(name):
         return check_table(f"{RESULTS}/tables/{name}.csv")
 
     return checked
+
+
+def run_end_lines():
+    """The last lines of a finished run: where the report and RESULTS.md are, and the
+    headline; or that this run's target makes no report."""
+    folder = Path(RESULTS) / "report"
+    page, headline = folder / "index.html", folder / "headline.txt"
+    if not (page.exists() and headline.exists()):
+        return [f"No report yet: `snakemake` without a target writes {page}."]
+    lines = [
+        f"Report: {page} (open it in a browser)",
+        f"Results: {folder / 'RESULTS.md'}",
+        f"Headline: {headline.read_text().strip()}",
+    ]
+    made = [
+        Path(p).stat().st_mtime for p in run_files("metrics.json") if Path(p).exists()
+    ]
+    if max(made, default=0) > page.stat().st_mtime:
+        lines.insert(
+            0, "The report is older than the latest runs: `snakemake` updates it."
+        )
+    return lines
+
+
+def building_report():
+    """Whether this invocation builds Snakemake's report from the results as they are
+    (`--report`, not `--report-after-run`)."""
+    args = sys.argv[1:]
+    asked = any(arg == "--report" or arg.startswith("--report=") for arg in args)
+    return asked and "--report-after-run" not in args
+
+
+def results_older_than_config():
+    """What to say when the tables are older than a config file; '' when they are not."""
+    glance = Path(RESULTS) / "tables" / "glance.csv"
+    if not glance.exists():
+        return ""
+    made = glance.stat().st_mtime
+    newer = [path for path in config_files() if Path(path).stat().st_mtime > made]
+    if not newer:
+        return ""
+    return (
+        f"The results ({glance}, made {time.strftime('%Y-%m-%d %H:%M', time.localtime(made))}) "
+        f"are older than {', '.join(newer)}: this report shows what an earlier config made. "
+        "Run `snakemake` with the same config files first to bring them up to date."
+    )
+
+
+# `snakemake --report` of stale results says so, in the terminal and atop the report
+# (report/workflow.rst shows config["stale_results_note"]; no job runs in this mode).
+STALE_NOTE = results_older_than_config() if building_report() else ""
+if STALE_NOTE:
+    logger.warning(STALE_NOTE)
+    config["stale_results_note"] = STALE_NOTE

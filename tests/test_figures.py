@@ -1,5 +1,6 @@
 """The report's figures on small synthetic inputs: what each one draws."""
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -211,6 +212,63 @@ def test_headline_shows_every_seed_the_mean_interval_verdict_and_reference() -> 
     assert legend[-3:] == ["reproduced", "below", "no reference"]
     assert figures.metric_label("miou") == "mIoU (%)"
     assert figures.metric_label("test_loss") == "test loss"
+
+
+def _glance(labels: list[str], references: list[float]) -> pd.DataFrame:
+    """A one-seed headline table of these variants (named v0, v1, ...)."""
+    n = len(labels)
+    return pd.DataFrame(
+        {
+            "variant": [f"v{i}" for i in range(n)],
+            "label": labels,
+            "n_seeds": [1] * n,
+            "mean": np.linspace(10.0, 90.0, n),
+            "ci_low": [np.nan] * n,
+            "ci_high": [np.nan] * n,
+            "reference": references,
+            "tolerance": [1.0] * n,
+            "verdict": ["below" if pd.notna(r) else "no reference" for r in references],
+        }
+    )
+
+
+def _one_seed_each(glance: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"variant": glance["variant"], "seed": 0, "value": glance["mean"], "chance": False}
+    )
+
+
+def test_wrap_label_breaks_after_spaces_commas_and_hyphens() -> None:
+    assert figures.wrap_label("784-256-512-1024-2048-10") == "784-256-512-\n1024-2048-10"
+    assert figures.wrap_label("HW4Net1 lr=0.001, batch_size=64") == (
+        "HW4Net1\nlr=0.001,\nbatch_size=64"
+    )
+    assert figures.wrap_label("PoolUpsampleNet") == "PoolUpsampleNet"
+
+
+def test_headline_tick_labels_do_not_overlap() -> None:
+    """The fashion_mlp headline: a sweep and three structures named by their layer sizes."""
+    labels = ["lr=1", "lr=0.1", "lr=0.01", "lr=0.001", "784-256-512-10"]
+    labels += ["784-256-512-1024-2048-10", "784-1024-2048-10"]
+    glance = _glance(labels, [10.0, 87.0, 83.5, 71.9, 88.7, 88.8, 89.1])
+    fig = figures.headline(_one_seed_each(glance), glance, "test_accuracy", "fashion_mlp")
+    fig.draw_without_rendering()  # lays the figure out, as saving it does
+    boxes = [t.get_window_extent() for t in fig.axes[0].get_xticklabels()]
+    assert len(boxes) == 7
+    gaps = [right.x0 - left.x1 for left, right in itertools.pairwise(boxes)]
+    assert min(gaps) > 0, gaps
+
+
+def test_headline_legend_has_reference_entries_only_where_there_is_a_reference() -> None:
+    without = _glance(["PoolUpsampleNet", "UNet"], [np.nan, np.nan])
+    fig = figures.headline(_one_seed_each(without), without, "miou", "coco_seg")
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert not [entry for entry in legend if entry.startswith("reference")]
+    assert "mean" in legend  # one seed each: no interval to explain
+    with_one = _glance(["PoolUpsampleNet", "UNet"], [np.nan, 50.0])
+    fig = figures.headline(_one_seed_each(with_one), with_one, "miou", "coco_seg")
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert {"reference", "reference ± tolerance"} <= set(legend)
 
 
 def test_colour_examples_rows_grey_each_variant_in_its_palette_target_and_truth() -> None:

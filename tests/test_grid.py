@@ -26,7 +26,7 @@ def test_sweep_expands_every_network_and_combination_in_order() -> None:
     run = grid["B_lr0.001_batch_size64"]
     assert run["network"] == "B"
     assert run["train"] == {"lr": 0.001, "epochs": 10, "batch_size": 64}
-    assert run["label"] == "lr=0.001, batch_size=64"
+    assert run["label"] == "B lr=0.001, batch_size=64"
     assert BASE["train"] == {"lr": 0.01, "epochs": 10}  # the config is not modified
 
 
@@ -43,7 +43,19 @@ def test_sweep_and_explicit_variants_together() -> None:
     assert grid["deep"]["seeds"] == [5] and grid["A_lr1"]["seeds"] == [0, 1]
 
 
-def test_explicit_variants_replace_the_plain_networks_and_stand_alone() -> None:
+def test_sweep_labels_name_the_network_when_there_are_several() -> None:
+    two = expand({**BASE, "sweep": {"lr": [0.001, 0.003]}})
+    assert [v["label"] for v in two.values()] == [
+        "A lr=0.001",
+        "A lr=0.003",
+        "B lr=0.001",
+        "B lr=0.003",
+    ]
+    one = expand({**BASE, "networks": ["A"], "sweep": {"lr": [0.001, 0.003]}})
+    assert [v["label"] for v in one.values()] == ["lr=0.001", "lr=0.003"]
+
+
+def test_explicit_variants_are_added_to_the_plain_networks_and_stand_alone() -> None:
     exp = {
         **BASE,
         "variants": [
@@ -52,9 +64,16 @@ def test_explicit_variants_replace_the_plain_networks_and_stand_alone() -> None:
         ],
     }
     grid = expand(exp)
-    assert list(grid) == ["wd", "drop"]
+    assert list(grid) == ["A", "B", "wd", "drop"]
+    assert grid["B"] == expand(BASE)["B"]  # the plain networks stay as they were
     assert grid["drop"]["train"] == BASE["train"]  # not cumulative: wd is not carried over
     assert grid["drop"]["network"] == "A"
+
+
+def test_a_label_given_to_two_runs_is_an_error() -> None:
+    exp = {**BASE, "variants": [{"name": "wd", "label": "B"}]}
+    with pytest.raises(ValueError, match=r"labels \['B'\].*`label`"):
+        expand(exp)
 
 
 def test_cumulative_variants_add_to_the_previous_one() -> None:
@@ -70,6 +89,8 @@ def test_cumulative_variants_add_to_the_previous_one() -> None:
         ],
     }
     grid = expand(exp)
+    assert list(grid) == ["base", "wd", "drop", "bn"]  # a ladder's rungs are its only runs
+    assert grid["base"]["network"] == "A"
     assert grid["base"]["train"] == BASE["train"]
     assert grid["bn"]["train"] == {"lr": 7e-4, "epochs": 25, "weight_decay": 1e-5}
     assert grid["bn"]["network_options"] == {"in_channels": 3, "dropout": 0.5, "batchnorm": True}

@@ -328,6 +328,8 @@ def test_report_html_from_the_tables_packs_and_figures(tmp_path: Path, runs: dic
     assert "not within 3 epochs" in html and "note</tt>" in html and "on mnist" in html
     assert "config.yaml, extra.yaml" in html and "git abc" in html
     assert "0 of 1 reference numbers reproduced; 1 below" in html
-    assert fragment.read_text() in html  # the fragment Snakemake's report opens with
+    page = fragment.read_text()  # the at-a-glance page of Snakemake's report
+    assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
+    assert page.split("</h1>")[1].split("</body>")[0] in html  # the table the page opens with
     # The variants' settings: what differs (lr) in the table, what they share below it.
     assert "<code>epochs: 3</code>" in html and 'nowrap">lr</th>' in html

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from workflow_helpers import (
     PROJECT,
+    RUN_OUTPUT,
     copy_workflow,
     demo_like_config,
     planned_jobs,
@@ -106,6 +107,27 @@ def test_run_ends_with_summary_and_report(demo_run: tuple[Path, str]) -> None:
         assert f'"{field}"' in metrics
 
 
+def test_a_finished_run_ends_naming_the_report_and_its_headline(
+    demo_run: tuple[Path, str],
+) -> None:
+    workdir, _ = demo_run
+    output = (workdir / RUN_OUTPUT).read_text()
+    lines = output.splitlines()
+    headline = (workdir / "results/report/headline.txt").read_text().strip()
+    end = [line for line in lines if not line.startswith(("Complete log", "Elapsed time"))][-3:]
+    assert end == [
+        "Report: results/report/index.html (open it in a browser)",
+        "Results: results/report/RESULTS.md",
+        f"Headline: {headline}",
+    ]
+    # The default profile keeps the terminal readable: no "Shell command: None" per job, no
+    # reason line (the default target's lists every file), no line of every input of `all`.
+    assert "Shell command" not in output
+    assert "reason:" not in output
+    assert "Job 0: Every run, figure and table, and the report" in output
+    assert max(len(line) for line in lines) < 4000
+
+
 def test_second_run_has_nothing_to_do(demo_run: tuple[Path, str]) -> None:
     workdir, config = demo_run
     assert planned_jobs(workdir, "--configfile", config) == {}
@@ -165,6 +187,22 @@ def test_snakemake_report_collects_figures_and_tables(demo_run: tuple[Path, str]
     # It opens with the at-a-glance table, the same fragment as the HTML page's.
     fragment = (workdir / "results/report/glance.html").read_text()
     assert "reference numbers reproduced" in fragment and "reference numbers reproduced" in html
+    assert "older than" not in html  # the results are the config's
+
+
+def test_a_report_of_results_older_than_the_config_says_so(demo_run: tuple[Path, str]) -> None:
+    workdir, config = demo_run
+    path = Path(config)
+    before = path.stat()
+    later = (workdir / "results/tables/glance.csv").stat().st_mtime + 60
+    try:
+        os.utime(path, (later, later))  # the config edited after the run
+        proc = snakemake(workdir, "--configfile", config, "--report", "stale.html")
+    finally:
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    said = f"are older than {path.name}: this report shows what an earlier config made"
+    assert said in proc.stdout + proc.stderr
+    assert said in (workdir / "stale.html").read_text(errors="replace")
 
 
 def test_a_disabled_experiment_is_left_out_and_deeplab_plans_when_enabled(

@@ -21,6 +21,7 @@ WORKFLOW_PARTS = (
     "profiles",
     "configs",
 )
+RUN_OUTPUT = "run_output.txt"  # a finished run's terminal output (conftest's demo_run)
 
 
 # Workflow runs under test reach 127.0.0.1 only: any other HTTP(S) request goes to a proxy
@@ -72,7 +73,12 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
     out = snakemake(workdir, "--dry-run", *args).stdout
     if "Nothing to be done" in out:
         return {}
-    table = out.split("Job stats:", 1)[1].splitlines()
+    return job_stats(out)
+
+
+def job_stats(output: str) -> dict[str, int]:
+    """The rules and job counts of the first "Job stats" table in Snakemake's output."""
+    table = output.split("Job stats:", 1)[1].splitlines()
     jobs = {}
     for line in table[3:]:
         parts = line.split()

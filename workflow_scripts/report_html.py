@@ -1,5 +1,5 @@
-"""Assemble the self-contained HTML report, and the at-a-glance fragment that opens
-Snakemake's report (report/workflow.rst)."""
+"""Assemble the self-contained HTML report, and the at-a-glance table as a page of its own for
+Snakemake's report (its category "At a glance")."""
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,7 @@ html = report.render(
 )
 for text, path in (
     (html, snakemake.output.page),
-    (report.glance_fragment(tables.glance), snakemake.output.glance),
+    (report.glance_page(tables.glance), snakemake.output.glance),
 ):
     with atomic_path(path) as tmp:
         tmp.write_text(text)

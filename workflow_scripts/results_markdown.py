@@ -1,9 +1,11 @@
-"""Write RESULTS.md: the at-a-glance table per experiment as GitHub Markdown (rule results_md)."""
+"""Write RESULTS.md, the at-a-glance table per experiment as GitHub Markdown, and its headline
+alone (the last line of a finished run, Snakefile's onsuccess) (rule results_md)."""
 
 import pandas as pd
 
 from visionrepro.fileio import atomic_path
 from visionrepro.logs import setup_logging
+from visionrepro.report import verdicts
 from visionrepro.report.results_markdown import results_markdown
 
 setup_logging(snakemake.log[0])
@@ -14,5 +16,7 @@ text = results_markdown(
     configfiles=snakemake.params.configfiles,
     note=snakemake.params.note,
 )
-with atomic_path(snakemake.output[0]) as tmp:
+with atomic_path(snakemake.output.markdown) as tmp:
     tmp.write_text(text)
+with atomic_path(snakemake.output.headline) as tmp:
+    tmp.write_text(verdicts.headline(glance) + "\n")

@@ -1,13 +1,15 @@
 """An experiment's grid of runs: variants (network + settings) times seeds.
 
-Without `sweep` or `variants`, each network is one variant named like it. `sweep` maps train keys
-to lists of values and makes one variant per network and combination (`FashionMLP_lr0.1`; a
-network from a file is named by its class: `nets/tiny.py:TinyNet` gives `TinyNet_lr0.1`);
-`variants` lists named variants (`{name, network, train, network_options, seeds}`), each added to
-the previous one when the experiment says `cumulative: true` (an improvement ladder).
+Each network is one variant named like it (a network from a file is named by its class:
+`nets/tiny.py:TinyNet` gives `TinyNet`). `sweep` maps train keys to lists of values and makes one
+variant per network and combination instead (`FashionMLP_lr0.1`, `TinyNet_lr0.1`). `variants`
+lists named variants (`{name, network, train, network_options, seeds}`) added to those. With
+`cumulative: true` (an improvement ladder) each variant adds to the previous one and the variants
+are the experiment's only runs: the first starts from the first network.
 """
 
 import itertools
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,19 +23,23 @@ def _value_name(value: Any) -> str:
 
 
 def sweep_variants(exp: Mapping[str, Any]) -> dict[str, Variant]:
-    """One variant per network and combination of the `sweep` values (in the given order)."""
+    """One variant per network and combination of the `sweep` values (in the given order); each
+    network alone without a sweep. Labels name the values, and the network too when there are
+    several (`HW4Net1 lr=0.001`)."""
     sweep = exp.get("sweep", {})
     keys = list(sweep)
+    several = len(exp["networks"]) > 1
     variants = {}
     for network in exp["networks"]:
         base = network_name(network)
         for values in itertools.product(*(sweep[k] for k in keys)):
-            suffix = "_".join(f"{k}{_value_name(v)}" for k, v in zip(keys, values, strict=True))
+            pairs = list(zip(keys, values, strict=True))
+            suffix = "_".join(f"{k}{_value_name(v)}" for k, v in pairs)
             name = f"{base}_{suffix}" if suffix else base
-            variants[name] = _variant(exp, network, dict(zip(keys, values, strict=True)), {})
+            variants[name] = _variant(exp, network, dict(pairs), {})
+            setting = ", ".join(f"{k}={_value_name(v)}" for k, v in pairs)
             variants[name]["label"] = (
-                ", ".join(f"{k}={_value_name(v)}" for k, v in zip(keys, values, strict=True))
-                or base
+                f"{base} {setting}" if several and setting else setting or base
             )
     return variants
 
@@ -72,10 +78,23 @@ def _variant(
 
 def expand(exp: Mapping[str, Any]) -> dict[str, Variant]:
     """All variants of an experiment by name: the sweep's (or the plain networks), then the
-    explicit ones. Duplicate names are an error."""
+    explicit ones; a cumulative ladder's explicit ones alone. A name or a label made twice is
+    an error."""
     explicit = explicit_variants(exp)
-    swept = sweep_variants(exp) if exp.get("sweep") or not explicit else {}
+    ladder = bool(exp.get("cumulative", False) and explicit)
+    swept = {} if ladder else sweep_variants(exp)
     clash = sorted(set(swept) & set(explicit))
     if clash:
-        raise ValueError(f"variant names {clash} are made twice (by the sweep and by variants)")
-    return {**swept, **explicit}
+        raise ValueError(
+            f"variant names {clash} are made twice (by the networks or sweep and by variants); "
+            "rename the variants"
+        )
+    variants = {**swept, **explicit}
+    labels = Counter(var["label"] for var in variants.values())
+    twice = sorted(label for label, n in labels.items() if n > 1)
+    if twice:
+        raise ValueError(
+            f"variant labels {twice} are given to several runs; give the variants a `label` "
+            "of their own"
+        )
+    return variants

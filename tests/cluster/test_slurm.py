@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from workflow_helpers import copy_workflow, demo_like_config, snakemake, write_config
+import yaml
+from workflow_helpers import (
+    PROJECT,
+    copy_workflow,
+    demo_like_config,
+    job_stats,
+    snakemake,
+    write_config,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -83,11 +91,23 @@ def test_demo_through_the_slurm_profile_equals_a_local_run(
     on_slurm, output = run_demo(
         tmp_path / "slurm", "--workflow-profile", "profiles/slurm", *OVERRIDES
     )
-    submitted = Counter(
-        re.findall(r"submitted with SLURM jobid \d+ \(log: \S*/rule_(\w+)/", output)
-    )
+    # One sbatch per job, but the small jobs go in few (profiles/slurm's job groups): per
+    # experiment its evaluations and their figures, and the tables and report together.
+    logs = re.findall(r"submitted with SLURM jobid \d+ \(log: \S*/(rule|group)_([^/]+)/", output)
+    # a group's folder: group_<group>_<its rules>
+    submitted = Counter(name if kind == "rule" else name.split("_")[0] for kind, name in logs)
     runs = list((tmp_path / "slurm/results/runs").glob("*/*/seed*/train.json"))
-    assert submitted["train"] == len(runs) > 0 and submitted["report_html"] == 1
+    assert submitted["train"] == len(runs) > 0
+    assert submitted["evaluation"] == len(SUBMITTED) and submitted["report"] == 1
+    jobs = job_stats(output)
+    on_host = {*yaml.safe_load((PROJECT / "config.yaml").read_text())["cluster"]["local_rules"]}
+    on_host.add("all")
+    profile = yaml.safe_load((PROJECT / "profiles/slurm/config.yaml").read_text())
+    grouped = {entry.split("=")[0] for entry in profile["groups"]}
+    alone = sum(n for rule, n in jobs.items() if rule not in on_host | grouped)
+    assert sum(submitted.values()) == alone + len(SUBMITTED) + 1
+    one_each = sum(n for rule, n in jobs.items() if rule not in on_host)
+    print(f"{one_each} jobs on SLURM in {sum(submitted.values())} submissions: {dict(submitted)}")
     assert "localrule coco_annotations:" in output  # cluster.local_rules: on the submit host
     assert "localrule source_fetch:" in output
     log = (tmp_path / "slurm/results/logs/train/coco_rgb/HW4Net1/seed0.log").read_text()

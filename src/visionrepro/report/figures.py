@@ -3,7 +3,7 @@ per variant, per-class IoU, sample images (with their masks), misclassified imag
 and colourization predictions."""
 
 import math
-import textwrap
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -179,9 +179,20 @@ def metric_label(metric: str) -> str:
     return label if metric.endswith("loss") else f"{label} (%)"
 
 
+def wrap_label(label: str, width: int = 13) -> str:
+    """`label` in lines of at most `width` characters where it can be: broken after a space, a
+    comma or a hyphen ("784-256-512-1024-2048-10" too), never inside a piece."""
+    lines = [""]
+    for piece in re.findall(r"[^ ,-]+[ ,-]*|[ ,-]+", label):
+        if lines[-1] and len(lines[-1] + piece.rstrip()) > width:
+            lines.append("")
+        lines[-1] += piece
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def _tick(label: str, n: int) -> str:
-    """A variant's tick label: its label (wrapped between words) and its number of seeds."""
-    return textwrap.fill(label, 13, break_long_words=False) + f"\n({plural(n, 'seed')})"
+    """A variant's tick label: its label (wrapped) and its number of seeds."""
+    return f"{wrap_label(label)}\n({plural(n, 'seed')})"
 
 
 def _limits(values: pd.DataFrame, glance: pd.DataFrame) -> tuple[float, float]:
@@ -205,7 +216,7 @@ def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str
     grey dot (a red cross at chance level; `values`: variant, seed, value, chance), the mean
     with its 95 % interval in the colour of its verdict, and the reference as a black star
     with its tolerance as a grey bar (`glance`: verdicts.glance_table's rows of this metric)."""
-    fig = Figure(figsize=(6, 3.8), layout="constrained")
+    fig = Figure(figsize=(max(6.0, 1.2 + 0.85 * len(glance)), 3.8), layout="constrained")
     ax = fig.subplots()
     for x, row in enumerate(glance.itertuples()):
         seeds = values[values["variant"] == row.variant]
@@ -235,6 +246,7 @@ def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str
     ax.set_ylim(*_limits(values, glance))
     ax.set(ylabel=metric_label(metric), title=title)
     ax.grid(axis="y", alpha=0.3)
+    mean_label = "mean, 95 % CI" if (glance["n_seeds"] > 1).any() else "mean"
     handles = [
         Line2D([], [], ls="", marker="o", ms=4, color="0.55", label="one seed"),
         *(
@@ -242,9 +254,15 @@ def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str
             if values["chance"].any()
             else []
         ),
-        Line2D([], [], ls="-", lw=2.5, marker="o", color="0.2", label="mean, 95 % CI"),
-        Line2D([], [], ls="", marker="*", ms=12, color="black", label="reference"),
-        Line2D([], [], ls="-", lw=6, color="0.75", label="reference ± tolerance"),
+        Line2D([], [], ls="-", lw=2.5, marker="o", color="0.2", label=mean_label),
+        *(
+            [
+                Line2D([], [], ls="", marker="*", ms=12, color="black", label="reference"),
+                Line2D([], [], ls="-", lw=6, color="0.75", label="reference ± tolerance"),
+            ]
+            if glance["reference"].notna().any()
+            else []
+        ),
         *(
             Patch(color=VERDICT_COLOURS[v], label=v)
             for v in VERDICT_COLOURS

@@ -104,6 +104,19 @@ def glance_fragment(glance: pd.DataFrame) -> Markup:
     return text.format(headline(glance)) + html_table(views.glance(glance))
 
 
+def glance_page(glance: pd.DataFrame) -> Markup:
+    """The at-a-glance fragment as a page of its own: Snakemake's report shows it full width
+    (its landing page puts the workflow description in a narrow column beside the rule graph,
+    where the table would hide its last columns behind a scrollbar)."""
+    page = Markup(
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>Reproduction at a glance</title><style>body{{font-family:sans-serif;"
+        "font-size:13px;margin:1em}}td,th{{padding:2px 6px}}</style></head>"
+        "<body><h1>Reproduction at a glance</h1>{}</body></html>\n"
+    )
+    return page.format(glance_fragment(glance))
+
+
 @dataclass(frozen=True)
 class Tables:
     """The aggregate rule's tables, and the datasets table."""
