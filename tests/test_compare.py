@@ -188,3 +188,13 @@ def test_bad_input_names_the_file_and_what_it_lacks(
     assert main([str(good), str(renamed_path)]) == 2
     error = capsys.readouterr().err
     assert str(renamed_path) in error and "accuracy, loss" in error and "val_accuracy" in error
+
+
+def test_unreadable_settings_name_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write(per_seed({"A": 0.0}, seed=12), tmp_path / "good.csv")
+    broken = write(per_seed({"A": 0.0}, seed=12).assign(settings="{lr: 0.1"), tmp_path / "b.csv")
+    assert main([str(good), str(broken)]) == 2
+    error = capsys.readouterr().err
+    assert str(broken) in error and "settings" in error and "Traceback" not in error

@@ -114,7 +114,13 @@ def read_side(side: Path) -> pd.DataFrame:
             f"{path}: more than one row for {first['experiment']} {first['variant']} "
             f"seed {first['seed']}; a per-seed table has one row per run"
         )
-    wide["settings"] = _settings_column(wide, side if side.is_dir() else None)
+    try:
+        wide["settings"] = _settings_column(wide, side if side.is_dir() else None)
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
+        raise UserError(
+            f"{path}: a run's settings are not readable ({error!r}); the `settings` column (or "
+            "each run's metrics.json provenance) must hold the resolved settings as a JSON object"
+        ) from error
     long = wide.melt(
         id_vars=[*KEYS, "code_version", "settings"], value_vars=metrics, var_name="metric"
     )
