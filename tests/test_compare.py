@@ -198,3 +198,23 @@ def test_unreadable_settings_name_the_file(
     assert main([str(good), str(broken)]) == 2
     error = capsys.readouterr().err
     assert str(broken) in error and "settings" in error and "Traceback" not in error
+
+
+def test_seeds_that_all_moved_alike_are_beyond_noise(tmp_path: Path) -> None:
+    before = per_seed({"A": 0.0}, seed=13, seeds=[0, 1, 2])
+    after = before.assign(val_accuracy=before["val_accuracy"] - 0.5)
+    table = readings(before, after, tmp_path)
+    assert table.loc[("A", "val_accuracy"), "test"] == "no spread"
+    assert table.loc[("A", "val_accuracy"), "reading"] == "worse"
+    # Constant values on other seeds (Welch, no spread) and the same mean: nothing moved.
+    flat = before.assign(val_accuracy=50.0)
+    moved = flat.assign(seed=flat["seed"] + 10)
+    table = readings(flat, moved, tmp_path)
+    assert table.loc[("A", "val_accuracy"), "reading"] == "no detectable change"
+
+
+def test_only_runs_on_one_side(tmp_path: Path) -> None:
+    table = readings(
+        per_seed({"A": 0.0}, 14), per_seed({"B": 0.0}, 14).assign(experiment="x"), tmp_path
+    )
+    assert set(table["reading"]) == {"new", "gone"}

@@ -30,7 +30,6 @@ COLUMNS = [
     "reading",
     "what_differs",
 ]
-READINGS = ("identical", "no detectable change", "better", "worse", "new", "gone")
 
 
 def lower_is_better(metric: str) -> bool:
@@ -114,8 +113,8 @@ def reading(row: pd.Series, alpha: float = 1 - LEVEL) -> str:
     every seed moved alike), no detectable change, or changed with too few seeds to say."""
     if row["identical"]:
         return "identical"
-    beyond = row["test"] == "no spread" or row["p_holm"] < alpha
-    if beyond:
+    unanimous = row["test"] == "no spread" and row["difference"] != 0
+    if unanimous or row["p_holm"] < alpha:
         improved = (row["difference"] < 0) == lower_is_better(row["metric"])
         return "better" if improved else "worse"
     if row["test"] == "too few seeds":
