@@ -1,0 +1,141 @@
+"""Reading one side of a comparison: a results folder (its tables/runs.csv, the runs' resolved
+settings from their metrics.json) or a per-seed CSV table with the same columns, as a long table
+of (experiment, variant, seed, metric, value) with each run's code version and settings."""
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from visionrepro.errors import UserError
+from visionrepro.report.tables import PROVENANCE_COLUMNS, VERSION_COLUMNS
+
+KEYS = ["experiment", "variant", "seed"]
+REQUIRED = [*KEYS, "code_version"]
+# runs.csv columns that describe a run rather than score it; every other numeric column is a metric.
+NOT_METRICS = {
+    *KEYS,
+    "network",
+    "params",
+    "chance",
+    "train_seconds",
+    "images_per_second",
+    "precision",
+    "code_version",
+    "settings",
+    *PROVENANCE_COLUMNS,
+    *VERSION_COLUMNS,
+}
+# A run's resolved settings in its provenance record (metrics.json).
+SETTING_KEYS = ("train", "color", "task", "network", "network_options", "dataset")
+# Where the data came from and how it was fetched, not what it is: not compared.
+IGNORED_SETTINGS = (
+    "dataset.local_dir",
+    "dataset.url",
+    "dataset.md5_check",
+    "dataset.download",
+    "dataset.train",
+    "dataset.val",
+)
+LONG_COLUMNS = [*KEYS, "metric", "value", "code_version", "settings"]
+
+
+def flatten(settings: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested settings as dotted keys ("train.lr") with JSON values, so that any two can be
+    compared key by key; IGNORED_SETTINGS are left out."""
+    flat: dict[str, str] = {}
+    for key, value in settings.items():
+        name = f"{prefix}{key}"
+        if name.startswith(IGNORED_SETTINGS):
+            continue
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = json.dumps(value, sort_keys=True)
+    return flat
+
+
+def run_settings(results: Path, experiment: str, variant: str, seed: int) -> str:
+    """A run's flattened settings (JSON) from its metrics.json in a results folder, or "" when
+    the run folder is gone (the comparison then cannot attribute a change to settings)."""
+    path = results / "runs" / experiment / variant / f"seed{seed}" / "metrics.json"
+    if not path.is_file():
+        return ""
+    provenance = json.loads(path.read_text())["provenance"]
+    return json.dumps(flatten({k: provenance[k] for k in SETTING_KEYS if k in provenance}))
+
+
+def table_path(side: Path) -> Path:
+    """The per-seed table of `side`: the file itself, or a results folder's tables/runs.csv (or
+    runs.csv when `side` is the tables folder)."""
+    if side.is_file():
+        return side
+    if not side.is_dir():
+        raise UserError(f"{side}: no such file or folder; give a results folder or a per-seed CSV")
+    for candidate in (side / "tables" / "runs.csv", side / "runs.csv"):
+        if candidate.is_file():
+            return candidate
+    raise UserError(
+        f"{side}: a folder without result tables (no tables/runs.csv or runs.csv); give the "
+        "results_dir of a finished run (snakemake writes results/tables/runs.csv) or a per-seed CSV"
+    )
+
+
+def read_side(side: Path) -> pd.DataFrame:
+    """One side of a comparison as a long table (LONG_COLUMNS), one row per run and metric.
+    Settings come from the table's `settings` column (JSON of nested settings) when it has one,
+    else from the runs' metrics.json in a results folder, else are empty."""
+    path = table_path(side)
+    try:
+        wide = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise UserError(f"{path}: not a readable CSV table ({error})") from error
+    if "variant" not in wide.columns and "network" in wide.columns:
+        wide = wide.assign(variant=wide["network"])
+    missing = [c for c in REQUIRED if c not in wide.columns]
+    if missing:
+        raise UserError(
+            f"{path}: missing column(s) {', '.join(missing)}; a per-seed table needs "
+            f"{', '.join(REQUIRED)} and one column per metric (as results/tables/runs.csv has)"
+        )
+    metrics = [
+        c for c in wide.columns if c not in NOT_METRICS and pd.api.types.is_numeric_dtype(wide[c])
+    ]
+    if not metrics:
+        raise UserError(
+            f"{path}: no metric columns (numeric columns besides {', '.join(REQUIRED)})"
+        )
+    duplicated = wide.duplicated(KEYS)
+    if duplicated.any():
+        first = wide[duplicated].iloc[0]
+        raise UserError(
+            f"{path}: more than one row for {first['experiment']} {first['variant']} "
+            f"seed {first['seed']}; a per-seed table has one row per run"
+        )
+    try:
+        wide["settings"] = _settings_column(wide, side if side.is_dir() else None)
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
+        raise UserError(
+            f"{path}: a run's settings are not readable ({error!r}); the `settings` column (or "
+            "each run's metrics.json provenance) must hold the resolved settings as a JSON object"
+        ) from error
+    long = wide.melt(
+        id_vars=[*KEYS, "code_version", "settings"], value_vars=metrics, var_name="metric"
+    )
+    # runs.csv is wide over every experiment's metrics: keep each experiment's own.
+    scored = long.groupby(["experiment", "metric"])["value"].transform(lambda v: v.notna().any())
+    return long[scored][LONG_COLUMNS].reset_index(drop=True)
+
+
+def _settings_column(wide: pd.DataFrame, results: Path | None) -> pd.Series:
+    if "settings" in wide.columns:
+        return wide["settings"].fillna("{}").map(lambda s: json.dumps(flatten(json.loads(s))))
+    if results is None:
+        return pd.Series("", index=wide.index)
+    root = results if (results / "runs").is_dir() else results.parent
+    return pd.Series(
+        [run_settings(root, r.experiment, r.variant, int(r.seed)) for r in wide.itertuples()],
+        index=wide.index,
+    )
