@@ -324,7 +324,13 @@ rule report_html:
         figures=[entry.path for entry in figure_entries()],
         captions=sorted({entry.caption for entry in figure_entries()}),
         notes=f"{REPORT_DIR}/workflow.rst",
-        code=lib("report/html", "report/views", "report/tables", "report/verdicts"),
+        code=lib(
+            "report/html",
+            "report/views",
+            "report/tables",
+            "report/verdicts",
+            "report/shown_params",
+        ),
         template=str(SRC / "visionrepro" / "report" / "templates" / "report.html.j2"),
     output:
         page=f"{RESULTS}/report/index.html",
@@ -343,11 +349,12 @@ rule report_html:
         mem_mb=job("small", "mem_mb"),
         runtime=job("small", "runtime"),
     params:
-        figures=[entry._asdict() for entry in figure_entries()],
-        packs=dataset_splits(),
-        config=config,
+        # Shown in snakemake --report (the glance page is a report item): made inert.
+        figures=shown([entry._asdict() for entry in figure_entries()]),
+        packs=shown(dataset_splits()),
+        config=shown(config),
         configfiles=lambda w: config_files(),
-        variants=VARIANTS,
+        variants=shown(VARIANTS),
     script:
         "../workflow_scripts/report_html.py"
 

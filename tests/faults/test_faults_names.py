@@ -123,7 +123,7 @@ MNIST = {
         ),
         (
             {"experiments": {"mnist_mlp_vs_cnn": {"variants": [{"name": ".."}]}}},
-            "On instance['experiments']['mnist_mlp_vs_cnn']['variants'][0]['name']",
+            "config.experiments.mnist_mlp_vs_cnn.variants[0].name: '..' does not match",
         ),
         (
             {"experiments": {"fashion_mlp": {"sweep": {"lr": ["fast"]}}}},
