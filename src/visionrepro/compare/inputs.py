@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from visionrepro.errors import UserError
-from visionrepro.report.tables import PROVENANCE_COLUMNS, VERSION_COLUMNS
+from visionrepro.report.tables import PROVENANCE_COLUMNS, SETTING_KEYS, VERSION_COLUMNS
 
 KEYS = ["experiment", "variant", "seed"]
 REQUIRED = [*KEYS, "code_version"]
@@ -28,8 +28,6 @@ NOT_METRICS = {
     *PROVENANCE_COLUMNS,
     *VERSION_COLUMNS,
 }
-# A run's resolved settings in its provenance record (metrics.json).
-SETTING_KEYS = ("train", "color", "task", "network", "network_options", "dataset")
 # Where the data came from and how it was fetched, not what it is: not compared.
 IGNORED_SETTINGS = (
     "dataset.local_dir",
