@@ -480,11 +480,18 @@ def dataset_config(wildcards):
         form = data_form(name, source, DEMO)
         return {"name": name, **source, "form": form, **data_options(wildcards)}
     keys = ["annotation_sets", "categories", "per_class", "split_seed", "image_size"]
-    synthetic = bool(DEMO) and COCO["images_url"].startswith(
-        f"file:{DEMO['mirror_dir']}"
-    )
-    form = "synthetic" if synthetic else "original"
+    form = "synthetic" if in_demo_mirror(COCO["images_url"]) else "original"
     return {"name": "coco", **{k: COCO[k] for k in keys}, "form": form}
+
+
+def in_demo_mirror(url):
+    """Whether an images_url is a file: URL into the demo's synthetic mirror, however spelled
+    (file:./data/demo/mirror, file:data/demo/mirror/, file:///abs/path/...)."""
+    if not (DEMO and url.startswith("file:")):
+        return False
+    mirror = os.path.abspath(DEMO["mirror_dir"])
+    path = os.path.abspath(url[len("file:") :])
+    return path == mirror or path.startswith(mirror + os.sep)
 
 
 def folder_split(name):

@@ -321,8 +321,40 @@ rule plot_masks:
         "../workflow_scripts/plot_samples.py"
 
 
+rule changes:
+    input:
+        earlier=lambda w: EARLIER,
+        runs=result_table("runs"),
+        code=lib(
+            "compare/changes",
+            "compare/inputs",
+            "report/stats",
+            "report/tables",
+            "report/shown_params",
+        ),
+    output:
+        report(
+            f"{RESULTS}/tables/changes.csv",
+            caption="../report/changes.rst",
+            category="Tables",
+        ),
+    log:
+        f"{LOGS}/report/changes.log",
+    conda:
+        "../envs/visionrepro.yaml"
+    threads: 1
+    resources:
+        mem_mb=job("small", "mem_mb"),
+        runtime=job("small", "runtime"),
+    params:
+        compare=comparison_setting(),
+    script:
+        "../workflow_scripts/changes.py"
+
+
 rule report_html:
     input:
+        unpack(changes_input),
         glance=result_table("glance"),
         comparisons=result_table("comparisons"),
         summary=result_table("summary"),
@@ -365,12 +397,14 @@ rule report_html:
         config=shown(config),
         configfiles=lambda w: config_files(),
         variants=shown(VARIANTS),
+        compare=comparison_setting(),
     script:
         "../workflow_scripts/report_html.py"
 
 
 rule results_md:
     input:
+        unpack(changes_input),
         glance=result_table("glance"),
         runs=result_table("runs"),
         code=lib(
@@ -383,6 +417,7 @@ rule results_md:
     output:
         markdown=f"{RESULTS}/report/RESULTS.md",
         headline=f"{RESULTS}/report/headline.txt",
+        recipe=f"{RESULTS}/report/RESULTS.json",
     log:
         f"{LOGS}/report/results_md.log",
     conda:
@@ -396,6 +431,8 @@ rule results_md:
             name: " ".join(exp.get("description", "").split())
             for name, exp in EXPERIMENTS.items()
         },
+        compare=comparison_setting(),
+        settings=shown({name: verdict_settings(name) for name in EXPERIMENTS}),
         seed_notes={name: seed_note(exp) for name, exp in EXPERIMENTS.items()},
         # Functions, so that Snakemake reads no {wildcard} in these texts.
         configfiles=lambda w: config_files(),

@@ -214,6 +214,34 @@ def result_table(name):
     return checked
 
 
+def earlier_table():
+    """The per-seed table of the earlier run `compare_with` names (its tables/runs.csv, or
+    the CSV itself); an error naming the key when there is none. Checked while parsing.
+    """
+    # Imported here: only a run with compare_with pays for pandas and sklearn at parse.
+    from visionrepro.compare.inputs import table_path
+    from visionrepro.errors import UserError
+
+    try:
+        return str(table_path(Path(config["compare_with"])))
+    except UserError as err:
+        raise ValueError(f"compare_with: {err}") from None
+
+
+EARLIER = earlier_table() if config["compare_with"] else None
+
+
+def changes_input(wildcards):
+    """The changes table, an input of the report rules when compare_with is set."""
+    return {"changes": f"{RESULTS}/tables/changes.csv"} if EARLIER else {}
+
+
+def comparison_setting():
+    """What the report rules need of compare_with: the earlier run's path and its label."""
+    path = config["compare_with"]
+    return shown({"path": path, "label": config["compare_label"] or path})
+
+
 def run_end_lines():
     """The last lines of a finished run: where the report and RESULTS.md are, and the
     headline; or that this run's target makes no report."""

@@ -3,6 +3,7 @@
 import json
 import logging
 import runpy
+import shutil
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from visionrepro.data.datasets import ArrayDataset
+from visionrepro.report import republish
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "workflow_scripts"
 DIGITS = ("0 - zero", "1 - one", "2 - two")
@@ -268,6 +270,88 @@ def test_colour_examples_script_takes_the_predicted_horses(tmp_path: Path) -> No
         )
 
 
+def test_changes_since_an_earlier_run(tmp_path: Path, runs: dict) -> None:
+    """The changes table against an earlier runs.csv where CNN scored 5 points less and
+    MLP_lr1 the same, and RESULTS.md's section on it."""
+    tables = aggregate(tmp_path, runs, 99)
+    earlier = pd.read_csv(tables["runs"])
+    earlier.loc[earlier["variant"] == "CNN", "test_accuracy"] -= 5
+    earlier.to_csv(tmp_path / "earlier.csv", index=False)
+    compare = {"path": str(tmp_path / "earlier.csv"), "label": "yesterday"}
+    out = tmp_path / "changes.csv"
+    inputs = {"earlier": str(tmp_path / "earlier.csv"), "runs": tables["runs"]}
+    run_script(
+        "changes", tmp_path, input=inputs, output={"table": str(out)}, params={"compare": compare}
+    )
+    changes = pd.read_csv(out).set_index("variant")
+    assert changes["reading"].to_dict() == {
+        "MLP_lr1": "identical",
+        "CNN": "changed (too few seeds for a test)",  # 2 seeds a side
+    }
+    assert changes.loc["CNN", "difference"] == pytest.approx(5.0)
+    markdown = tmp_path / "RESULTS.md"
+    run_script(
+        "results_markdown",
+        tmp_path,
+        input={"glance": tables["glance"], "runs": tables["runs"], "changes": str(out)},
+        output={
+            "markdown": str(markdown),
+            "headline": str(tmp_path / "headline.txt"),
+            "recipe": str(tmp_path / "RESULTS.json"),
+        },
+        params={
+            "descriptions": {},
+            "configfiles": ["config.yaml"],
+            "note": "",
+            "seed_notes": {},
+            "compare": compare,
+            "settings": SETTINGS,
+        },
+    )
+    text = markdown.read_text()
+    assert text.index("## Changes since yesterday") < text.index("## mnist")
+    assert (
+        "**1 of 2 rows changed (1 with too few seeds to test); 1 identical, every seed "
+        "bit-equal.**" in text
+    )
+    assert "| mnist        | CNN " in text and "MLP_lr1" not in text.split("## mnist")[0]
+
+
+def test_results_md_is_recomputed_from_the_published_per_seed_table(
+    tmp_path: Path, runs: dict
+) -> None:
+    tables = aggregate(tmp_path, runs, 99)
+    published = tmp_path / "published"
+    published.mkdir()
+    run_script(
+        "results_markdown",
+        tmp_path,
+        input={"glance": tables["glance"], "runs": tables["runs"]},
+        output={
+            "markdown": str(tmp_path / "RESULTS.md"),
+            "headline": str(tmp_path / "headline.txt"),
+            "recipe": str(published / "RESULTS.json"),
+        },
+        params={
+            "descriptions": {"mnist": "MLP vs CNN."},
+            "configfiles": ["config.yaml", "real.yaml"],
+            "note": "On *real* data.",
+            "seed_notes": {"mnist": "A seed draws the initial weights."},
+            "compare": {"path": "", "label": ""},
+            "settings": SETTINGS,
+        },
+    )
+    shutil.copy(tables["runs"], published / "runs.csv")
+    out = tmp_path / "again.md"
+    assert republish.main([str(published), "--out", str(out)]) == 0
+    assert out.read_text() == (tmp_path / "RESULTS.md").read_text()
+    assert "MLP vs CNN." in out.read_text() and "On *real* data." in out.read_text()
+    (published / "runs.csv").unlink()
+    with pytest.raises(SystemExit) as exit_:
+        republish.main([str(published)])
+    assert exit_.value.code == 2
+
+
 def test_report_html_from_the_tables_packs_and_figures(tmp_path: Path, runs: dict) -> None:
     tables = aggregate(tmp_path, runs, 99)
     run_script(
@@ -327,6 +411,7 @@ def test_report_html_from_the_tables_packs_and_figures(tmp_path: Path, runs: dic
             },
             "configfiles": ["config.yaml", "extra.yaml"],
             "variants": {"mnist": variants},
+            "compare": {"path": "", "label": ""},
         },
     )
     html = out.read_text()

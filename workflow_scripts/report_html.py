@@ -40,6 +40,8 @@ html = report.render(
     configfiles=params.configfiles,
     variants=params.variants,
     notes_html=report.notes(inputs.notes, config),
+    changes=pd.read_csv(inputs.changes) if inputs.get("changes") else None,
+    compare_label=params.compare["label"],
 )
 for text, path in (
     (html, snakemake.output.page),

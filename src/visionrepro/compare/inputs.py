@@ -20,6 +20,8 @@ NOT_METRICS = {
     "network",
     "params",
     "chance",
+    "n_classes",
+    "n_eval",
     "train_seconds",
     "images_per_second",
     "precision",

@@ -141,6 +141,15 @@ def glance_page(glance: pd.DataFrame) -> Markup:
     return page.format(glance_fragment(glance))
 
 
+def changes_fragment(changes: pd.DataFrame) -> Markup:
+    """The count of what changed since an earlier run, and the rows that changed."""
+    summary = Markup('<p class="headline" style="font-weight:600">{}.</p>').format(
+        views.changes_summary(changes)
+    )
+    moved = views.changes(changes)
+    return summary + (html_table(moved) if len(moved.frame) else Markup(""))
+
+
 @dataclass(frozen=True)
 class Tables:
     """The aggregate rule's tables, and the datasets table."""
@@ -223,8 +232,11 @@ def render(
     configfiles: Sequence[str],
     variants: Mapping[str, Mapping[str, Any]],
     notes_html: Markup,
+    changes: pd.DataFrame | None = None,
+    compare_label: str = "",
 ) -> str:
-    """The report page."""
+    """The report page; with `changes` (compare.changes' table), a section on what changed
+    since the earlier run `compare_label` names."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -242,6 +254,8 @@ def render(
     return env.get_template("report.html.j2").render(
         header=header(tables, config, configfiles),
         banner=banner(tables.glance),
+        changes=None if changes is None else changes_fragment(changes),
+        compare_label=compare_label,
         glance=glance_fragment(tables.glance, with_banner=False),
         chance=int(tables.runs["chance"].sum()),
         chance_margin=CHANCE_MARGIN,

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from visionrepro.report import verdicts
-from visionrepro.report.views import duration, provenance_summary
+from visionrepro.report.views import changes, changes_summary, duration, provenance_summary
 
 # A mark per verdict kind (verdicts.VERDICT_COLOURS), so the column reads at a glance.
 VERDICT_MARKS = {
@@ -101,6 +101,21 @@ EXPLANATION = (
 )
 
 
+def changes_markdown(table: pd.DataFrame, label: str) -> list[str]:
+    """The "Changes since <label>" section: the count of readings, then the rows that moved."""
+    lines = [f"## Changes since {plain_text(label)}", "", f"**{changes_summary(table)}.**", ""]
+    moved = changes(table).frame
+    if len(moved):
+        cells = moved.map(lambda cell: plain_text(str(cell)))
+        lines += [cells.to_markdown(index=False, disable_numparse=True), ""]
+    lines += [
+        "Every row, with raw p and the settings behind each reading: `tables/changes.csv` "
+        "(`python -m visionrepro.compare`, docs/running.md).",
+        "",
+    ]
+    return lines
+
+
 def provenance_lines(runs: pd.DataFrame) -> list[str]:
     """Every run's data, CPU and package versions, as Markdown list items."""
     summary = provenance_summary(runs)
@@ -121,10 +136,12 @@ def results_markdown(
     note: str = "",
     runs: pd.DataFrame | None = None,
     seed_notes: Mapping[str, str] | None = None,
+    changes_table: pd.DataFrame | None = None,
+    compare_label: str = "",
 ) -> str:
     """The whole RESULTS.md: a synthetic-data warning where it applies, the verdict count, how
-    it was made and with what (`runs`: the runs table), then one section per experiment in the
-    table's order."""
+    it was made and with what (`runs`: the runs table), what changed since an earlier run
+    (`changes_table`, compare.changes'), then one section per experiment in the table's order."""
     lines = ["# Results", ""]
     if verdicts.synthetic(glance):
         lines += [f"> **Synthetic data.** {verdicts.SYNTHETIC_NOTE}", ""]
@@ -137,6 +154,8 @@ def results_markdown(
         lines += [*provenance_lines(runs), ""]
     if note:
         lines += [markdown_note(note.strip()), ""]
+    if changes_table is not None:
+        lines += changes_markdown(changes_table, compare_label)
     for name, rows in glance.groupby("experiment", sort=False):
         lines.append(
             experiment_markdown(

@@ -178,6 +178,80 @@ def comparisons(table: pd.DataFrame) -> View:
     return View(frame, frozenset(numeric & set(frame.columns)))
 
 
+# The readings of a comparison with an earlier run, the moved ones first (compare.changes).
+CHANGE_ORDER = [
+    "worse",
+    "better",
+    "changed (too few seeds for a test)",
+    "no detectable change",
+    "new",
+    "gone",
+    "identical",
+]
+
+
+def _side(mean: float, std: float, n: float) -> str:
+    if pd.isna(mean):
+        return DASH
+    spread = f" ± {std:.2f}" if pd.notna(std) else ""
+    return f"{mean:.2f}{spread} (n={int(n)})"
+
+
+def changed_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a changes table that are not identical, the moved ones first (worse,
+    better, ...), each reading's rows in their table order."""
+    rank = {reading: i for i, reading in enumerate(CHANGE_ORDER)}
+    moved = table[table["reading"] != "identical"]
+    order = sorted(range(len(moved)), key=lambda i: rank.get(moved["reading"].iloc[i], 0))
+    return moved.iloc[order]
+
+
+def changes_summary(table: pd.DataFrame) -> str:
+    """A count of a changes table's readings, e.g. "2 of 45 rows changed (1 worse, 1 no
+    detectable change); 43 identical, every seed bit-equal"."""
+    counts = table["reading"].value_counts()
+    words = {"changed (too few seeds for a test)": "with too few seeds to test"}
+    moved = [f"{counts[r]} {words.get(r, r)}" for r in CHANGE_ORDER[:-1] if r in counts]
+    same = int(counts.get("identical", 0))
+    text = f"{len(table) - same} of {plural(len(table), 'row')} changed"
+    text += f" ({', '.join(moved)})" if moved else ""
+    return text + f"; {same} identical, every seed bit-equal"
+
+
+def changes(table: pd.DataFrame) -> View:
+    """A changes table's moved rows (changed_rows) as text cells."""
+    rows = changed_rows(table)
+    frame = pd.DataFrame(
+        {
+            "experiment": rows["experiment"],
+            "variant": rows["variant"],
+            "metric": [metric_name(m) for m in rows["metric"]],
+            "before": [
+                _side(*v)
+                for v in zip(rows["before_mean"], rows["before_std"], rows["before_n"], strict=True)
+            ],
+            "after": [
+                _side(*v)
+                for v in zip(rows["after_mean"], rows["after_std"], rows["after_n"], strict=True)
+            ],
+            "difference": [number(v, "{:+.2f}") for v in rows["difference"]],
+            f"{LEVEL:.0%} CI": [
+                DASH if pd.isna(lo) else f"{lo:+.2f} to {hi:+.2f}"
+                for lo, hi in zip(rows["ci_low"], rows["ci_high"], strict=True)
+            ],
+            "test": rows["test"].fillna(DASH),
+            "Holm p": [number(p, "{:.3f}") for p in rows["p_holm"]],
+            "detectable": [number(v, "±{:.2f}") for v in rows["detectable"]],
+            "reading": rows["reading"],
+            "what differs": rows["what_differs"]
+            .astype(object)
+            .where(rows["what_differs"].notna(), ""),
+        }
+    )
+    numeric = {"before", "after", "difference", f"{LEVEL:.0%} CI", "Holm p", "detectable"}
+    return View(frame.reset_index(drop=True), frozenset(numeric), wrap=frozenset({"what differs"}))
+
+
 def runs(table: pd.DataFrame, metrics: Mapping[str, str]) -> tuple[View, View]:
     """Every run: the short columns (headline metric, chance flag, device, threads, wall time,
     training images/s, precision, and the code version when runs differ in it), and the long
