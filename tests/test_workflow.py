@@ -186,7 +186,9 @@ def test_snakemake_report_collects_figures_and_tables(demo_run: tuple[Path, str]
         assert name in html
     # It opens with the at-a-glance table, the same fragment as the HTML page's.
     fragment = (workdir / "results/report/glance.html").read_text()
-    assert "reference numbers reproduced" in fragment and "reference numbers reproduced" in html
+    headline = "reference numbers: 0 compared like for like"
+    assert headline in fragment and headline in html
+    assert "synthetic (the demo" in fragment and "synthetic (the demo" in html
     assert "older than" not in html  # the results are the config's
 
 
