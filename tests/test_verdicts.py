@@ -306,6 +306,18 @@ def test_a_row_pooled_from_code_or_data_versions_is_flagged() -> None:
     assert glance.loc[1, "pooled"] == ""
 
 
+def test_a_divergent_reference_row_says_how_it_is_judged() -> None:
+    runs = _runs()
+    runs.loc[runs["variant"] == "B", "val_accuracy"] = [20.0, 20.0, 61.0]
+    runs["chance"] = runs["val_accuracy"] <= 25
+    settings = {"e": {**SETTINGS["e"], "reference": {"B": {"val_accuracy": 20.0}}}}
+    glance = glance_table(runs, settings)
+    row = glance_view(glance).loc[1]
+    assert row["ours, mean ± std"] == "2 of 3 at chance; the rest 61.00"
+    assert row["one new run, 95 % PI"] == "– (judged on the divergence rate)"
+    assert row["verdict"] == "consistent (2 of 3 seeds diverged, as the reference did)"
+
+
 def test_intervals_are_clipped_to_the_metrics_range() -> None:
     runs = _runs()
     runs.loc[runs["variant"] == "B", "val_accuracy"] = [1.0, 30.0, 60.0]

@@ -68,6 +68,7 @@ GLANCE_COLUMNS = [
     "pred_half",
     "mean_low",
     "mean_high",
+    "no_interval",
     "n_eval",
     "binomial_se",
     "reference",
@@ -454,7 +455,7 @@ def _glance_row(
         and metric.endswith("accuracy")
         and is_chance(n_classes, value)
     )
-    used = values if ref_chance or not chance.any() or chance.all() else values[~chance]
+    used = values if not chance.any() or chance.all() else values[~chance]
     seeds = seed_stats(used)
     settings = [
         json.loads(s).get("train", {}) if isinstance(s, str) and s else {}
@@ -478,6 +479,7 @@ def _glance_row(
         if metric.endswith("_accuracy") and metric != "pixel_accuracy" and pd.notna(n_eval)
         else math.nan
     )
+    # A reference at chance is judged on the divergence rate: no interval of the rest is used.
     no_interval = ref_chance and chance.any()
     return {
         "experiment": first["experiment"],
@@ -492,6 +494,7 @@ def _glance_row(
         "min": seeds.min,
         "max": seeds.max,
         **(_intervals(np.array([]), metric) if no_interval else _intervals(used, metric)),
+        "no_interval": "judged on the divergence rate" if no_interval else "",
         "n_eval": n_eval,
         "binomial_se": binomial,
         "reference": math.nan if value is None else value,
@@ -591,8 +594,10 @@ def mean_std(mean: float, std: float, n: int) -> str:
     return f"{mean:.2f} ± {std:.2f}" if n > 1 else f"{mean:.2f}"
 
 
-def _span(low: float, high: float, n: int) -> str:
+def _span(low: float, high: float, n: int, why: Any = "") -> str:
     """An interval for a cell, or why there is none."""
+    if isinstance(why, str) and why:
+        return f"– ({why})"
     if pd.notna(low):
         return f"{low:.2f}–{high:.2f}"
     return "– (1 seed)" if n == 1 else "– (< 3 seeds)" if n < 3 else "– (no spread)"
@@ -629,8 +634,14 @@ def glance_view(glance: pd.DataFrame) -> pd.DataFrame:
             "metric": [metric_name(m) for m in glance["metric"]],
             "ours, mean ± std": [_ours(row) for row in rows],
             "seeds": glance["n_seeds"].astype(str),
-            "one new run, 95 % PI": [_span(r.pred_low, r.pred_high, r.n_used) for r in rows],
-            "mean, 95 % CI": [_span(r.mean_low, r.mean_high, r.n_used) for r in rows],
+            "one new run, 95 % PI": [
+                _span(r.pred_low, r.pred_high, r.n_used, getattr(r, "no_interval", ""))
+                for r in rows
+            ],
+            "mean, 95 % CI": [
+                _span(r.mean_low, r.mean_high, r.n_used, getattr(r, "no_interval", ""))
+                for r in rows
+            ],
             "eval. set (SE)": [_eval_size(row) for row in rows],
             "reference ± tol.": [
                 f"{row.reference:g} ± {row.tolerance:g}" if pd.notna(row.reference) else "–"
