@@ -11,6 +11,7 @@ rule aggregate:
             "report/verdicts",
             "report/stats",
             "grid",
+            "provenance",
             "report/shown_params",
         ),
     output:

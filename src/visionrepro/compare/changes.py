@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from visionrepro.errors import UserError
-from visionrepro.report.stats import LEVEL, compare_seeds, holm
+from visionrepro.report.stats import LEVEL, TEST_COLUMNS, compare_seeds, holm
 
 GROUP = ["experiment", "variant", "metric"]
 COLUMNS = [
@@ -20,13 +20,7 @@ COLUMNS = [
     "after_mean",
     "after_std",
     "after_n",
-    "difference",
-    "ci_low",
-    "ci_high",
-    "test",
-    "p_value",
-    "p_holm",
-    "detectable",
+    *TEST_COLUMNS,
     "reading",
     "what_differs",
 ]

@@ -17,6 +17,9 @@ from scipy import optimize, stats
 LEVEL = 0.95
 MIN_SEEDS = 3  # below this, no interval and no test
 POWER = 0.8  # "the smallest difference the test would catch 4 times in 5"
+# A comparison's columns in a table (compare_seeds' result with Holm's p), shared by the
+# report's comparisons and python -m visionrepro.compare.
+TEST_COLUMNS = ["difference", "ci_low", "ci_high", "test", "p_value", "p_holm", "detectable"]
 
 
 @dataclass(frozen=True)

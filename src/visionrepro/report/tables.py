@@ -12,21 +12,12 @@ import pandas as pd
 
 from visionrepro.engine.metrics import summarise
 from visionrepro.errors import UserError
+from visionrepro.provenance import PACKAGES
 from visionrepro.report.verdicts import is_chance, reference_metrics
 
 RUN_KEYS = ("experiment", "variant", "network", "params", "seed")
 PROVENANCE_COLUMNS = ("device", "device_name", "threads", "host", "created")
-VERSION_COLUMNS = (
-    "python",
-    "torch",
-    "torchvision",
-    "numpy",
-    "pandas",
-    "scikit-learn",
-    "pycocotools",
-    "pillow",
-    "snakemake",
-)
+VERSION_COLUMNS = ("python", *(p for p in PACKAGES if p != "visionrepro"))
 CONVERGENCE_COLUMNS = (
     "experiment",
     "variant",
