@@ -186,10 +186,10 @@ def test_report_page(tmp_path: Path) -> None:
     glance = html[order[0] : order[1]]
     assert "54.00 ± 1.00" in glance and "– (1 seed)" in glance and "49.03–58.97" in glance
     assert re.search(
-        r'normal;min-width:13em;background:#a86400[^"]*">consistent, inconclusive \(noise', glance
+        r'normal;min-width:16em;background:#a86400[^"]*">consistent, inconclusive \(noise', glance
     )
     assert re.search(
-        r'normal;min-width:13em;background:#c62828[^"]*">below \(all 1 seed at chance', glance
+        r'normal;min-width:16em;background:#c62828[^"]*">below \(all 1 seed at chance', glance
     )
     # Every section is in the table of contents.
     for anchor in ("glance", "exp-e", "exp-f", "comparisons", "datasets", "provenance", "config"):
@@ -203,7 +203,7 @@ def test_report_page(tmp_path: Path) -> None:
     assert f"<td {NUM}>1,200</td>" in section_e  # support, an integer
     assert "1 of 1" in section_e  # HW4Net2's seed at chance
     assert "not within 10 epochs" in html[order[2] : order[3]]
-    assert "too few seeds for a test (1 and 3" in html[order[3] : order[4]]
+    assert "no test: under 3 seeds a side" in html[order[3] : order[4]]
     assert "8,000" in html[order[4] : order[5]]
     provenance = html[order[5] : order[6]]
     assert "git abc123" in provenance and "1 h 02 min" in provenance

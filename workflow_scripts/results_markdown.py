@@ -33,5 +33,5 @@ text = results_markdown(
 with atomic_path(snakemake.output.markdown) as tmp:
     tmp.write_text(text)
 with atomic_path(snakemake.output.headline) as tmp:
-    tmp.write_text(verdicts.headline(glance) + "\n")
+    tmp.write_text(verdicts.headline_line(glance) + "\n")
 write_json(snakemake.output.recipe, recipe)

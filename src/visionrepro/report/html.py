@@ -86,7 +86,8 @@ def html_table(view: views.View, caption_text: str | None = None) -> Markup:
         # Long cells (a verdict with its note) wrap, so that the table keeps to the page's width.
         wrap = "nowrap"
         if column in view.wrap:
-            wrap = "normal;min-width:" + ("13em" if column == "verdict" else "7em")
+            wide = column in ("verdict", "reading")
+            wrap = "normal;min-width:" + ("16em" if wide else "7.5em")
         return f'class="{kind}" style="text-align:{side};white-space:{wrap}'
 
     head = "".join(
@@ -173,7 +174,7 @@ class ExperimentSection:
     metrics: Markup
     convergence: Markup | None
     per_class: Markup | None
-    comparisons: Markup | None
+    compared: bool
     figures: list[FigureEntry]
     seeds: str
 
@@ -199,7 +200,7 @@ def experiment_section(
         metrics=html_table(views.experiment_metrics(rows(tables.summary), labels, chance)),
         convergence=html_table(views.convergence(converged)) if len(converged) else None,
         per_class=html_table(per_class) if per_class else None,
-        comparisons=html_table(views.comparisons(compared)) if len(compared) else None,
+        compared=bool(len(compared)),
         figures=[fig for fig in figures if fig.section == name],
         seeds=seed_note(exp),
     )
@@ -261,6 +262,9 @@ def render(
         chance_margin=CHANCE_MARGIN,
         n_runs=len(tables.runs),
         experiments=experiments,
+        comparisons=(
+            html_table(views.comparisons(tables.comparisons)) if len(tables.comparisons) else None
+        ),
         comparison_figures=[fig for fig in figures if fig.section == "Comparisons"],
         datasets=html_table(views.datasets(tables.datasets)),
         dataset_figures=[fig for fig in figures if fig.section == "Datasets"],

@@ -176,7 +176,9 @@ def mismatches(
             found.append(f"{key} {'/'.join(ours)} ≠ {_shown(wanted)}")
     wanted_data = reference.get("data", ORIGINAL_DATA)
     ours_data = [d for d in dict.fromkeys(data) if d]
-    if ours_data and ours_data != [wanted_data]:
+    if ours_data == ["synthetic"] and wanted_data != "synthetic":
+        found.append("synthetic data")  # the demo's: the banner above the table says more
+    elif ours_data and ours_data != [wanted_data]:
         found.append(f"data {'/'.join(ours_data)} ≠ {wanted_data}")
     return found
 
@@ -317,9 +319,9 @@ def _baselines(kind: str, names: list[str]) -> list[tuple[str, str]]:
 def comparison_reading(result: stats.SeedComparison, p_holm: float) -> str:
     """The plain-words reading of a comparison."""
     if result.test == "too few seeds":
-        return f"too few seeds for a test ({result.n_a} and {result.n_b}; needs 3 a side)"
+        return "no test: under 3 seeds a side"  # the seeds column gives how many
     if result.test == "no spread":
-        return "no test: every seed gave the same value"
+        return "no test: all seeds agree"
     if p_holm < 1 - LEVEL:
         direction = "higher" if result.difference > 0 else "lower"
         return f"{direction} by {abs(result.difference):.2f} (Holm p = {p_holm:.2g})"
@@ -488,7 +490,7 @@ def _glance_row(
         "min": seeds.min,
         "max": seeds.max,
         **(_intervals(np.array([]), metric) if no_interval else _intervals(used, metric)),
-        "no_interval": "judged on the divergence rate" if no_interval else "",
+        "no_interval": "see verdict" if no_interval else "",
         "n_eval": n_eval,
         "binomial_se": binomial,
         "reference": math.nan if value is None else value,
@@ -536,8 +538,8 @@ def glance_table(runs: pd.DataFrame, settings: Mapping[str, Mapping[str, Any]]) 
 
 SYNTHETIC_NOTE = (
     "The data of these runs is synthetic (the demo's): its numbers test the pipeline, not the "
-    "write-ups, so no reference is judged (each reads 'not comparable: data synthetic ≠ "
-    "original'). Run on the real data (docs/data.md) for verdicts."
+    "write-ups, so no reference is judged (each reads 'not comparable: synthetic data'). Run "
+    "on the real data (docs/data.md) for verdicts."
 )
 
 
@@ -545,6 +547,13 @@ def synthetic(glance: pd.DataFrame) -> bool:
     """Whether any run of the table trained on synthetic data (the demo's)."""
     forms = glance["data_form"] if "data_form" in glance else pd.Series([], dtype=str)
     return any("synthetic" in str(form) for form in forms)
+
+
+def headline_line(glance: pd.DataFrame) -> str:
+    """The headline as the end of a run and Snakemake's report show it: the count, after a
+    warning when the data is synthetic."""
+    warning = "Synthetic data (the demo's), no reference judged: " if synthetic(glance) else ""
+    return warning + headline(glance)
 
 
 def _count_of(kinds: pd.Series, kind: str, words: str) -> str:
@@ -638,7 +647,9 @@ def glance_view(glance: pd.DataFrame) -> pd.DataFrame:
             ],
             "eval. set (SE)": [_eval_size(row) for row in rows],
             "reference ± tol.": [
-                f"{row.reference:g} ± {row.tolerance:g}" if pd.notna(row.reference) else "–"
+                f"{row.reference:g} ± {round(row.tolerance, 2):g}"
+                if pd.notna(row.reference)
+                else "–"
                 for row in rows
             ],
             "verdict": [_verdict_cell(row) for row in rows],

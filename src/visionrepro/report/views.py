@@ -140,10 +140,12 @@ def per_class(table: pd.DataFrame) -> View | None:
 
 
 def comparisons(table: pd.DataFrame) -> View:
-    """One experiment's comparisons: each variant against its declared baseline, the test
-    used, raw and Holm-adjusted p, and the write-up's own difference where it gives one."""
+    """The comparisons (verdicts.comparison_table): each variant against its declared baseline,
+    the test used, raw and Holm-adjusted p, and the write-up's own difference where it gives
+    one; an experiment's name on its first row only."""
     frame = pd.DataFrame(
         {
+            "experiment": table["experiment"].where(~table["experiment"].duplicated(), ""),
             "variant": table["variant"],
             "against": [
                 f"{a} ({r})" for a, r in zip(table["against"], table["relation"], strict=True)
@@ -175,7 +177,8 @@ def comparisons(table: pd.DataFrame) -> View:
         "detectable",
         "write-up's difference",
     }
-    return View(frame, frozenset(numeric & set(frame.columns)))
+    wrap = frozenset({"against", "reading"})
+    return View(frame, frozenset(numeric & set(frame.columns)), wrap=wrap)
 
 
 # The readings of a comparison with an earlier run, the moved ones first (compare.changes).
