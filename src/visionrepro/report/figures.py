@@ -254,6 +254,12 @@ def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str
     ax.set_ylim(*_limits(values, glance))
     ax.set(ylabel=metric_label(metric), title=title)
     ax.grid(axis="y", alpha=0.3)
+    _outside_legend(fig, _headline_legend(values, glance), ncols=4)
+    return fig
+
+
+def _headline_legend(values: pd.DataFrame, glance: pd.DataFrame) -> list[Line2D | Patch]:
+    """The headline figure's legend: only the marks it draws, and the verdict kinds it shows."""
     intervals = glance["pred_low"].notna().any()
     handles = [
         Line2D([], [], ls="", marker="o", ms=4, color="0.55", label="one seed"),
@@ -285,8 +291,7 @@ def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str
             if kind in set(glance["kind"])
         ),
     ]
-    _outside_legend(fig, handles, ncols=4)
-    return fig
+    return handles
 
 
 def positions(

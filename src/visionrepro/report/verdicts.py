@@ -436,6 +436,59 @@ def _n_classes(group: pd.DataFrame) -> int | None:
     return int(n.iloc[0]) if len(n) else None
 
 
+def _reference_at_chance(group: pd.DataFrame, metric: str, value: float | None) -> bool:
+    """Whether the reference is itself a divergence (an accuracy at chance level)."""
+    n_classes = _n_classes(group)
+    return bool(
+        value is not None
+        and n_classes
+        and metric.endswith("accuracy")
+        and is_chance(n_classes, value)
+    )
+
+
+def _judged(
+    group: pd.DataFrame, metric: str, reference: Mapping[str, Any], tolerance: float
+) -> Verdict:
+    """The verdict of a row: its reference against its seeds, like for like."""
+    value = reference_metrics(reference).get(metric)
+    settings = [
+        json.loads(s).get("train", {}) if isinstance(s, str) and s else {}
+        for s in _column(group, "settings")
+    ]
+    data = [str(d) for d in _column(group, "data_form") if pd.notna(d)]
+    return judge(
+        group[metric].to_numpy(dtype=float),
+        value,
+        tolerance,
+        float(reference.get("precision", 0.0)),
+        mismatches(reference, settings, data) if value is not None else (),
+        group["chance"].to_numpy(dtype=bool),
+        _reference_at_chance(group, metric, value),
+    )
+
+
+def _evaluation_set(group: pd.DataFrame, metric: str, mean: float) -> dict[str, float]:
+    """The evaluation set's size and, for a classification accuracy, its binomial SE."""
+    n_eval = pd.to_numeric(_column(group, "n_eval", math.nan)).max()
+    accuracy = metric.endswith("_accuracy") and metric != "pixel_accuracy"
+    binomial = stats.binomial_se(mean, int(n_eval)) if accuracy and pd.notna(n_eval) else math.nan
+    return {"n_eval": n_eval, "binomial_se": binomial}
+
+
+def _runs_behind(group: pd.DataFrame) -> dict[str, Any]:
+    """Where a row's numbers came from: devices, time, code and data versions, date."""
+    return {
+        "pooled": _pooled(group),
+        "device": _joined(group["device_name"]),
+        "train_seconds": float(group["train_seconds"].sum()),
+        "code_version": _joined(group["code_version"]),
+        "data_version": _joined(_column(group, "data_version")),
+        "data_form": _joined(_column(group, "data_form")),
+        "created": str(group["created"].max()),
+    }
+
+
 def _glance_row(
     group: pd.DataFrame, metric: str, reference: Mapping[str, Any], setting: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -444,39 +497,13 @@ def _glance_row(
     values = group[metric].to_numpy(dtype=float)
     chance = group["chance"].to_numpy(dtype=bool)
     value = reference_metrics(reference).get(metric)
-    n_classes = _n_classes(group)
-    ref_chance = bool(
-        value is not None
-        and n_classes
-        and metric.endswith("accuracy")
-        and is_chance(n_classes, value)
-    )
     used = values if not chance.any() or chance.all() else values[~chance]
     seeds = seed_stats(used)
-    settings = [
-        json.loads(s).get("train", {}) if isinstance(s, str) and s else {}
-        for s in _column(group, "settings")
-    ]
-    data = [str(d) for d in _column(group, "data_form") if pd.notna(d)]
     precision = float(reference.get("precision", 0.0))
     tolerance = float(setting.get("tolerance", DEFAULT_TOLERANCE))
-    judged = judge(
-        values,
-        value,
-        tolerance,
-        precision,
-        mismatches(reference, settings, data) if value is not None else (),
-        chance,
-        ref_chance,
-    )
-    n_eval = pd.to_numeric(_column(group, "n_eval", math.nan)).max()
-    binomial = (
-        stats.binomial_se(seeds.mean, int(n_eval))
-        if metric.endswith("_accuracy") and metric != "pixel_accuracy" and pd.notna(n_eval)
-        else math.nan
-    )
+    judged = _judged(group, metric, reference, tolerance)
     # A reference at chance is judged on the divergence rate: no interval of the rest is used.
-    no_interval = ref_chance and chance.any()
+    no_interval = _reference_at_chance(group, metric, value) and chance.any()
     return {
         "experiment": first["experiment"],
         "variant": first["variant"],
@@ -489,10 +516,9 @@ def _glance_row(
         "std": seeds.std,
         "min": seeds.min,
         "max": seeds.max,
-        **(_intervals(np.array([]), metric) if no_interval else _intervals(used, metric)),
+        **_intervals(np.array([]) if no_interval else used, metric),
         "no_interval": "see verdict" if no_interval else "",
-        "n_eval": n_eval,
-        "binomial_se": binomial,
+        **_evaluation_set(group, metric, seeds.mean),
         "reference": math.nan if value is None else value,
         "precision": precision if value is not None else math.nan,
         "tolerance": tolerance + precision / 2,
@@ -502,13 +528,7 @@ def _glance_row(
         "kind": judged.kind,
         "note": judged.note,
         "source": str(reference.get("source", "")),
-        "pooled": _pooled(group),
-        "device": _joined(group["device_name"]),
-        "train_seconds": float(group["train_seconds"].sum()),
-        "code_version": _joined(group["code_version"]),
-        "data_version": _joined(_column(group, "data_version")),
-        "data_form": _joined(_column(group, "data_form")),
-        "created": str(group["created"].max()),
+        **_runs_behind(group),
     }
 
 
