@@ -96,6 +96,24 @@ def test_a_true_difference_of_the_detectable_size_is_caught_4_times_in_5(paired:
     assert 0.72 < caught / 2000 < 0.86
 
 
+@pytest.mark.parametrize("df", [2.0, 3.2, 3.9, 7.5])
+def test_the_detectable_difference_exists_for_welchs_fractional_degrees_of_freedom(
+    df: float,
+) -> None:
+    """scipy's noncentral t gives NaN in its far lower tail for a fractional df (seen on the
+    published MNIST MLP vs CNN, df 3.2); the power there is the upper tail's."""
+    delta = stats._detectable(1.0, df, 0.05, stats.POWER)
+    crit = scipy_stats.t.ppf(0.975, df)
+    assert math.isfinite(delta) and crit < delta < 4 * crit
+    assert scipy_stats.nct.sf(crit, df, delta) == pytest.approx(stats.POWER, abs=1e-6)
+
+
+def test_published_welch_comparisons_have_a_detectable_difference() -> None:
+    mlp, cnn = [96.18, 96.27, 96.40], [98.50, 98.58, 98.50]
+    result = stats.compare_seeds(cnn, mlp, paired=False)
+    assert result.test == "Welch t" and 0.2 < result.detectable < 0.5
+
+
 def test_too_few_seeds_or_no_spread_give_no_test() -> None:
     few = stats.compare_seeds([1.0, 2.0], [3.0, 4.0, 5.0], paired=False)
     assert few.test == "too few seeds" and math.isnan(few.p_value) and few.difference == -2.5

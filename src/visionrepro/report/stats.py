@@ -117,21 +117,30 @@ class SeedComparison:
     detectable: float
 
 
+MAX_NONCENTRALITY = 1e3  # beyond it the noncentral t is not evaluated: "not computable"
+
+
 def _detectable(se: float, df: float, alpha: float, power: float) -> float:
     """The true difference a two-sided t-test (standard error `se`, `df` degrees of freedom)
-    rejects with probability `power`, from the noncentral t."""
+    rejects with probability `power`, from the noncentral t; NaN where that distribution cannot
+    be evaluated (Welch's degrees of freedom near 1, when one side barely varies)."""
     crit = stats.t.ppf(1 - alpha / 2, df)
 
-    def shortfall(delta: float) -> float:
-        nc = delta / se
-        return stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc) - power
+    def shortfall(nc: float) -> float:
+        # The far tail below -crit underflows; scipy's noncentral t gives NaN there for a
+        # fractional df (Welch's), where the probability is below 1e-10: count it as 0.
+        lower = float(np.nan_to_num(stats.nct.cdf(-crit, df, nc), nan=0.0))
+        return float(stats.nct.sf(crit, df, nc)) + lower - power
 
-    high = se * (crit + 1)
-    for _ in range(30):  # the power grows with delta: double until it reaches `power`
-        if shortfall(high) >= 0:
-            break
+    high = crit + 1.0  # in standard errors: the power grows with it, double until it suffices
+    while high <= MAX_NONCENTRALITY:
+        missing = shortfall(high)
+        if not np.isfinite(missing):
+            return math.nan
+        if missing >= 0:
+            return se * float(optimize.brentq(shortfall, 0.0, high))
         high *= 2
-    return float(optimize.brentq(shortfall, 0.0, high))
+    return math.nan
 
 
 def compare_seeds(

@@ -325,6 +325,11 @@ def comparison_reading(result: stats.SeedComparison, p_holm: float) -> str:
     if p_holm < 1 - LEVEL:
         direction = "higher" if result.difference > 0 else "lower"
         return f"{direction} by {abs(result.difference):.2f} (Holm p = {p_holm:.2g})"
+    if not math.isfinite(result.detectable):
+        return (
+            f"no evidence of a difference (Holm p = {p_holm:.2f}); one side barely varies, so "
+            "what the test could catch is not computable"
+        )
     return (
         f"no evidence of a difference (Holm p = {p_holm:.2f}); the test would catch "
         f"±{result.detectable:.2f} 4 times in 5 at these seeds"
