@@ -6,6 +6,7 @@ import pytest
 
 from visionrepro.report.tables import (
     convergence_table,
+    data_version,
     dataset_table,
     first_epoch_reaching,
     per_class_table,
@@ -247,3 +248,13 @@ def test_dataset_table_is_a_pivot_of_datasets_and_splits() -> None:
     )
     assert table.loc["coco", ["classes", "train", "val"]].tolist() == [2, 2, 1]
     assert pd.isna(table.loc["coco", "test"])
+
+
+def test_the_data_version_is_the_packs_not_the_seeds_palette() -> None:
+    packs = {"train.npz": "a" * 64, "test.npz": "b" * 64}
+    one = data_version({"data_sha256": {**packs, "seed3.npz": "c" * 64}})
+    other = data_version({"data_sha256": {**packs, "seed4.npz": "d" * 64}})
+    assert one == other and len(one) == 12
+    assert data_version({"data_sha256": {**packs, "test.npz": "e" * 64}}) != one
+    assert data_version({"data_sha256": {"train_masks.npz": "f" * 64}}) != ""
+    assert data_version({}) == ""

@@ -4,6 +4,7 @@ and dataset tables."""
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -99,10 +100,16 @@ def run_settings(provenance: Mapping[str, Any]) -> str:
     return json.dumps({k: provenance[k] for k in SETTING_KEYS if k in provenance}, sort_keys=True)
 
 
+# The data packs a run reads (its splits and their masks): the data version is theirs. A
+# colourization run's palette is recorded too, but it is a draw of the run's seed (its seed note
+# says so), not a version of the data.
+PACK_NAME = re.compile(r"^(train|val|test)(_masks)?\.npz$")
+
+
 def data_version(provenance: Mapping[str, Any]) -> str:
     """A short SHA-256 over the data packs a run trained and was scored on (their names and
     digests), or "" for records made before runs recorded them."""
-    digests = provenance.get("data_sha256")
+    digests = {k: v for k, v in (provenance.get("data_sha256") or {}).items() if PACK_NAME.match(k)}
     if not digests:
         return ""
     text = json.dumps(digests, sort_keys=True)
