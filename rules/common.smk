@@ -23,7 +23,11 @@ from snakemake.common.configfile import load_configfile  # noqa: E402
 
 from visionrepro import config_checks  # noqa: E402
 from visionrepro.data.image_folder import read_layout  # noqa: E402
-from visionrepro.data.torchvision_config import DATASETS, IMAGE_SIZES  # noqa: E402
+from visionrepro.data.torchvision_config import (  # noqa: E402
+    DATASETS,
+    IMAGE_SIZES,
+    data_form,
+)
 from visionrepro.engine.gpus import GpuSettings  # noqa: E402
 from visionrepro.grid import expand as expand_variants  # noqa: E402
 from visionrepro.registry import (  # noqa: E402
@@ -470,11 +474,15 @@ def dataset_config(wildcards):
     name = exp["dataset"]
     if name in IMAGE_FOLDERS:
         folder = {**folder_split(name), "image_size": exp["image_size"]}
-        return {"name": name, **folder, **data_options(wildcards)}
+        return {"name": name, **folder, "form": "image folder", **data_options(wildcards)}
     if name != "coco":
-        return {"name": name, **config.get(name, {}), **data_options(wildcards)}
+        source = config.get(name, {})
+        form = data_form(name, source, DEMO)
+        return {"name": name, **source, "form": form, **data_options(wildcards)}
     keys = ["annotation_sets", "categories", "per_class", "split_seed", "image_size"]
-    return {"name": "coco", **{k: COCO[k] for k in keys}}
+    synthetic = bool(DEMO) and COCO["images_url"].startswith(f"file:{DEMO['mirror_dir']}")
+    form = "synthetic" if synthetic else "original"
+    return {"name": "coco", **{k: COCO[k] for k in keys}, "form": form}
 
 
 def folder_split(name):

@@ -9,6 +9,7 @@ from visionrepro.engine.splits import load_split
 from visionrepro.engine.training import configure_threads
 from visionrepro.fileio import atomic_path, read_json, write_json
 from visionrepro.logs import setup_logging
+from visionrepro.provenance import data_digests
 
 setup_logging(snakemake.log[0])
 log = logging.getLogger("evaluate")
@@ -46,7 +47,14 @@ write_json(
         "train_seconds": round(sum(run["history"]["epoch_seconds"]), 1),
         "images_per_second": round(run["history"]["images_per_second"], 1),
         "precision": trained.settings.precision,
-        "provenance": run["provenance"],
+        "n_eval": len(eval_set),
+        "provenance": {
+            **run["provenance"],
+            "data_sha256": {
+                **run["provenance"].get("data_sha256", {}),
+                **data_digests([inputs.val, inputs.get("val_masks"), inputs.get("palette")]),
+            },
+        },
     },
 )
 with atomic_path(snakemake.output.predictions) as tmp:

@@ -18,7 +18,7 @@ from visionrepro.engine.training import configure_threads, select_device, train
 from visionrepro.fileio import read_json, write_json
 from visionrepro.logs import setup_logging
 from visionrepro.models import count_parameters
-from visionrepro.provenance import provenance
+from visionrepro.provenance import data_digests, provenance
 from visionrepro.registry import network_name
 
 setup_logging(snakemake.log[0])
@@ -81,6 +81,9 @@ write_json(
             network=params.network,
             network_options=params.network_options,
             dataset=dataset,
+            data_sha256=data_digests(
+                [inputs.train, inputs.val, inputs.train_masks, inputs.val_masks, inputs.palette]
+            ),
         ),
     },
 )

@@ -4,7 +4,7 @@ import datetime as dt
 import hashlib
 import platform
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -95,6 +95,22 @@ def lock_digest(repo: str | Path) -> str | None:
     return file_digest(lock, "sha256") if lock.is_file() else None
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo), else what `platform` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def data_digests(paths: Iterable[str | Path | None]) -> dict[str, str]:
+    """The SHA-256 of each data file a run read, by file name (empty entries skipped)."""
+    return {Path(p).name: file_digest(p, "sha256") for p in paths if p}
+
+
 def provenance(repo: str | Path, **extra: object) -> dict[str, object]:
     """A provenance record of the workflow folder `repo`; `extra` adds run-specific fields
     (seed, device, config...)."""
@@ -104,6 +120,7 @@ def provenance(repo: str | Path, **extra: object) -> dict[str, object]:
         "lock_sha256": lock_digest(repo),
         "host": platform.node(),
         "platform": platform.platform(),
+        "cpu": cpu_model(),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         **extra,
     }

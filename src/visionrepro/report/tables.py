@@ -1,6 +1,8 @@
 """The result tables: every run's metrics collected into summary, per-run, per-class, convergence
 and dataset tables."""
 
+import hashlib
+import json
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -10,11 +12,21 @@ import pandas as pd
 
 from visionrepro.engine.metrics import summarise
 from visionrepro.errors import UserError
-from visionrepro.report.verdicts import is_chance
+from visionrepro.report.verdicts import is_chance, reference_metrics
 
 RUN_KEYS = ("experiment", "variant", "network", "params", "seed")
 PROVENANCE_COLUMNS = ("device", "device_name", "threads", "host", "created")
-VERSION_COLUMNS = ("python", "torch", "torchvision", "numpy", "snakemake")
+VERSION_COLUMNS = (
+    "python",
+    "torch",
+    "torchvision",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "pycocotools",
+    "pillow",
+    "snakemake",
+)
 CONVERGENCE_COLUMNS = (
     "experiment",
     "variant",
@@ -87,19 +99,36 @@ def code_version(record: Mapping[str, Any]) -> str:
     return record.get("code_version") or f"git {record['git_commit']}"
 
 
+def data_version(provenance: Mapping[str, Any]) -> str:
+    """A short SHA-256 over the data packs a run trained and was scored on (their names and
+    digests), or "" for records made before runs recorded them."""
+    digests = provenance.get("data_sha256")
+    if not digests:
+        return ""
+    text = json.dumps(digests, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def run_table(runs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per run: its metrics, whether it is at chance level, training time, code version
-    and provenance (device, threads, host, date, versions)."""
+    """One row per run: its metrics, whether it is at chance level, its classes and evaluation
+    set's size, training time, resolved train settings (JSON), data form and version, code
+    version and provenance (device, CPU, threads, host, date, versions)."""
     return pd.DataFrame(
         [
             {
                 **{k: run[k] for k in RUN_KEYS},
                 **{m: run[m] for m in run_metrics(run)},
                 "chance": at_chance(run),
+                "n_classes": len(run["classes"]),
+                "n_eval": run.get("n_eval"),
                 "train_seconds": run["train_seconds"],
                 "images_per_second": run["images_per_second"],
                 "precision": run["precision"],
+                "settings": json.dumps(run["provenance"].get("train", {}), sort_keys=True),
+                "data_form": run["provenance"].get("dataset", {}).get("form", ""),
+                "data_version": data_version(run["provenance"]),
                 "code_version": code_version(run["provenance"]),
+                "cpu": run["provenance"].get("cpu", ""),
                 **{k: run["provenance"][k] for k in PROVENANCE_COLUMNS},
                 **{k: run["provenance"]["versions"].get(k, "") for k in VERSION_COLUMNS},
             }
@@ -125,7 +154,12 @@ def summary_table(
     def reference(row: pd.Series, key: str) -> Any:
         return references.get(row["experiment"], {}).get(row["variant"], {}).get(key)
 
-    summary["reference"] = summary.apply(lambda row: reference(row, row["metric"]), axis=1)
+    summary["reference"] = summary.apply(
+        lambda row: reference_metrics(
+            references.get(row["experiment"], {}).get(row["variant"], {})
+        ).get(row["metric"]),
+        axis=1,
+    )
     summary["reference_params"] = summary.apply(lambda row: reference(row, "params"), axis=1)
     return summary
 

@@ -1,7 +1,24 @@
-"""Did it reproduce? Seed statistics (Student t intervals), verdicts against the reference
-numbers, the chance-level flag, and Welch comparisons between variants, as tables that both
-reports (and any other writer) read."""
+"""Did it reproduce? Each reference number against one new run of our recipe (the 95 %
+prediction interval of our seeds), compared like for like (its settings, data and rounding),
+and the comparisons between an experiment's networks and variants (paired or Welch t, Holm),
+as tables that both reports (and any other writer) read. The statistics are report/stats.py's.
 
+A reference is the write-up's one run, so the question is whether it is consistent with one new
+run of ours: inside mean ± t(0.975, n-1) · s · sqrt(1 + 1/n). Verdicts (`kind` in brackets):
+- "consistent" (consistent): inside, and the interval's half-width is within the tolerance;
+- "consistent, inconclusive" (inconclusive): inside, but run-to-run noise exceeds the
+  tolerance; the note says how many seeds would settle it, or that none can;
+- "below" / "above" (inconsistent): outside, with the predictive p-value;
+- "not comparable: epochs 20 ≠ 200" (not comparable): the run's settings or data differ from
+  the reference's; such rows leave the headline's denominator;
+- "within / outside ±tol, no noise estimate (n seeds)" (no estimate): fewer than 3 seeds or
+  no spread, never a positive verdict;
+- "no reference".
+Seeds at chance level are set aside ("k of n at chance; the rest ..."); a reference that is
+itself a divergence (at chance level) is judged on our divergence rate.
+"""
+
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -9,41 +26,64 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from visionrepro import grid
+from visionrepro.report import stats
 
 DEFAULT_TOLERANCE = 1.0  # metric points; an experiment's `tolerance` overrides it
 CHANCE_MARGIN = 5.0  # points above 100 / classes still counted as chance level
-LEVEL = 0.95  # of every confidence interval; 1 - LEVEL is the tests' significance level
-# The verdicts' colours in figures and tables (green, blue, red, grey).
+LEVEL = stats.LEVEL  # of every interval; 1 - LEVEL is the tests' significance level
+ORIGINAL_DATA = "original"  # a reference's data unless it says otherwise
+REFERENCE_KEYS = ("params", "settings", "data", "precision", "source")  # not metrics
+# The verdicts' colours by kind, in figures and tables: consistent green, inconclusive amber,
+# inconsistent (below and above alike) red, the rest greys.
 VERDICT_COLOURS = {
-    "reproduced": "#2e7d32",
-    "above": "#1565c0",
-    "below": "#c62828",
-    "no reference": "#757575",
+    "consistent": "#2e7d32",
+    "inconclusive": "#a86400",
+    "inconsistent": "#c62828",
+    "no estimate": "#5f6b7a",
+    "not comparable": "#757575",
+    "no reference": "#9e9e9e",
 }
-RELATIONS = {"ladder": "previous rung", "sweep": "best of the sweep", "variants": "first variant"}
+RELATIONS = {
+    "networks": "first network",
+    "ladder": "previous rung",
+    "sweep": "first of the sweep",
+    "variants": "first variant",
+}
 GLANCE_COLUMNS = [
     "experiment",
     "variant",
     "label",
     "metric",
     "n_seeds",
+    "chance_seeds",
+    "n_used",
     "mean",
     "std",
     "min",
     "max",
-    "ci_low",
-    "ci_high",
+    "pred_low",
+    "pred_high",
+    "pred_half",
+    "mean_low",
+    "mean_high",
+    "n_eval",
+    "binomial_se",
     "reference",
-    "difference",
+    "precision",
     "tolerance",
+    "difference",
+    "p_value",
     "verdict",
-    "chance_seeds",
+    "kind",
+    "note",
+    "source",
+    "pooled",
     "device",
     "train_seconds",
     "code_version",
+    "data_version",
     "created",
 ]
 COMPARISON_COLUMNS = [
@@ -56,7 +96,11 @@ COMPARISON_COLUMNS = [
     "difference",
     "ci_low",
     "ci_high",
+    "test",
     "p_value",
+    "p_holm",
+    "detectable",
+    "reference_difference",
     "reading",
 ]
 
@@ -75,40 +119,30 @@ def headline_metric(task: str, eval_split: str) -> str:
     }[task]
 
 
+def metric_range(metric: str) -> tuple[float, float]:
+    """The values a metric can take: percentages (accuracies, IoU) lie in 0 to 100."""
+    percent = metric.endswith("accuracy") or metric.endswith("iou")
+    return (0.0, 100.0) if percent else (-math.inf, math.inf)
+
+
 @dataclass(frozen=True)
 class SeedStats:
-    """A metric over seeds: count, mean, sample std, range and the mean's t interval (NaN for
-    one seed)."""
+    """A metric over seeds: count, mean, sample std (0 for one seed) and range."""
 
     n: int
     mean: float
     std: float
     min: float
     max: float
-    ci_low: float
-    ci_high: float
 
 
-def seed_stats(values: Sequence[float], level: float = LEVEL) -> SeedStats:
-    """Mean, sample standard deviation, min, max and the Student t confidence interval of the
-    mean at `level` (NaN when there is one seed)."""
+def seed_stats(values: Sequence[float]) -> SeedStats:
+    """Mean, sample standard deviation, min and max of the seeds' values."""
     data = np.asarray(values, dtype=float)
     if data.size == 0:
         raise ValueError("no values: a metric needs at least one seed")
-    n, mean = data.size, float(data.mean())
-    std = float(data.std(ddof=1)) if n > 1 else 0.0
-    half = stats.t.ppf((1 + level) / 2, n - 1) * std / math.sqrt(n) if n > 1 else math.nan
-    return SeedStats(n, mean, std, float(data.min()), float(data.max()), mean - half, mean + half)
-
-
-def verdict(seeds: SeedStats, reference: float | None, tolerance: float) -> str:
-    """ "reproduced" when the reference lies within `tolerance` of our mean or within our seeds'
-    range; else "above" or "below" (our mean against it); "no reference" without one."""
-    if reference is None or pd.isna(reference):
-        return "no reference"
-    if abs(seeds.mean - reference) <= tolerance or seeds.min <= reference <= seeds.max:
-        return "reproduced"
-    return "above" if seeds.mean > reference else "below"
+    std = float(data.std(ddof=1)) if data.size > 1 else 0.0
+    return SeedStats(data.size, float(data.mean()), std, float(data.min()), float(data.max()))
 
 
 def is_chance(
@@ -124,49 +158,137 @@ def is_chance(
     return bool(near or few)
 
 
+def reference_metrics(reference: Mapping[str, Any]) -> dict[str, float]:
+    """A reference entry's metric values (its other keys say how it was made)."""
+    return {k: float(v) for k, v in reference.items() if k not in REFERENCE_KEYS}
+
+
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def mismatches(
+    reference: Mapping[str, Any], settings: Sequence[Mapping[str, Any]], data: Sequence[str]
+) -> list[str]:
+    """How the runs differ from what the reference was made with: each `settings:` key whose
+    resolved value differs in any run ("epochs 20 ≠ 200"), and the data ("data image folder ≠
+    original"); runs that did not record their data are not held against it."""
+    found = []
+    for key, wanted in reference.get("settings", {}).items():
+        ours = list(dict.fromkeys(_shown(s.get(key, "unset")) for s in settings))
+        if ours != [_shown(wanted)]:
+            found.append(f"{key} {'/'.join(ours)} ≠ {_shown(wanted)}")
+    wanted_data = reference.get("data", ORIGINAL_DATA)
+    ours_data = [d for d in dict.fromkeys(data) if d]
+    if ours_data and ours_data != [wanted_data]:
+        found.append(f"data {'/'.join(ours_data)} ≠ {wanted_data}")
+    return found
+
+
 @dataclass(frozen=True)
-class Comparison:
-    """One variant against another: difference of means, its Welch interval and p-value (NaN
-    below 2 seeds a side), and the reading in words."""
+class Verdict:
+    """A reference judged against our seeds: the verdict's words, its kind (VERDICT_COLOURS),
+    a note (p-value, seeds that would settle it, chance seeds) and the predictive p-value."""
 
-    difference: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    reading: str
-
-
-def compare(values: Sequence[float], baseline: Sequence[float], level: float = LEVEL) -> Comparison:
-    """`values` against `baseline`: difference of means, with Welch's t-test and interval when
-    both have at least 2 seeds."""
-    a, b = np.asarray(values, dtype=float), np.asarray(baseline, dtype=float)
-    difference = float(a.mean() - b.mean())
-    low = high = p_value = math.nan
-    if len(a) >= 2 and len(b) >= 2 and (a.std() > 0 or b.std() > 0):
-        test = stats.ttest_ind(a, b, equal_var=False)
-        p_value = float(test.pvalue)
-        low, high = (float(x) for x in test.confidence_interval(level))
-    reading = comparison_reading(difference, p_value, len(a), len(b), 1 - level)
-    return Comparison(difference, low, high, p_value, reading)
+    text: str
+    kind: str
+    note: str = ""
+    p_value: float = math.nan
 
 
-def comparison_reading(difference: float, p_value: float, n: int, n_base: int, alpha: float) -> str:
-    """The plain-words reading of a comparison."""
-    seeds = plural(n, "seed") if n == n_base else f"{n} and {n_base} seeds"
-    if n < 2 or n_base < 2:
-        return f"no test with {seeds} (needs 2 a side)"
-    if math.isnan(p_value):
-        return f"no test: every seed gave the same value ({seeds})"
-    direction = "gain" if difference > 0 else "loss"
-    if p_value < alpha:
-        return f"a {direction} (p = {p_value:.2g}, {seeds})"
-    return f"no evidence of a {direction} with {seeds} (p = {p_value:.2f})"
+def _divergence_verdict(n: int, chance: int) -> Verdict:
+    """A reference at chance level (the write-up's run diverged) against our divergence rate."""
+    if chance:
+        return Verdict(
+            "consistent", "consistent", f"{chance} of {n} seeds diverged, as the reference did"
+        )
+    upper = 1 - (1 - LEVEL) ** (1 / n)  # the exact one-sided bound on a rate after 0 of n
+    return Verdict(
+        "consistent, inconclusive",
+        "inconclusive",
+        f"none of {plural(n, 'seed')} diverged; a divergence rate up to {upper:.0%} fits that",
+    )
+
+
+def judge(
+    values: Sequence[float],
+    reference: float | None,
+    tolerance: float,
+    precision: float = 0.0,
+    mismatch: Sequence[str] = (),
+    chance: Sequence[bool] | None = None,
+    reference_at_chance: bool = False,
+) -> Verdict:
+    """The verdict of `reference` against the seeds' `values` (see the module's docstring);
+    half the reference's rounding unit (`precision`) widens the tolerance and the interval."""
+    if reference is None or pd.isna(reference):
+        return Verdict("no reference", "no reference")
+    if mismatch:
+        return Verdict("not comparable: " + "; ".join(mismatch), "not comparable")
+    flags = np.zeros(len(values), bool) if chance is None else np.asarray(chance, bool)
+    data = np.asarray(values, dtype=float)
+    if reference_at_chance:
+        return _divergence_verdict(data.size, int(flags.sum()))
+    aside = f"{flags.sum()} of {data.size} at chance; the rest: " if flags.any() else ""
+    rest = data[~flags]
+    if rest.size == 0:
+        return Verdict("below", "inconsistent", f"all {plural(data.size, 'seed')} at chance")
+    allowed = tolerance + precision / 2
+    interval = stats.prediction_interval(rest)
+    if interval is None:
+        side = "within" if abs(rest.mean() - reference) <= allowed else "outside"
+        why = plural(rest.size, "seed") + (", no spread" if rest.size >= stats.MIN_SEEDS else "")
+        return Verdict(f"{side} ±{allowed:g}, no noise estimate ({why})", "no estimate", aside)
+    p_value = stats.predictive_p(rest, reference)
+    if abs(reference - rest.mean()) > interval.half_width + precision / 2:
+        side = "below" if rest.mean() < reference else "above"
+        return Verdict(side, "inconsistent", f"{aside}p = {p_value:.2g}", p_value)
+    if interval.half_width <= allowed:
+        return Verdict("consistent", "consistent", aside.rstrip(": "), p_value)
+    needed = stats.seeds_to_settle(float(rest.std(ddof=1)), allowed)
+    settle = (
+        f"about {needed} seeds would settle it"
+        if needed is not None
+        else f"no number of seeds can (1.96 s = {1.96 * rest.std(ddof=1):.2f} > {allowed:g})"
+    )
+    note = f"{aside}noise ±{interval.half_width:.2f} > ±{allowed:g}: {settle}"
+    return Verdict("consistent, inconclusive", "inconclusive", note, p_value)
+
+
+def seed_draws(exp: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """What an experiment's seed varies and what stays fixed, from its config: initial weights
+    always; batch order unless `shuffle: false`; the palette when its seed is `run`;
+    augmentation and dropout draws where used; the data and its split stay fixed."""
+    train = exp["train"]
+    varies, fixed = ["initial weights"], ["the data and its splits", "the evaluation set"]
+    (fixed if train.get("shuffle", True) is False else varies).append("batch order")
+    palette = exp.get("palette")
+    if palette is not None:
+        (varies if palette.get("seed") == "run" else fixed).append("palette")
+    if train.get("hflip", 0) or train.get("color_jitter"):
+        varies.append("augmentation draws")
+    return varies, fixed
+
+
+SHARED_DRAWS = ("batch order", "palette", "augmentation draws")
+
+
+def shares_draws(exp: Mapping[str, Any]) -> bool:
+    """Whether two runs of an experiment with the same seed share draws (batch order, palette,
+    augmentation), so that comparing networks seed by seed (a paired test) is the right test."""
+    return any(draw in SHARED_DRAWS for draw in seed_draws(exp)[0])
 
 
 def comparison_groups(exp: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
-    """The groups of an experiment's variants that are compared: each network's sweep ("sweep"),
-    and its explicit variants ("ladder" when cumulative, else "variants")."""
+    """The groups of an experiment's variants that are compared, each against a declared
+    baseline: the plain networks ("networks": the first listed), each network's sweep
+    ("sweep": its first value), and the explicit variants ("ladder" when cumulative: each
+    rung against the previous one; else "variants": the first)."""
     groups = []
+    variants = grid.expand(exp)
+    plain = [n for n in exp["networks"] if n in variants]
+    if len(plain) > 1:
+        groups.append(("networks", plain))
     swept = grid.sweep_variants(exp) if exp.get("sweep") else {}
     for network in exp["networks"]:
         names = [name for name, var in swept.items() if var["network"] == network]
@@ -178,110 +300,250 @@ def comparison_groups(exp: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
     return groups
 
 
-def _baselines(kind: str, names: list[str], means: Mapping[str, float]) -> list[tuple[str, str]]:
+def _baselines(kind: str, names: list[str]) -> list[tuple[str, str]]:
     """(variant, the variant it is compared with) of one group."""
     if kind == "ladder":
         return list(zip(names[1:], names[:-1], strict=True))
-    base = max(names, key=means.__getitem__) if kind == "sweep" else names[0]
-    return [(name, base) for name in names if name != base]
+    return [(name, names[0]) for name in names[1:]]
+
+
+def comparison_reading(result: stats.SeedComparison, p_holm: float) -> str:
+    """The plain-words reading of a comparison."""
+    if result.test == "too few seeds":
+        return f"too few seeds for a test ({result.n_a} and {result.n_b}; needs 3 a side)"
+    if result.test == "no spread":
+        return "no test: every seed gave the same value"
+    if p_holm < 1 - LEVEL:
+        direction = "higher" if result.difference > 0 else "lower"
+        return f"{direction} by {abs(result.difference):.2f} (Holm p = {p_holm:.2g})"
+    return (
+        f"no evidence of a difference (Holm p = {p_holm:.2f}); the test would catch "
+        f"±{result.detectable:.2f} 4 times in 5 at these seeds"
+    )
+
+
+def _pair(
+    seeds: pd.DataFrame, variant: str, base: str, paired: bool
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Two variants' values, aligned by seed when both ran the same seeds and `paired`."""
+    a = seeds[seeds["variant"] == variant].set_index("seed")["value"]
+    b = seeds[seeds["variant"] == base].set_index("seed")["value"]
+    if paired and set(a.index) == set(b.index):
+        order = sorted(a.index)
+        return a[order].to_numpy(), b[order].to_numpy(), True
+    return a.to_numpy(), b.to_numpy(), False
 
 
 def comparison_table(
-    values: pd.DataFrame, groups: Mapping[str, Sequence[tuple[str, Sequence[str]]]]
+    values: pd.DataFrame,
+    groups: Mapping[str, Sequence[tuple[str, Sequence[str]]]],
+    paired: Mapping[str, bool] | None = None,
+    references: Mapping[str, Mapping[str, float]] | None = None,
 ) -> pd.DataFrame:
     """Per experiment and group (`groups[experiment]`, see comparison_groups): each variant
-    against its baseline on the per-seed `values` (experiment, variant, seed, value)."""
-    rows = []
+    against its baseline on the per-seed `values` (experiment, variant, seed, value); a paired
+    t-test where `paired[experiment]` (shares_draws) and both ran the same seeds, else Welch;
+    Holm's adjustment over the experiment's comparisons; the write-up's own difference where
+    `references[experiment]` ({variant: value}) gives both sides."""
+    frames = []
     for experiment, exp_groups in groups.items():
-        seeds = values[values["experiment"] == experiment].groupby("variant", sort=False)["value"]
-        per_variant = {name: group.to_numpy() for name, group in seeds}
-        means = {name: float(v.mean()) for name, v in per_variant.items()}
+        seeds = values[values["experiment"] == experiment]
+        present = set(seeds["variant"])
+        refs = (references or {}).get(experiment, {})
+        rows = []
         for kind, names in exp_groups:
-            present = [n for n in names if n in per_variant]
-            for variant, base in _baselines(kind, present, means):
-                result = compare(per_variant[variant], per_variant[base])
+            for variant, base in _baselines(kind, [n for n in names if n in present]):
+                a, b, is_paired = _pair(seeds, variant, base, (paired or {}).get(experiment, False))
+                result = stats.compare_seeds(a, b, is_paired)
                 rows.append(
                     {
                         "experiment": experiment,
                         "variant": variant,
                         "against": base,
                         "relation": RELATIONS[kind],
-                        "n_seeds": len(per_variant[variant]),
-                        "n_seeds_against": len(per_variant[base]),
-                        **vars(result),
+                        "n_seeds": result.n_a,
+                        "n_seeds_against": result.n_b,
+                        "difference": result.difference,
+                        "ci_low": result.ci_low,
+                        "ci_high": result.ci_high,
+                        "test": result.test,
+                        "p_value": result.p_value,
+                        "detectable": result.detectable,
+                        "reference_difference": refs.get(variant, math.nan)
+                        - refs.get(base, math.nan),
+                        "result": result,
                     }
                 )
-    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+        adjusted = stats.holm([row["p_value"] for row in rows])
+        for row, p_holm in zip(rows, adjusted, strict=True):
+            row["p_holm"] = p_holm
+            row["reading"] = comparison_reading(row.pop("result"), p_holm)
+        frames.append(pd.DataFrame(rows, columns=COMPARISON_COLUMNS))
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COMPARISON_COLUMNS)
 
 
 def _joined(values: pd.Series) -> str:
     """The distinct values of a column, in order, joined by commas."""
-    return ", ".join(dict.fromkeys(str(v) for v in values))
+    return ", ".join(dict.fromkeys(str(v) for v in values if pd.notna(v) and str(v)))
+
+
+def _column(group: pd.DataFrame, name: str, default: Any = "") -> pd.Series:
+    """A run-table column, or `default` for runs recorded before it existed."""
+    return group[name] if name in group else pd.Series([default] * len(group), index=group.index)
+
+
+def _pooled(group: pd.DataFrame) -> str:
+    """Whether a row pools runs of different code or data versions, in words."""
+    parts = []
+    for column, what in (("code_version", "code"), ("data_version", "data")):
+        distinct = {str(v) for v in _column(group, column) if pd.notna(v) and str(v)}
+        if len(distinct) > 1:
+            parts.append(f"{len(distinct)} {what} versions")
+    return "pooled from " + " and ".join(parts) if parts else ""
+
+
+def _intervals(values: np.ndarray, metric: str) -> dict[str, float]:
+    """The prediction interval of one new run and the interval of the mean, cut to the
+    metric's range; NaN where stats gives none (fewer than 3 seeds, no spread)."""
+    low, high = metric_range(metric)
+    nan = math.nan
+    out = {"pred_low": nan, "pred_high": nan, "pred_half": nan, "mean_low": nan, "mean_high": nan}
+    predicted = stats.prediction_interval(values)
+    if predicted is not None:
+        cut = stats.clip(predicted, low, high)
+        out.update(pred_low=cut.low, pred_high=cut.high, pred_half=cut.half_width)
+    mean = stats.mean_interval(values)
+    if mean is not None:
+        cut = stats.clip(mean, low, high)
+        out.update(mean_low=cut.low, mean_high=cut.high)
+    return out
+
+
+def _n_classes(group: pd.DataFrame) -> int | None:
+    n = _column(group, "n_classes", None).dropna()
+    return int(n.iloc[0]) if len(n) else None
 
 
 def _glance_row(
-    group: pd.DataFrame, metric: str, reference: float | None, setting: Mapping[str, Any]
+    group: pd.DataFrame, metric: str, reference: Mapping[str, Any], setting: Mapping[str, Any]
 ) -> dict[str, Any]:
     """One (experiment, variant, metric) row of the at-a-glance table."""
-    seeds = seed_stats(group[metric])
-    tolerance = setting.get("tolerance", DEFAULT_TOLERANCE)
     first = group.iloc[0]
+    values = group[metric].to_numpy(dtype=float)
+    chance = group["chance"].to_numpy(dtype=bool)
+    value = reference_metrics(reference).get(metric)
+    n_classes = _n_classes(group)
+    ref_chance = bool(
+        value is not None and n_classes and metric.endswith("accuracy") and is_chance(n_classes, value)
+    )
+    used = values if ref_chance or not chance.any() or chance.all() else values[~chance]
+    seeds = seed_stats(used)
+    settings = [json.loads(s) if isinstance(s, str) and s else {} for s in _column(group, "settings")]
+    data = [str(d) for d in _column(group, "data_form") if pd.notna(d)]
+    precision = float(reference.get("precision", 0.0))
+    tolerance = float(setting.get("tolerance", DEFAULT_TOLERANCE))
+    judged = judge(
+        values,
+        value,
+        tolerance,
+        precision,
+        mismatches(reference, settings, data) if value is not None else (),
+        chance,
+        ref_chance,
+    )
+    n_eval = pd.to_numeric(_column(group, "n_eval", math.nan)).max()
+    binomial = (
+        stats.binomial_se(seeds.mean, int(n_eval))
+        if metric.endswith("_accuracy") and metric != "pixel_accuracy" and pd.notna(n_eval)
+        else math.nan
+    )
+    no_interval = ref_chance and chance.any()
     return {
         "experiment": first["experiment"],
         "variant": first["variant"],
         "label": setting.get("labels", {}).get(first["variant"], first["variant"]),
         "metric": metric,
-        "n_seeds": seeds.n,
+        "n_seeds": len(values),
+        "chance_seeds": int(chance.sum()),
+        "n_used": seeds.n,
         "mean": seeds.mean,
         "std": seeds.std,
         "min": seeds.min,
         "max": seeds.max,
-        "ci_low": seeds.ci_low,
-        "ci_high": seeds.ci_high,
-        "reference": math.nan if reference is None else float(reference),
-        "difference": math.nan if reference is None else seeds.mean - reference,
-        "tolerance": float(tolerance),
-        "verdict": verdict(seeds, reference, tolerance),
-        "chance_seeds": int(group["chance"].sum()),
+        **(_intervals(np.array([]), metric) if no_interval else _intervals(used, metric)),
+        "n_eval": n_eval,
+        "binomial_se": binomial,
+        "reference": math.nan if value is None else value,
+        "precision": precision if value is not None else math.nan,
+        "tolerance": tolerance + precision / 2,
+        "difference": math.nan if value is None else seeds.mean - value,
+        "p_value": judged.p_value,
+        "verdict": judged.text,
+        "kind": judged.kind,
+        "note": judged.note,
+        "source": str(reference.get("source", "")),
+        "pooled": _pooled(group),
         "device": _joined(group["device_name"]),
         "train_seconds": float(group["train_seconds"].sum()),
         "code_version": _joined(group["code_version"]),
+        "data_version": _joined(_column(group, "data_version")),
         "created": str(group["created"].max()),
     }
 
 
 def glance_table(runs: pd.DataFrame, settings: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """Reproduction at a glance: per experiment (`settings` order), variant and metric (the
-    headline metric, and any other the reference gives), our seeds' statistics beside the
-    reference, the verdict, the seeds at chance level, and the runs' device, total training
-    time, code version and date. `runs` is tables.run_table's; `settings[experiment]` has
-    `metric` (the headline), `tolerance`, `reference` ({variant: {metric: value}}) and
-    `labels` ({variant: label})."""
+    headline metric, and any other the reference gives), our seeds' statistics and intervals
+    beside the reference, the verdict, the seeds at chance level, the evaluation set's size,
+    and the runs' device, total training time, code and data versions and date. `runs` is
+    tables.run_table's; `settings[experiment]` has `metric` (the headline), `tolerance`,
+    `reference` ({variant: {metric: value, settings, data, precision, source}}) and `labels`
+    ({variant: label})."""
     rows = []
     for experiment, setting in settings.items():
         selected = runs[runs["experiment"] == experiment]
         for variant, group in selected.groupby("variant", sort=False):
             reference = setting.get("reference", {}).get(variant, {})
-            metrics = dict.fromkeys([setting["metric"], *(m for m in reference if m != "params")])
+            metrics = dict.fromkeys([setting["metric"], *reference_metrics(reference)])
             for metric in metrics:
                 if metric not in group or group[metric].isna().all():
                     raise ValueError(
                         f"experiments.{experiment}.reference.{variant}: {metric!r} is not a "
                         f"metric of its runs ({setting['metric']!r} is the headline)"
                     )
-                rows.append(_glance_row(group, metric, reference.get(metric), setting))
+                rows.append(_glance_row(group, metric, reference, setting))
     return pd.DataFrame(rows, columns=GLANCE_COLUMNS)
 
 
+def _count_of(kinds: pd.Series, kind: str, words: str) -> str:
+    n = int((kinds == kind).sum())
+    return f"{n} {words}" if n else ""
+
+
 def headline(glance: pd.DataFrame) -> str:
-    """The count of verdicts: "11 of 14 reference numbers reproduced; 2 below; 1 above"."""
-    verdicts = glance["verdict"].value_counts()
-    compared = int(verdicts.drop("no reference", errors="ignore").sum())
-    if compared == 0:
+    """The count of verdicts, e.g. "13 reference numbers: 9 compared like for like (5
+    consistent, 2 consistent but inconclusive, 2 below), 4 not comparable (settings or data
+    differ)"."""
+    kinds = glance["kind"]
+    total = int((kinds != "no reference").sum())
+    if total == 0:
         return "No reference numbers to compare with."
-    parts = [f"{verdicts.get('reproduced', 0)} of {compared} reference numbers reproduced"]
-    parts += [f"{verdicts[v]} {v}" for v in ("below", "above") if verdicts.get(v, 0)]
-    return "; ".join(parts)
+    verdicts = glance["verdict"]
+    compared = total - int((kinds == "not comparable").sum())
+    parts = [
+        _count_of(kinds, "consistent", "consistent"),
+        _count_of(kinds, "inconclusive", "consistent but inconclusive"),
+        _count_of(verdicts, "below", "below"),
+        _count_of(verdicts, "above", "above"),
+        _count_of(kinds, "no estimate", "without a noise estimate"),
+    ]
+    text = f"{plural(total, 'reference number')}: {compared} compared like for like"
+    if compared:
+        text += f" ({', '.join(p for p in parts if p)})"
+    if total > compared:
+        text += f", {total - compared} not comparable (settings or data differ)"
+    return text
 
 
 def metric_name(metric: str) -> str:
@@ -295,38 +557,47 @@ def mean_std(mean: float, std: float, n: int) -> str:
     return f"{mean:.2f} ± {std:.2f}" if n > 1 else f"{mean:.2f}"
 
 
-def _interval(row: Any) -> str:
-    if row.n_seeds == 1:
-        return "one seed"
-    return f"{row.ci_low:.2f}–{row.ci_high:.2f}"
+def _span(low: float, high: float, n: int) -> str:
+    """An interval for a cell, or why there is none."""
+    if pd.notna(low):
+        return f"{low:.2f}–{high:.2f}"
+    return "none: one seed" if n == 1 else "none: < 3 seeds" if n < 3 else "none"
+
+
+def _ours(row: Any) -> str:
+    text = mean_std(row.mean, row.std, row.n_used)
+    if row.chance_seeds and row.n_used < row.n_seeds:
+        return f"{row.chance_seeds} of {row.n_seeds} at chance; the rest {text}"
+    return text
+
+
+def _eval_size(row: Any) -> str:
+    if pd.isna(row.n_eval):
+        return "–"
+    size = f"{row.n_eval:,.0f}"
+    return f"{size} (SE {row.binomial_se:.2f})" if pd.notna(row.binomial_se) else size
 
 
 def glance_view(glance: pd.DataFrame) -> pd.DataFrame:
     """The at-a-glance table as text cells, for any writer (HTML, Markdown); an experiment's
-    name on its first row only; `chance`: the seeds at chance level, e.g. "2 of 3"."""
+    name on its first row only; the verdict with its note."""
     rows = list(glance.itertuples())
     return pd.DataFrame(
         {
             "experiment": glance["experiment"].where(~glance["experiment"].duplicated(), ""),
             "variant": glance["label"],
             "metric": [metric_name(m) for m in glance["metric"]],
-            "ours": [mean_std(row.mean, row.std, row.n_seeds) for row in rows],
+            "ours (mean ± std)": [_ours(row) for row in rows],
             "seeds": glance["n_seeds"].astype(str),
-            "range": [f"{row.min:.2f}–{row.max:.2f}" if row.n_seeds > 1 else "–" for row in rows],
-            f"{LEVEL * 100:g} % CI": [_interval(row) for row in rows],
+            "one new run (95 % PI)": [_span(r.pred_low, r.pred_high, r.n_used) for r in rows],
+            "mean (95 % CI)": [_span(r.mean_low, r.mean_high, r.n_used) for r in rows],
+            "eval. set (binomial SE)": [_eval_size(row) for row in rows],
             "reference ± tol.": [
-                f"{row.reference:.2f} ± {row.tolerance:g}" if pd.notna(row.reference) else "–"
+                f"{row.reference:g} ± {row.tolerance:g}" if pd.notna(row.reference) else "–"
                 for row in rows
             ],
-            "ours − ref.": [_number(v, "{:+.2f}") for v in glance["difference"]],
-            "verdict": glance["verdict"],
-            "chance": [
-                f"{row.chance_seeds} of {row.n_seeds}" if row.chance_seeds else "" for row in rows
+            "verdict": [
+                f"{row.verdict} ({row.note})" if row.note else row.verdict for row in rows
             ],
         }
     )
-
-
-def _number(value: float, fmt: str) -> str:
-    """A number for a cell; a dash when missing."""
-    return "–" if pd.isna(value) else fmt.format(value)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from visionrepro.report.tables import VERSION_COLUMNS
 from visionrepro.report.verdicts import LEVEL, glance_view, mean_std, metric_name, plural
 
 DASH = "–"
@@ -45,12 +46,12 @@ def duration(seconds: float) -> str:
 
 
 def glance(table: pd.DataFrame) -> View:
-    """The at-a-glance table (verdicts.glance_table) with its verdict colours."""
+    """The at-a-glance table (verdicts.glance_table) with its verdict colours (by kind)."""
     view = glance_view(table)
-    if not (view["chance"] != "").any():
-        view = view.drop(columns="chance")
-    text = {"experiment", "variant", "metric", "verdict", "chance"}
-    return View(view, frozenset(set(view.columns) - text), tuple(table["verdict"]))
+    if (view["eval. set (binomial SE)"] == DASH).all():
+        view = view.drop(columns="eval. set (binomial SE)")
+    text = {"experiment", "variant", "metric", "verdict", "ours (mean ± std)"}
+    return View(view, frozenset(set(view.columns) - text), tuple(table["kind"]))
 
 
 def experiment_metrics(
@@ -137,7 +138,8 @@ def per_class(table: pd.DataFrame) -> View | None:
 
 
 def comparisons(table: pd.DataFrame) -> View:
-    """One experiment's comparisons: each variant against its baseline."""
+    """One experiment's comparisons: each variant against its declared baseline, the test
+    used, raw and Holm-adjusted p, and the write-up's own difference where it gives one."""
     frame = pd.DataFrame(
         {
             "variant": table["variant"],
@@ -153,11 +155,16 @@ def comparisons(table: pd.DataFrame) -> View:
                 DASH if pd.isna(lo) else f"{lo:+.2f} to {hi:+.2f}"
                 for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
             ],
-            "Welch p": [number(p, "{:.3f}") for p in table["p_value"]],
+            "test": table["test"],
+            "p": [number(p, "{:.3f}") for p in table["p_value"]],
+            "Holm p": [number(p, "{:.3f}") for p in table["p_holm"]],
+            "write-up's difference": [number(v, "{:+.2f}") for v in table["reference_difference"]],
             "reading": table["reading"],
         }
     )
-    return View(frame, frozenset({"seeds", "difference", f"{LEVEL:.0%} CI", "Welch p"}))
+    frame = drop_repeats(frame, {"write-up's difference": "variant"})
+    numeric = {"seeds", "difference", f"{LEVEL:.0%} CI", "p", "Holm p", "write-up's difference"}
+    return View(frame, frozenset(numeric & set(frame.columns)))
 
 
 def runs(table: pd.DataFrame, metrics: Mapping[str, str]) -> tuple[View, View]:
@@ -177,9 +184,15 @@ def runs(table: pd.DataFrame, metrics: Mapping[str, str]) -> tuple[View, View]:
     )
     if table["code_version"].nunique() > 1:  # else the page header gives the one version
         short["code"] = table["code_version"]
-    long = keys.assign(code=table["code_version"], host=table["host"], created=table["created"])
-    for package in ("python", "torch", "torchvision", "numpy", "snakemake"):
-        long[package] = table[package]
+    long = keys.assign(
+        code=table["code_version"],
+        data=_present(table, "data_version"),
+        host=table["host"],
+        cpu=_present(table, "cpu"),
+        created=table["created"],
+    )
+    for package in VERSION_COLUMNS:
+        long[package] = _present(table, package)
     return View(short, frozenset({"seed", "value", "threads", "time", "images/s"})), View(long)
 
 
@@ -226,21 +239,37 @@ def config_hash(config: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+def _present(table: pd.DataFrame, column: str) -> pd.Series:
+    """A run-table column, or empty cells for tables written before it existed."""
+    return table[column].fillna("") if column in table else pd.Series([""] * len(table))
+
+
+def _distinct(table: pd.DataFrame, column: str) -> list[str]:
+    return [v for v in dict.fromkeys(_present(table, column).astype(str)) if v]
+
+
 def provenance_summary(table: pd.DataFrame) -> dict[str, str]:
-    """What the header says about every run together: code versions, package versions,
-    devices and total training time."""
-    distinct = {c: list(dict.fromkeys(table[c].astype(str))) for c in table.columns}
+    """What the header says about every run together: code and data versions, every recorded
+    package version, devices (with the CPU model) and total training time."""
     versions = ", ".join(
-        f"{package} {' / '.join(distinct[package])}"
-        for package in ("python", "torch", "torchvision", "numpy", "snakemake")
+        f"{package} {' / '.join(_distinct(table, package))}"
+        for package in VERSION_COLUMNS
+        if _distinct(table, package)
     )
     devices = table.groupby("device_name", sort=False)["threads"].agg(lambda t: sorted(set(t)))
     return {
-        "code": "; ".join(distinct["code_version"]),
+        "code": "; ".join(_distinct(table, "code_version")),
+        "data": "; ".join(_distinct(table, "data_version")) or "not recorded",
         "versions": versions,
         "devices": "; ".join(
             f"{name} ({'/'.join(map(str, threads))} thread{'s' * (threads != [1])})"
             for name, threads in devices.items()
         ),
+        "cpu": "; ".join(_distinct(table, "cpu")) or "not recorded",
         "training": f"{duration(table['train_seconds'].sum())} over {plural(len(table), 'run')}",
     }
+
+
+def synthetic_data(table: pd.DataFrame) -> bool:
+    """Whether any run trained on synthetic data (the demo's)."""
+    return "synthetic" in set(_present(table, "data_form"))
