@@ -4,8 +4,10 @@
 
 Each argument is a run's `results_dir` (its tables/runs.csv is read). For every (experiment,
 variant) in both runs, the Markdown table gives the headline metric as mean ± std over the seeds
-of each run, bf16 - fp32 with Welch's 95 % interval and p-value (`verdicts.compare`), and the
-median training images/s of each with their ratio. Run the bf16 one with `configs/fast.yaml`
+of each run, bf16 - fp32 with its 95 % interval and p-value (`stats.compare_seeds`: a paired t
+on matched seeds, which share initial weights and batch order; Welch where the seeds differ),
+the smallest difference the test would catch 4 times in 5, and the median training images/s of
+each with their ratio. Run the bf16 one with `configs/fast.yaml`
 merged over the same config and `results_dir` set apart, e.g.
 
     snakemake --cores all --configfile configs/fast.yaml --config results_dir=results-bf16
@@ -17,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from visionrepro.report.spread import headline_values
-from visionrepro.report.verdicts import compare, mean_std, metric_name, seed_stats
+from visionrepro.report.stats import compare_seeds
+from visionrepro.report.verdicts import mean_std, metric_name, seed_stats
 
 
 def compare_runs(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -28,7 +31,9 @@ def compare_runs(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
         base = a[(a["experiment"] == experiment) & (a["variant"] == variant)]
         if base.empty:
             continue
-        diff = compare(ours["value"], base["value"])
+        ours, base = ours.sort_values("seed"), base.sort_values("seed")
+        paired = ours["seed"].tolist() == base["seed"].tolist()
+        diff = compare_seeds(ours["value"], base["value"], paired)
         speed = ours["images_per_second"].median() / base["images_per_second"].median()
         rows.append(
             {
@@ -39,7 +44,9 @@ def compare_runs(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
                 "bf16": _stats(ours["value"]),
                 "bf16 - fp32": f"{diff.difference:+.2f}",
                 "95% CI": _interval(diff.ci_low, diff.ci_high),
-                "Welch p": "-" if pd.isna(diff.p_value) else f"{diff.p_value:.2f}",
+                "test": diff.test,
+                "p": "-" if pd.isna(diff.p_value) else f"{diff.p_value:.2f}",
+                "detectable": "-" if pd.isna(diff.detectable) else f"±{diff.detectable:.2f}",
                 "images/s fp32 -> bf16": (
                     f"{base['images_per_second'].median():,.0f} -> "
                     f"{ours['images_per_second'].median():,.0f} ({speed:.2f}x)"

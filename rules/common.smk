@@ -474,13 +474,15 @@ def dataset_config(wildcards):
     name = exp["dataset"]
     if name in IMAGE_FOLDERS:
         folder = {**folder_split(name), "image_size": exp["image_size"]}
-        return {"name": name, **folder, "form": "image folder", **data_options(wildcards)}
+        return {"name": name, **folder, "form": "own images", **data_options(wildcards)}
     if name != "coco":
         source = config.get(name, {})
         form = data_form(name, source, DEMO)
         return {"name": name, **source, "form": form, **data_options(wildcards)}
     keys = ["annotation_sets", "categories", "per_class", "split_seed", "image_size"]
-    synthetic = bool(DEMO) and COCO["images_url"].startswith(f"file:{DEMO['mirror_dir']}")
+    synthetic = bool(DEMO) and COCO["images_url"].startswith(
+        f"file:{DEMO['mirror_dir']}"
+    )
     form = "synthetic" if synthetic else "original"
     return {"name": "coco", **{k: COCO[k] for k in keys}, "form": form}
 

@@ -9,6 +9,7 @@ rule aggregate:
             "engine/metrics",
             "report/tables",
             "report/verdicts",
+            "report/stats",
             "grid",
             "report/shown_params",
         ),
@@ -55,6 +56,10 @@ rule aggregate:
         groups=shown(
             {name: comparison_groups(exp) for name, exp in EXPERIMENTS.items()}
         ),
+        paired=shown({name: shares_draws(exp) for name, exp in EXPERIMENTS.items()}),
+        headline_references=shown(
+            {name: headline_references(name) for name in EXPERIMENTS}
+        ),
         metrics=shown({name: headline_metric(name) for name in EXPERIMENTS}),
         convergence=shown(
             {
@@ -71,7 +76,11 @@ rule plot_headline:
     input:
         metrics=lambda w: run_files("metrics.json", w.experiment),
         code=lib(
-            "report/figures", "report/tables", "report/verdicts", "report/shown_params"
+            "report/figures",
+            "report/tables",
+            "report/verdicts",
+            "report/stats",
+            "report/shown_params",
         ),
     output:
         figure_output("headline"),
@@ -324,7 +333,13 @@ rule report_html:
         figures=[entry.path for entry in figure_entries()],
         captions=sorted({entry.caption for entry in figure_entries()}),
         notes=f"{REPORT_DIR}/workflow.rst",
-        code=lib("report/html", "report/views", "report/tables", "report/verdicts"),
+        code=lib(
+            "report/html",
+            "report/views",
+            "report/tables",
+            "report/verdicts",
+            "report/stats",
+        ),
         template=str(SRC / "visionrepro" / "report" / "templates" / "report.html.j2"),
     output:
         page=f"{RESULTS}/report/index.html",
@@ -355,7 +370,14 @@ rule report_html:
 rule results_md:
     input:
         glance=result_table("glance"),
-        code=lib("report/results_markdown", "report/verdicts", "report/views"),
+        runs=result_table("runs"),
+        code=lib(
+            "report/results_markdown",
+            "report/verdicts",
+            "report/views",
+            "report/tables",
+            "report/stats",
+        ),
     output:
         markdown=f"{RESULTS}/report/RESULTS.md",
         headline=f"{RESULTS}/report/headline.txt",
@@ -372,6 +394,7 @@ rule results_md:
             name: " ".join(exp.get("description", "").split())
             for name, exp in EXPERIMENTS.items()
         },
+        seed_notes={name: seed_note(exp) for name, exp in EXPERIMENTS.items()},
         # Functions, so that Snakemake reads no {wildcard} in these texts.
         configfiles=lambda w: config_files(),
         note=lambda w: config["results_note"],

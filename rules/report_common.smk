@@ -5,7 +5,13 @@ from collections import namedtuple
 from snakemake.logging import logger
 
 from visionrepro.report.shown_params import shown
-from visionrepro.report.verdicts import DEFAULT_TOLERANCE, comparison_groups
+from visionrepro.report.verdicts import (
+    DEFAULT_TOLERANCE,
+    comparison_groups,
+    reference_metrics,
+    seed_note,
+    shares_draws,
+)
 from visionrepro.report.verdicts import headline_metric as task_headline
 
 # Every kind of figure, declared once: its file under {RESULTS}/figures/, its title, its
@@ -134,6 +140,15 @@ def with_figure(kind):
 def headline_metric(experiment):
     """The metric of an experiment's verdicts and headline figure."""
     return task_headline(EXPERIMENTS[experiment]["task"], eval_split(experiment))
+
+
+def headline_references(experiment):
+    """The write-up's headline number of each variant that has one (for the comparisons'
+    reference difference)."""
+    metric = headline_metric(experiment)
+    references = EXPERIMENTS[experiment].get("reference", {})
+    values = {v: reference_metrics(ref).get(metric) for v, ref in references.items()}
+    return {v: value for v, value in values.items() if value is not None}
 
 
 def verdict_settings(experiment):

@@ -177,11 +177,13 @@ def test_headline_shows_every_seed_the_mean_interval_verdict_and_reference() -> 
             "label": ["baseline", "+ BatchNorm, lr 7e-4", "PoolUpsampleNet"],
             "n_seeds": [3, 10, 1],
             "mean": [72.0, 77.5, 10.0],
-            "ci_low": [67.0, 76.8, np.nan],
-            "ci_high": [77.0, 78.2, np.nan],
+            "pred_low": [64.0, 75.0, np.nan],
+            "pred_high": [80.0, 80.0, np.nan],
+            "mean_low": [67.0, 76.8, np.nan],
+            "mean_high": [77.0, 78.2, np.nan],
             "reference": [71.77, 79.7, np.nan],
             "tolerance": [1.0, 1.0, 1.0],
-            "verdict": ["reproduced", "below", "no reference"],
+            "kind": ["consistent", "inconsistent", "no reference"],
         }
     )
     fig = figures.headline(values, glance, "test_accuracy", "ladder")
@@ -191,7 +193,7 @@ def test_headline_shows_every_seed_the_mean_interval_verdict_and_reference() -> 
     means = [line for line in ax.get_lines() if line.get_marker() == "o"]
     assert [m.get_ydata()[0] for m in means] == pytest.approx([72.0, 77.5, 10.0])
     colours = [m.get_color() for m in means]
-    assert colours == [figures.VERDICT_COLOURS[v] for v in glance["verdict"]]
+    assert colours == [figures.VERDICT_COLOURS[kind] for kind in glance["kind"]]
     stars = [line.get_ydata()[0] for line in ax.get_lines() if line.get_marker() == "*"]
     assert stars == pytest.approx([71.77, 79.7])  # a star, not an error-bar cap
     intervals = [
@@ -201,15 +203,17 @@ def test_headline_shows_every_seed_the_mean_interval_verdict_and_reference() -> 
         for seg in coll.get_segments()
     ]
     spans = np.array(sorted((seg[0][1], seg[1][1]) for seg in intervals))
-    expected = sorted([(67.0, 77.0), (76.8, 78.2), (70.77, 72.77), (78.7, 80.7)])
-    np.testing.assert_allclose(spans, expected)  # the intervals, and reference ± tolerance
+    expected = [(64.0, 80.0), (67.0, 77.0), (75.0, 80.0), (76.8, 78.2), (70.77, 72.77)]
+    expected = sorted([*expected, (78.7, 80.7)])
+    np.testing.assert_allclose(spans, expected)  # PI, mean CI, and reference ± tolerance
     ticks = [t.get_text() for t in ax.get_xticklabels()]
     assert ticks[:2] == ["baseline\n(3 seeds)", "+ BatchNorm,\nlr 7e-4\n(10 seeds)"]
     assert ticks[2] == "PoolUpsampleNet\n(1 seed)"  # a long name stays whole
     assert ax.get_legend() is None  # outside, on the figure
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend[:2] == ["one seed", "seed at chance level"]
-    assert legend[-3:] == ["reproduced", "below", "no reference"]
+    assert "95 % PI of one run" in legend and "95 % CI of the mean" in legend
+    assert legend[-3:] == ["consistent", "inconsistent", "no reference"]
     assert figures.metric_label("miou") == "mIoU (%)"
     assert figures.metric_label("test_loss") == "test loss"
 
@@ -223,11 +227,10 @@ def _glance(labels: list[str], references: list[float]) -> pd.DataFrame:
             "label": labels,
             "n_seeds": [1] * n,
             "mean": np.linspace(10.0, 90.0, n),
-            "ci_low": [np.nan] * n,
-            "ci_high": [np.nan] * n,
+            **{k: [np.nan] * n for k in ("pred_low", "pred_high", "mean_low", "mean_high")},
             "reference": references,
             "tolerance": [1.0] * n,
-            "verdict": ["below" if pd.notna(r) else "no reference" for r in references],
+            "kind": ["no estimate" if pd.notna(r) else "no reference" for r in references],
         }
     )
 

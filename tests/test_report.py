@@ -13,15 +13,16 @@ from visionrepro.provenance import code_version, content_hash
 from visionrepro.report import figures
 from visionrepro.report import html as report
 from visionrepro.report import views as report_views
-from visionrepro.report.tables import dataset_table
-from visionrepro.report.verdicts import glance_table
+from visionrepro.report.tables import dataset_table, headline_values
+from visionrepro.report.verdicts import comparison_table, glance_table
 
 
 def _runs() -> pd.DataFrame:
-    """Two experiments' run table: e (HW4Net1, 2 seeds; HW4Net2 at chance), f (MLP_lr1)."""
+    """Two experiments' run table: e (HW4Net1, 3 seeds; HW4Net2 at chance), f (MLP_lr1)."""
     rows = [
         ("e", "HW4Net1", 0, 53.0, False),
         ("e", "HW4Net1", 1, 55.0, False),
+        ("e", "HW4Net1", 2, 54.0, False),
         ("e", "HW4Net2", 0, 20.0, True),
         ("f", "MLP_lr1", 0, 11.0, False),
     ]
@@ -40,6 +41,9 @@ def _runs() -> pd.DataFrame:
                 "images_per_second": 1234.5,
                 "precision": "bf16",
                 "code_version": "git abc123",
+                "data_version": "sha256 feedbeef0123",
+                "data_form": "original",
+                "cpu": "Test CPU @ 2 GHz",
                 "device": "cpu",
                 "device_name": "cpu",
                 "threads": 2,
@@ -77,9 +81,9 @@ def _summary() -> pd.DataFrame:
             "network": ["HW4Net1", "HW4Net2", "MLP"],
             "params": [406885, 529765, 337674],
             "metric": ["val_accuracy", "val_accuracy", "test_accuracy"],
-            "n_seeds": [2, 1, 1],
+            "n_seeds": [3, 1, 1],
             "mean": [54.0, 20.0, 11.0],
-            "std": [1.414, 0.0, 0.0],
+            "std": [1.0, 0.0, 0.0],
             "min": [53.0, 20.0, 11.0],
             "max": [55.0, 20.0, 11.0],
             "reference": [54.35, 54.3, None],
@@ -92,20 +96,9 @@ def _tables(tmp_path: Path) -> report.Tables:
     runs = _runs()
     return report.Tables(
         glance=glance_table(runs, SETTINGS),
-        comparisons=pd.DataFrame(
-            {
-                "experiment": ["e"],
-                "variant": ["HW4Net2"],
-                "against": ["HW4Net1"],
-                "relation": ["first variant"],
-                "n_seeds": [1],
-                "n_seeds_against": [2],
-                "difference": [-34.0],
-                "ci_low": [np.nan],
-                "ci_high": [np.nan],
-                "p_value": [np.nan],
-                "reading": ["no test with 1 and 2 seeds"],
-            }
+        comparisons=comparison_table(
+            headline_values(runs, {"e": "val_accuracy", "f": "test_accuracy"}),
+            {"e": [("networks", ["HW4Net1", "HW4Net2"])]},
         ),
         summary=_summary(),
         convergence=pd.DataFrame(
@@ -148,9 +141,9 @@ def _figure(tmp_path: Path) -> Path:
 def test_report_page(tmp_path: Path) -> None:
     png = str(_figure(tmp_path))
     experiments = {
-        "e": {"description": "classify <coco>", "task": "classification"},
+        "e": {"description": "classify <coco>", "task": "classification", "train": {}},
         "off": {"description": "disabled", "task": "classification", "enabled": False},
-        "f": {"description": "fashion", "task": "classification"},
+        "f": {"description": "fashion", "task": "classification", "train": {"shuffle": False}},
     }
     variants = {
         "e": {
@@ -185,11 +178,15 @@ def test_report_page(tmp_path: Path) -> None:
     order = [html.index(f'id="{i}"') for i in ("glance", "exp-e", "exp-f", "comparisons")]
     order += [html.index(f'id="{i}"') for i in ("datasets", "provenance", "config")]
     assert order == sorted(order) and 'id="exp-off"' not in html
-    assert "1 of 2 reference numbers reproduced; 1 below." in html
-    assert "1 of 4 runs are at chance level" in html
+    assert (
+        "2 reference numbers: 2 compared like for like (1 consistent but inconclusive, "
+        "1 below)." in html
+    )
+    assert "1 of 5 runs are at chance level" in html and "Synthetic data" not in html
     glance = html[order[0] : order[1]]
-    assert "54.00 ± 1.41" in glance and "one seed" in glance and ">1 of 1</td>" in glance
-    assert re.search(r'nowrap;background:#2e7d32[^"]*">reproduced<', glance)
+    assert "54.00 ± 1.00" in glance and "none: one seed" in glance and "49.03–58.97" in glance
+    assert re.search(r'nowrap;background:#a86400[^"]*">consistent, inconclusive \(noise', glance)
+    assert re.search(r'nowrap;background:#c62828[^"]*">below \(all 1 seed at chance', glance)
     # Every section is in the table of contents.
     for anchor in ("glance", "exp-e", "exp-f", "comparisons", "datasets", "provenance", "config"):
         assert f'href="#{anchor}"' in html
@@ -202,14 +199,16 @@ def test_report_page(tmp_path: Path) -> None:
     assert f"<td {NUM}>1,200</td>" in section_e  # support, an integer
     assert "1 of 1" in section_e  # HW4Net2's seed at chance
     assert "not within 10 epochs" in html[order[2] : order[3]]
-    assert "no test with 1 and 2 seeds" in html[order[3] : order[4]]
+    assert "too few seeds for a test (1 and 3" in html[order[3] : order[4]]
     assert "8,000" in html[order[4] : order[5]]
     provenance = html[order[5] : order[6]]
     assert "git abc123" in provenance and "1 h 02 min" in provenance
     assert "1,234" in provenance and "bf16" in provenance  # images/s and precision per run
     header = html[: order[0]]
     assert "config.yaml" in header and "git abc123" in header and "torch 2.4" in header
-    assert "4 h 08 min over 4 runs" in header and "cpu (2 threads)" in header
+    assert "5 h 10 min over 5 runs" in header and "cpu (2 threads)" in header
+    assert "Test CPU @ 2 GHz" in header and "sha256 feedbeef0123" in header
+    assert "A seed draws the initial weights, batch order" in section_e
     config = html[order[6] :]
     assert "disabled" not in config  # the enabled experiments only
     assert "lr=1" in config and "<code>lr: 0.001</code>" in config
@@ -317,7 +316,7 @@ def test_runs_table_shows_the_code_version_only_where_runs_differ() -> None:
     table = _runs()
     short, long = report_views.runs(table, metrics)
     assert "code" not in short.frame.columns  # one version: the page header gives it
-    assert list(long.frame["code"]) == ["git abc123"] * 4
-    table.loc[3, "code_version"] = "git def456"
+    assert list(long.frame["code"]) == ["git abc123"] * 5
+    table.loc[4, "code_version"] = "git def456"
     short, _ = report_views.runs(table, metrics)
-    assert list(short.frame["code"]) == ["git abc123"] * 3 + ["git def456"]
+    assert list(short.frame["code"]) == ["git abc123"] * 4 + ["git def456"]

@@ -145,6 +145,8 @@ def aggregate(tmp_path: Path, runs: dict, threshold: float) -> dict[str, str]:
             "references": {"mnist": SETTINGS["mnist"]["reference"]},
             "settings": SETTINGS,
             "groups": {"mnist": [("variants", ["MLP_lr1", "CNN"])]},
+            "paired": {"mnist": True},
+            "headline_references": {"mnist": {"CNN": 98.46}},
             "metrics": {"mnist": "test_accuracy"},
             "convergence": {"mnist": {"metric": "test_accuracy", "threshold": threshold}},
         },
@@ -160,11 +162,16 @@ def test_aggregate_writes_the_tables_with_verdicts(tmp_path: Path, runs: dict) -
         summary.loc["MLP_lr1", "reference"]
     )
     glance = pd.read_csv(tables["glance"]).set_index("variant")
-    assert glance["verdict"].to_dict() == {"MLP_lr1": "no reference", "CNN": "below"}
+    assert glance["verdict"].to_dict() == {
+        "MLP_lr1": "no reference",
+        "CNN": "outside ±1, no noise estimate (2 seeds)",  # never a verdict from 2 seeds
+    }
+    assert glance.loc["CNN", "kind"] == "no estimate"
     assert glance.loc["CNN", "code_version"] == "git abc"
     comparisons = pd.read_csv(tables["comparisons"])
     assert comparisons[["variant", "against"]].values.tolist() == [["CNN", "MLP_lr1"]]
     assert comparisons.loc[0, "difference"] == pytest.approx(1.0)
+    assert comparisons.loc[0, "reading"].startswith("too few seeds for a test (2 and 2")
     runs_table = pd.read_csv(tables["runs"])
     assert not runs_table["chance"].any()  # 3 classes, each predicted, 90 % accuracy
     convergence = pd.read_csv(tables["convergence"])
@@ -327,7 +334,7 @@ def test_report_html_from_the_tables_packs_and_figures(tmp_path: Path, runs: dic
     assert "The mean gradient of mnist." in html
     assert "not within 3 epochs" in html and "note</tt>" in html and "on mnist" in html
     assert "config.yaml, extra.yaml" in html and "git abc" in html
-    assert "0 of 1 reference numbers reproduced; 1 below" in html
+    assert "1 reference number: 1 compared like for like (1 without a noise estimate)" in html
     page = fragment.read_text()  # the at-a-glance page of Snakemake's report
     assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
     assert page.split("</h1>")[1].split("</body>")[0] in html  # the table the page opens with

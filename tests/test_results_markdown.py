@@ -1,59 +1,89 @@
-"""RESULTS.md: one section per experiment with its verdicts, device, time, code and date."""
+"""RESULTS.md: one section per experiment with its verdicts, seeds, device, time, code, data and
+date; a synthetic-data warning on top of the demo's."""
+
+import json
 
 import pandas as pd
 
 from visionrepro.report.results_markdown import results_markdown
-from visionrepro.report.verdicts import GLANCE_COLUMNS
+from visionrepro.report.verdicts import glance_table
 
 
-def _row(experiment: str, variant: str, mean: float, reference: float, verdict: str) -> dict:
-    return {
-        "experiment": experiment,
-        "variant": variant,
-        "label": variant,
-        "metric": "test_accuracy",
-        "n_seeds": 3,
-        "mean": mean,
-        "std": 0.5,
-        "min": mean - 0.5,
-        "max": mean + 0.5,
-        "ci_low": mean - 1.2,
-        "ci_high": mean + 1.2,
-        "reference": reference,
-        "difference": mean - reference,
-        "tolerance": 1.0,
-        "verdict": verdict,
-        "chance_seeds": 0,
-        "device": "cpu",
-        "train_seconds": 3725.0,
-        "code_version": "git abc1234",
-        "created": "2026-12-01T10:00:00",
+def _runs(form: str = "original") -> pd.DataFrame:
+    values = {
+        ("mnist_mlp_vs_cnn", "MnistMLP"): [96.3, 96.5, 96.4],
+        ("mnist_mlp_vs_cnn", "MnistCNN"): [97.0, 97.1, 96.9],
+        ("cifar10_colour", "UNet"): [57.9, 58.0, 58.1],
     }
-
-
-def test_results_markdown_has_the_count_and_a_section_per_experiment() -> None:
-    glance = pd.DataFrame(
+    return pd.DataFrame(
         [
-            _row("mnist_mlp_vs_cnn", "MnistMLP", 96.8, 96.4, "reproduced"),
-            _row("mnist_mlp_vs_cnn", "MnistCNN", 97.0, 98.46, "below"),
-            _row("cifar10_colour", "UNet", 57.9, 58.0, "reproduced"),
-        ],
-        columns=GLANCE_COLUMNS,
+            {
+                "experiment": experiment,
+                "variant": variant,
+                "seed": seed,
+                "test_accuracy": value,
+                "chance": False,
+                "n_classes": 10,
+                "n_eval": 10000,
+                "settings": json.dumps({"epochs": 10}),
+                "data_form": form,
+                "device_name": "cpu",
+                "threads": 1,
+                "train_seconds": 3725.0 / 3,
+                "code_version": "git abc1234",
+                "data_version": "sha256 0123456789ab",
+                "cpu": "Test CPU @ 2 GHz",
+                "torch": "2.14.1",
+                "created": "2026-12-01T10:00:00",
+            }
+            for (experiment, variant), seeds in values.items()
+            for seed, value in enumerate(seeds)
+        ]
     )
-    text = results_markdown(
-        glance,
+
+
+SETTINGS = {
+    "mnist_mlp_vs_cnn": {
+        "metric": "test_accuracy",
+        "reference": {"MnistMLP": {"test_accuracy": 96.4}, "MnistCNN": {"test_accuracy": 98.46}},
+    },
+    "cifar10_colour": {"metric": "test_accuracy", "reference": {"UNet": {"test_accuracy": 58}}},
+}
+
+
+def _markdown(form: str = "original") -> str:
+    runs = _runs(form)
+    return results_markdown(
+        glance_table(runs, SETTINGS),
         descriptions={"cifar10_colour": "Colourization of CIFAR-10 horses."},
         configfiles=["config.yaml", "real.yaml"],
         note="Seeds 0-2 of *every* network.",
+        runs=runs,
+        seed_notes={"cifar10_colour": "A seed draws the initial weights, batch order."},
     )
-    assert text.startswith("# Results\n")
+
+
+def test_results_markdown_has_the_count_and_a_section_per_experiment() -> None:
+    text = _markdown()
+    assert text.startswith("# Results\n") and "Synthetic data" not in text
     assert text.index("Seeds 0-2 of *every* network.") < text.index("## mnist_mlp_vs_cnn")
-    assert "**2 of 3 reference numbers reproduced; 1 below.**" in text
-    assert "`config.yaml`, `real.yaml`" in text
+    assert "**3 reference numbers: 3 compared like for like (2 consistent, 1 below).**" in text
+    assert "`config.yaml`, `real.yaml`" in text and "prediction interval" in text
+    assert "- Data: sha256 0123456789ab" in text and "CPU: Test CPU @ 2 GHz" in text
+    assert "torch 2.14.1" in text
     mnist, colour = text.split("## mnist_mlp_vs_cnn")[1].split("## cifar10_colour")
-    assert "| MnistCNN " in mnist and "❌ below" in mnist and "96.80 ± 0.50" in mnist
-    assert "Colourization of CIFAR-10 horses." in colour and "✅ reproduced" in colour
-    assert "code git abc1234; trained 2026-12-01." in colour
+    assert "| MnistCNN " in mnist and "❌ below (p = " in mnist and "96.40 ± 0.10" in mnist
+    assert "Colourization of CIFAR-10 horses." in colour and "✅ consistent" in colour
+    assert "A seed draws the initial weights, batch order." in colour
+    assert "code git abc1234; data sha256 0123456789ab; trained 2026-12-01." in colour
     assert "1 h 02 min" in colour  # the experiment's training time
     header = next(line for line in mnist.splitlines() if line.startswith("| variant"))
-    assert "reference" in header and "verdict" in header
+    assert "one new run (95 % PI)" in header and "verdict" in header
+
+
+def test_the_demos_results_say_the_data_is_synthetic_and_judge_nothing() -> None:
+    text = _markdown("synthetic")
+    assert text.index("> **Synthetic data.**") < text.index("**3 reference numbers")
+    assert "0 compared like for like, 3 not comparable" in text
+    assert "⚪ not comparable: data synthetic ≠ original" in text
+    assert "✅" not in text and "❌" not in text

@@ -1,66 +1,124 @@
-"""Verdicts against the references, seed statistics, the chance flag and the comparisons."""
+"""Verdicts against the references (prediction intervals, like for like), the chance flag and
+the comparisons between an experiment's networks and variants."""
 
+import json
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from visionrepro.report.verdicts import (
-    compare,
     comparison_groups,
     comparison_table,
     glance_table,
     glance_view,
     headline,
     is_chance,
+    judge,
+    mismatches,
     plural,
+    seed_draws,
     seed_stats,
-    verdict,
+    shares_draws,
+    synthetic,
 )
 
 
-def test_one_seed_has_no_interval() -> None:
+def test_seed_stats() -> None:
     one = seed_stats([61.5])
     assert (one.n, one.mean, one.std, one.min, one.max) == (1, 61.5, 0.0, 61.5, 61.5)
-    assert math.isnan(one.ci_low) and math.isnan(one.ci_high)
-
-
-def test_two_seeds_use_student_t_with_one_degree_of_freedom() -> None:
-    two = seed_stats([1.0, 3.0])
-    # mean 2, s = sqrt(2), t(0.975, 1) = 12.7062: half-width 12.7062 * sqrt(2) / sqrt(2)
-    assert two.std == pytest.approx(math.sqrt(2))
-    assert (two.ci_low, two.ci_high) == pytest.approx((2 - 12.7062, 2 + 12.7062), abs=1e-3)
-
-
-def test_ten_seeds_interval() -> None:
     ten = seed_stats(range(10))
-    # mean 4.5, s = 3.02765, t(0.975, 9) = 2.26216: half-width 2.26216 * 3.02765 / sqrt(10)
-    assert (ten.ci_low, ten.ci_high) == pytest.approx((4.5 - 2.16585, 4.5 + 2.16585), abs=1e-4)
-    assert (ten.min, ten.max) == (0, 9)
-
-
-def test_no_seeds_is_an_error() -> None:
+    assert ten.std == pytest.approx(3.02765, abs=1e-5) and (ten.min, ten.max) == (0, 9)
     with pytest.raises(ValueError, match="at least one seed"):
         seed_stats([])
 
 
 @pytest.mark.parametrize(
-    ("values", "reference", "tolerance", "expected"),
+    ("values", "reference", "tolerance", "text", "kind"),
     [
-        ([50.0], 50.9, 1.0, "reproduced"),  # within the tolerance of the mean
-        ([50.0], 51.5, 1.0, "below"),
-        ([50.0], 51.5, 2.0, "reproduced"),  # a wider tolerance
-        ([48.0, 53.0], 52.8, 1.0, "reproduced"),  # outside the tolerance, inside the range
-        ([48.0, 49.0], 52.8, 1.0, "below"),
-        ([60.0, 61.0], 50.0, 1.0, "above"),
-        ([60.0], None, 1.0, "no reference"),
-        ([60.0], math.nan, 1.0, "no reference"),
+        # s = 0.1, PI half-width t(2) * 0.1 * sqrt(4/3) = 0.50: inside and within tolerance
+        ([50.0, 50.1, 49.9], 50.3, 1.0, "consistent", "consistent"),
+        ([50.0, 50.1, 49.9], 51.0, 1.0, "below", "inconsistent"),
+        ([50.0, 50.1, 49.9], 49.0, 1.0, "above", "inconsistent"),
+        # s = 1, half-width 4.97 > 1: inside but noise exceeds the tolerance
+        ([49.0, 50.0, 51.0], 52.0, 1.0, "consistent, inconclusive", "inconclusive"),
+        # fewer than 3 seeds, or no spread: never a positive verdict
+        ([50.0, 50.2], 50.5, 1.0, "within ±1, no noise estimate (2 seeds)", "no estimate"),
+        ([50.0], 52.0, 1.0, "outside ±1, no noise estimate (1 seed)", "no estimate"),
+        ([50.0] * 3, 50.0, 1.0, "within ±1, no noise estimate (3 seeds, no spread)", "no estimate"),
+        ([60.0], None, 1.0, "no reference", "no reference"),
+        ([60.0], math.nan, 1.0, "no reference", "no reference"),
     ],
 )
-def test_verdict(values: list[float], reference: float | None, tolerance: float, expected: str):
-    assert verdict(seed_stats(values), reference, tolerance) == expected
+def test_judge(values: list[float], reference, tolerance: float, text: str, kind: str) -> None:
+    verdict = judge(values, reference, tolerance)
+    assert (verdict.text, verdict.kind) == (text, kind)
+
+
+def test_outside_gives_the_predictive_p_and_inconclusive_says_how_many_seeds() -> None:
+    below = judge([50.0, 50.1, 49.9], 51.0, 1.0)
+    assert 0 < below.p_value < 0.05 and below.note == f"p = {below.p_value:.2g}"
+    settle = judge([49.0, 50.0, 51.0], 52.0, 3.0)
+    assert settle.note.endswith("about 6 seeds would settle it")  # t(5) * sqrt(7/6) = 2.78
+    never = judge([49.0, 50.0, 51.0], 52.0, 1.0)
+    assert "no number of seeds can (1.96 s = 1.96 > 1)" in never.note
+
+
+def test_the_references_rounding_widens_the_tolerance() -> None:
+    values = [50.0, 50.3, 49.7]  # s = 0.3, half-width 1.49
+    assert judge(values, 50.0, 1.0).kind == "inconclusive"
+    assert judge(values, 50.0, 1.0, precision=1.0).kind == "consistent"  # 1.49 <= 1.5
+
+
+def test_published_rows_come_out_right() -> None:
+    cifar_base = judge([70.07, 70.39, 70.68], 71.77, 1.0, precision=0.01)
+    assert cifar_base.text == "consistent, inconclusive"  # was "below" by the old rule
+    unet = judge([56.97, 56.54, 55.78], 58.0, 1.0, precision=1.0)
+    assert unet.text.startswith("consistent")  # inside its prediction interval at n = 3
+
+
+def test_a_different_setting_or_data_is_not_comparable() -> None:
+    reference = {"test_accuracy": 88.7, "settings": {"epochs": 200}}
+    found = mismatches(reference, [{"epochs": 20, "lr": 0.01}], ["original"])
+    assert found == ["epochs 20 ≠ 200"]
+    assert mismatches(reference, [{"epochs": 200}], ["original"]) == []
+    assert mismatches({"test_accuracy": 70}, [{}], ["synthetic"]) == ["data synthetic ≠ original"]
+    assert mismatches({"test_accuracy": 70}, [{}], []) == []  # not recorded: not held against it
+    verdict = judge([88.0, 88.1, 88.2], 88.7, 1.0, mismatch=found)
+    assert (verdict.text, verdict.kind) == ("not comparable: epochs 20 ≠ 200", "not comparable")
+
+
+def test_seeds_at_chance_are_set_aside_and_a_divergent_reference_is_judged_on_the_rate() -> None:
+    aside = judge([10.0, 70.0, 70.2, 69.8], 70.1, 1.0, chance=[True, False, False, False])
+    assert aside.note.startswith("1 of 4 at chance") and aside.kind == "consistent"
+    diverged = judge(
+        [10.0, 70.0, 70.2], 10.0, 1.0, chance=[True, False, False], reference_at_chance=True
+    )
+    assert diverged.kind == "consistent" and "1 of 3 seeds diverged" in diverged.note
+    never = judge([70.0, 70.2, 69.8], 10.0, 1.0, chance=[False] * 3, reference_at_chance=True)
+    assert never.kind == "inconclusive" and "up to 63%" in never.note  # 1 - 0.05 ** (1/3)
+
+
+def _rates(n: int, shift: float, draws: int, rng: np.random.Generator) -> float:
+    """How often a reference `shift` standard deviations from the recipe's mean is called
+    below or above, over `draws` simulated sets of n seeds."""
+    seeds = rng.normal(70.0, 1.0, size=(draws, n))
+    references = rng.normal(70.0 + shift, 1.0 if shift == 0 else 0.0, size=draws)
+    kinds = [judge(s, r, 0.5).kind for s, r in zip(seeds, references, strict=True)]
+    return kinds.count("inconsistent") / draws
+
+
+@pytest.mark.parametrize("n", [3, 8, 30])
+def test_a_same_recipe_reference_fails_about_five_percent_of_the_time(n: int) -> None:
+    rate = _rates(n, 0.0, 2000, np.random.default_rng(n))
+    assert 0.035 < rate < 0.065  # 3 binomial SE around 5 %, whatever the number of seeds
+
+
+def test_a_reference_three_sd_away_is_caught_more_often_with_more_seeds() -> None:
+    rng = np.random.default_rng(0)
+    power = [_rates(n, 3.0, 1000, rng) for n in (3, 8, 30)]
+    assert power[0] < power[1] < power[2] and power[2] > 0.8
 
 
 @pytest.mark.parametrize(
@@ -78,34 +136,6 @@ def test_verdict(values: list[float], reference: float | None, tolerance: float,
 )
 def test_chance_flag(n_classes: int, accuracy, predicted, expected: bool) -> None:
     assert is_chance(n_classes, accuracy, predicted) is expected
-
-
-def test_welch_comparison_matches_the_formula() -> None:
-    a, b = np.array([72.1, 73.0, 72.6]), np.array([71.2, 71.9, 71.5, 70.8])
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    t = (a.mean() - b.mean()) / math.sqrt(va + vb)
-    half = stats.t.ppf(0.975, df) * math.sqrt(va + vb)
-    result = compare(a, b)
-    assert result.difference == pytest.approx(a.mean() - b.mean())
-    assert result.p_value == pytest.approx(2 * stats.t.sf(abs(t), df))
-    assert (result.ci_low, result.ci_high) == pytest.approx(
-        (result.difference - half, result.difference + half)
-    )
-    assert result.p_value < 0.05 and result.reading.startswith("a gain (p = ")
-    assert "3 and 4 seeds" in result.reading
-
-
-def test_comparison_readings() -> None:
-    unclear = compare([70.0, 72.0, 71.0], [71.5, 70.5, 71.0])
-    assert unclear.p_value > 0.05
-    assert unclear.reading.startswith("no evidence of a loss with 3 seeds (p = ")
-    one = compare([75.0], [70.0, 71.0])
-    assert math.isnan(one.p_value) and math.isnan(one.ci_low)
-    assert one.difference == pytest.approx(4.5)
-    assert one.reading == "no test with 1 and 2 seeds (needs 2 a side)"
-    same = compare([70.0, 70.0], [70.0, 70.0])
-    assert math.isnan(same.p_value) and "same value" in same.reading
 
 
 def test_plural() -> None:
@@ -130,15 +160,27 @@ SWEEP = {
     "sweep": {"lr": [1.0, 0.1]},
     "variants": [{"name": "base"}, {"name": "deeper", "network": "MLPDeeper"}],
 }
+NETWORKS = {"networks": ["A", "B", "C"], "seeds": [0], "train": {"shuffle": False}}
 
 
-def test_comparison_groups() -> None:
+def test_comparison_groups_declare_their_baselines() -> None:
     assert comparison_groups(LADDER) == [("ladder", ["base", "wd", "dropout"])]
     assert comparison_groups(SWEEP) == [
         ("sweep", ["MLP_lr1", "MLP_lr0.1"]),
         ("variants", ["base", "deeper"]),
     ]
-    assert comparison_groups({"networks": ["A", "B"], "seeds": [0], "train": {}}) == []
+    assert comparison_groups(NETWORKS) == [("networks", ["A", "B", "C"])]
+
+
+def test_what_a_seed_draws() -> None:
+    assert seed_draws(NETWORKS) == (
+        ["initial weights"],
+        ["the data and its splits", "the evaluation set", "batch order"],
+    )
+    assert not shares_draws(NETWORKS)
+    colour = {"train": {}, "palette": {"seed": "run"}, "network_options": {"dropout": 0.3}}
+    assert seed_draws(colour)[0] == ["initial weights", "batch order", "palette", "dropout masks"]
+    assert shares_draws(colour)
 
 
 def _values(experiment: str, data: dict[str, list[float]]) -> pd.DataFrame:
@@ -151,27 +193,38 @@ def _values(experiment: str, data: dict[str, list[float]]) -> pd.DataFrame:
     )
 
 
-def test_comparison_table_pairs_rungs_and_the_sweeps_best() -> None:
-    values = pd.concat(
-        [
-            _values("ladder", {"base": [70, 71], "wd": [72, 73], "dropout": [72, 74]}),
-            _values("fashion", {"MLP_lr1": [10], "MLP_lr0.1": [85], "base": [86], "deeper": [87]}),
-        ]
-    )
-    groups = {"ladder": comparison_groups(LADDER), "fashion": comparison_groups(SWEEP)}
-    table = comparison_table(values, groups)
+def test_comparison_table_pairs_seeds_where_they_share_draws_and_adjusts_by_holm() -> None:
+    # B - A is +1 in every seed: the paired test sees it; Welch, with the seeds' spread, not.
+    data = {"A": [70.0, 72.0, 74.0, 71.0], "B": [71.0, 73.0, 75.0, 72.1], "C": [70.5, 72, 73, 71]}
+    values = _values("e", data)
+    groups = {"e": comparison_groups(NETWORKS)}
+    paired = comparison_table(values, groups, {"e": True}, {"e": {"A": 54.0, "B": 55.5}})
+    welch = comparison_table(values, groups, {"e": False})
+    assert list(paired["against"]) == ["A", "A"] and set(paired["relation"]) == {"first network"}
+    assert list(paired["test"]) == ["paired t", "paired t"]
+    assert list(welch["test"]) == ["Welch t", "Welch t"]
+    assert paired.loc[0, "p_value"] < 0.001 < 0.2 < welch.loc[0, "p_value"]
+    assert paired.loc[0, "reading"].startswith("higher by 1.0")
+    assert welch.loc[0, "reading"].startswith("no evidence of a difference")
+    assert "4 times in 5" in welch.loc[0, "reading"] and welch.loc[0, "detectable"] > 1
+    p = sorted(paired["p_value"])  # Holm: the smallest times 2, the next times 1 (monotone)
+    assert sorted(paired["p_holm"]) == pytest.approx([2 * p[0], max(2 * p[0], p[1])])
+    assert paired.loc[0, "reference_difference"] == pytest.approx(1.5)
+    assert math.isnan(paired.loc[1, "reference_difference"])
+
+
+def test_comparison_table_ladder_compares_each_rung_with_the_previous() -> None:
+    values = _values("ladder", {"base": [70, 71, 72], "wd": [72, 73, 74], "dropout": [72, 74, 73]})
+    table = comparison_table(values, {"ladder": comparison_groups(LADDER)})
     pairs = list(zip(table["variant"], table["against"], table["relation"], strict=True))
-    assert pairs == [
-        ("wd", "base", "previous rung"),
-        ("dropout", "wd", "previous rung"),
-        ("MLP_lr1", "MLP_lr0.1", "best of the sweep"),
-        ("deeper", "base", "first variant"),
-    ]
-    assert list(table["difference"]) == pytest.approx([2.0, 0.5, -75.0, 1.0])
-    assert table["p_value"].notna().tolist() == [True, True, False, False]
+    assert pairs == [("wd", "base", "previous rung"), ("dropout", "wd", "previous rung")]
+    few = comparison_table(
+        _values("l", {"base": [70], "wd": [72]}), {"l": comparison_groups(LADDER)}
+    )
+    assert few.loc[0, "reading"].startswith("too few seeds for a test (1 and 1")
 
 
-def _runs() -> pd.DataFrame:
+def _runs(form: str = "original", epochs: int = 10) -> pd.DataFrame:
     rows = []
     for variant, values in {"A": [54.0, 55.0, 53.0], "B": [40.0, 41.0, 42.0], "C": [20.0]}.items():
         for seed, value in enumerate(values):
@@ -182,38 +235,75 @@ def _runs() -> pd.DataFrame:
                     "seed": seed,
                     "val_accuracy": value,
                     "chance": value <= 25,
+                    "n_classes": 5,
+                    "n_eval": 2000,
+                    "settings": json.dumps({"epochs": epochs}),
+                    "data_form": form,
                     "device_name": "cpu",
                     "train_seconds": 10.0,
                     "code_version": "git abc",
+                    "data_version": "sha256 1234",
                     "created": f"2026-01-0{seed + 1}",
                 }
             )
     return pd.DataFrame(rows)
 
 
-def test_glance_table_gives_verdicts_flags_and_provenance() -> None:
-    settings = {
-        "e": {
-            "metric": "val_accuracy",
-            "tolerance": 1.0,
-            "reference": {"A": {"params": 1, "val_accuracy": 54.35}, "B": {"val_accuracy": 51}},
-            "labels": {"A": "net A"},
-        }
+SETTINGS = {
+    "e": {
+        "metric": "val_accuracy",
+        "tolerance": 1.0,
+        "reference": {
+            "A": {"params": 1, "val_accuracy": 54.35, "precision": 0.01, "source": "HW4"},
+            "B": {"val_accuracy": 51, "settings": {"epochs": 200}},
+        },
+        "labels": {"A": "net A"},
     }
-    glance = glance_table(_runs(), settings)
-    assert list(glance["verdict"]) == ["reproduced", "below", "no reference"]
+}
+
+
+def test_glance_table_gives_intervals_verdicts_and_provenance() -> None:
+    glance = glance_table(_runs(), SETTINGS)
+    assert list(glance["kind"]) == ["inconclusive", "not comparable", "no reference"]
+    assert glance.loc[1, "verdict"] == "not comparable: epochs 10 ≠ 200"
     assert list(glance["label"]) == ["net A", "B", "C"]
     first = glance.iloc[0]
     assert (first["n_seeds"], first["train_seconds"], first["created"]) == (3, 30.0, "2026-01-03")
-    assert first["difference"] == pytest.approx(54.0 - 54.35)
+    assert first["tolerance"] == pytest.approx(1.005) and first["source"] == "HW4"
+    # s = 1: PI 54 ± 4.303 * sqrt(4/3), mean CI 54 ± 4.303 / sqrt(3)
+    assert first["pred_half"] == pytest.approx(4.9683, abs=1e-3)
+    assert first["mean_high"] - first["mean_low"] == pytest.approx(2 * 2.4841, abs=1e-3)
+    assert first["binomial_se"] == pytest.approx(100 * math.sqrt(0.54 * 0.46 / 2000))
+    assert math.isnan(glance.loc[2, "pred_low"])  # one seed: no interval
     assert list(glance["chance_seeds"]) == [0, 0, 1]
-    assert headline(glance) == "1 of 2 reference numbers reproduced; 1 below"
+    assert headline(glance) == (
+        "2 reference numbers: 1 compared like for like (1 consistent but inconclusive), "
+        "1 not comparable (settings or data differ)"
+    )
     view = glance_view(glance)
-    assert view.loc[2, "95 % CI"] == "one seed" and view.loc[0, "range"] == "53.00–55.00"
+    assert view.loc[0, "one new run (95 % PI)"] == "49.03–58.97"
+    assert view.loc[2, "one new run (95 % PI)"] == "none: one seed"
+    assert view.loc[0, "eval. set (binomial SE)"] == "2,000 (SE 1.11)"
     assert view["experiment"].tolist() == ["e", "", ""]
-    assert view.loc[2, ["verdict", "chance"]].tolist() == ["no reference", "1 of 1"]
-    assert view.loc[0, "reference ± tol."] == "54.35 ± 1" and view.loc[0, "metric"] == "val acc."
-    assert view.loc[0, "ours"] == "54.00 ± 1.00" and view.loc[2, "ours"] == "20.00"
+    assert view.loc[0, "reference ± tol."] == "54.35 ± 1.005"
+    assert view.loc[0, "ours (mean ± std)"] == "54.00 ± 1.00"
+    assert view.loc[0, "verdict"].startswith("consistent, inconclusive (noise ±4.97 > ±1.005")
+
+
+def test_intervals_are_clipped_to_the_metrics_range() -> None:
+    runs = _runs()
+    runs.loc[runs["variant"] == "B", "val_accuracy"] = [1.0, 30.0, 60.0]
+    runs["chance"] = False
+    glance = glance_table(runs, {"e": {**SETTINGS["e"], "reference": {}}})
+    assert glance.loc[1, "pred_low"] == 0.0 and glance.loc[1, "mean_low"] == 0.0
+
+
+def test_synthetic_data_is_never_judged() -> None:
+    glance = glance_table(_runs(form="synthetic", epochs=200), SETTINGS)
+    assert synthetic(glance) and not synthetic(glance_table(_runs(), SETTINGS))
+    assert set(glance["kind"]) == {"not comparable", "no reference"}
+    assert glance.loc[0, "verdict"] == "not comparable: data synthetic ≠ original"
+    assert headline(glance).startswith("2 reference numbers: 0 compared like for like, 2 not")
 
 
 def test_a_reference_for_a_metric_the_runs_lack_is_named() -> None:

@@ -20,7 +20,12 @@ params, output = snakemake.params, snakemake.output
 runs = [read_json(path) for path in snakemake.input.metrics]
 table = run_table(runs)
 glance = glance_table(table, params.settings)
-comparisons = comparison_table(headline_values(table, params.metrics), params.groups)
+comparisons = comparison_table(
+    headline_values(table, params.metrics),
+    params.groups,
+    params.paired,
+    params.headline_references,
+)
 convergence = convergence_table(
     [read_json(path) for path in snakemake.input.histories], params.convergence
 )

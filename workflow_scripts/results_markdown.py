@@ -15,6 +15,8 @@ text = results_markdown(
     descriptions=snakemake.params.descriptions,
     configfiles=snakemake.params.configfiles,
     note=snakemake.params.note,
+    runs=pd.read_csv(snakemake.input.runs, keep_default_na=False, na_values=[""]),
+    seed_notes=snakemake.params.seed_notes,
 )
 with atomic_path(snakemake.output.markdown) as tmp:
     tmp.write_text(text)

@@ -107,7 +107,8 @@ def check_references(
     if stray:
         raise ValueError(
             f"experiments.{name}.reference: {stray} name no run of the experiment "
-            f"(networks, or variants when it has a sweep or variants); its runs: {runs}"
+            "(its networks or their sweep names, and its variants); its runs: "
+            f"{runs}"
         )
 
 

@@ -10,7 +10,6 @@ browser test renders both reports in headless Chromium and reads the mark.
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -21,6 +20,7 @@ from workflow_helpers import PROJECT, copy_workflow, demo_like_config, snakemake
 from visionrepro.report import figures
 from visionrepro.report.results_markdown import experiment_markdown, results_markdown
 from visionrepro.report.shown_params import html_inert, shown
+from visionrepro.report.verdicts import glance_table
 
 MARK = "document.documentElement.dataset.pwned=1"
 PAYLOAD = f"x|y </script><img src=x onerror='{MARK}'> $\\frac{{1}}{{$"
@@ -71,30 +71,25 @@ def test_a_path_that_would_be_markup_in_snakemakes_report_is_refused(key: str, p
 
 
 def _glance(label: str) -> pd.DataFrame:
-    return pd.DataFrame(
+    runs = pd.DataFrame(
         {
             "experiment": ["e", "e"],
             "variant": ["a", "b"],
-            "label": [label, "plain"],
-            "metric": ["test_accuracy"] * 2,
-            "n_seeds": [1, 1],
-            "mean": [50.0, 60.0],
-            "std": [np.nan, np.nan],
-            "min": [50.0, 60.0],
-            "max": [50.0, 60.0],
-            "ci_low": [np.nan, np.nan],
-            "ci_high": [np.nan, np.nan],
-            "reference": [np.nan, 61.0],
-            "tolerance": [1.0, 1.0],
-            "difference": [np.nan, -1.0],
-            "verdict": ["no reference", "reproduced"],
-            "chance_seeds": [0, 0],
-            "device": ["cpu", "cpu"],
+            "seed": [0, 0],
+            "test_accuracy": [50.0, 60.0],
+            "chance": [False, False],
+            "device_name": ["cpu", "cpu"],
             "train_seconds": [1.0, 1.0],
             "code_version": ["v", "v"],
             "created": ["2026-01-01T00:00:00", "2026-01-01T00:00:00"],
         }
     )
+    settings = {
+        "metric": "test_accuracy",
+        "reference": {"b": {"test_accuracy": 61.0}},
+        "labels": {"a": label},
+    }
+    return glance_table(runs, {"e": settings})
 
 
 def _table_rows(markdown: str) -> list[str]:

@@ -77,13 +77,13 @@ def demo_copy(dataset: str, local_dir: str, demo: Mapping | None) -> str | None:
 
 def data_form(dataset: str, source: Mapping, demo: Mapping | None = None) -> str:
     """What a source gives, for comparing with a reference like for like: "synthetic" (the
-    demo's copies), "image folder" (CIFAR-10 re-encoded as images, pixels a few levels off),
+    demo's copies), "re-encoded images" (CIFAR-10 as image files, pixels a few levels off),
     "unchecked copy" (MD5 check off) or "original" (the official files)."""
     local = source.get("local_dir", "")
     if demo_copy(dataset, local, demo):
         return "synthetic"
     if dataset == "cifar10" and local and not (Path(local) / CIFAR10_ARCHIVE).is_file():
-        return "image folder"
+        return "re-encoded images"
     return "original" if source.get("md5_check", True) else "unchecked copy"
 
 

@@ -196,12 +196,14 @@ def _tick(label: str, n: int) -> str:
 
 
 def _limits(values: pd.DataFrame, glance: pd.DataFrame) -> tuple[float, float]:
-    """The y range of a headline figure: the seeds, means and references with their tolerance
-    (intervals may be cut: two seeds' t interval can be tens of points wide)."""
+    """The y range of a headline figure: the seeds, means, prediction intervals (clipped to the
+    metric's range already) and references with their tolerance."""
     points = np.concatenate(
         [
             values["value"].to_numpy(dtype=float),
             glance["mean"].to_numpy(dtype=float),
+            glance["pred_low"].to_numpy(dtype=float),
+            glance["pred_high"].to_numpy(dtype=float),
             (glance["reference"] - glance["tolerance"]).to_numpy(dtype=float),
             (glance["reference"] + glance["tolerance"]).to_numpy(dtype=float),
         ]
@@ -214,8 +216,9 @@ def _limits(values: pd.DataFrame, glance: pd.DataFrame) -> tuple[float, float]:
 def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str) -> Figure:
     """One experiment's headline metric per variant (x, in `glance` order): every seed as a
     grey dot (a red cross at chance level; `values`: variant, seed, value, chance), the mean
-    with its 95 % interval in the colour of its verdict, and the reference as a black star
-    with its tolerance as a grey bar (`glance`: verdicts.glance_table's rows of this metric)."""
+    with the 95 % prediction interval of one new run (thin) and the interval of the mean
+    (thick) in the colour of its verdict's kind, and the reference as a black star with its
+    tolerance as a grey bar (`glance`: verdicts.glance_table's rows of this metric)."""
     fig = Figure(figsize=(max(6.0, 1.2 + 0.85 * len(glance)), 3.8), layout="constrained")
     ax = fig.subplots()
     for x, row in enumerate(glance.itertuples()):
@@ -226,9 +229,10 @@ def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str
         ax.scatter(
             (x - 0.15 + jitter)[chance], seeds["value"][chance], s=30, marker="x", color="C3"
         )
-        colour = VERDICT_COLOURS[row.verdict]
-        if row.n_seeds > 1:
-            ax.vlines(x + 0.05, row.ci_low, row.ci_high, color=colour, lw=2.5, zorder=3)
+        colour = VERDICT_COLOURS[row.kind]
+        if pd.notna(row.pred_low):
+            ax.vlines(x + 0.05, row.pred_low, row.pred_high, color=colour, lw=1, zorder=3)
+            ax.vlines(x + 0.05, row.mean_low, row.mean_high, color=colour, lw=3.5, zorder=3)
         ax.plot(x + 0.05, row.mean, "o", color=colour, ms=8, zorder=4)
         if pd.notna(row.reference):
             ax.vlines(
@@ -246,7 +250,7 @@ def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str
     ax.set_ylim(*_limits(values, glance))
     ax.set(ylabel=metric_label(metric), title=title)
     ax.grid(axis="y", alpha=0.3)
-    mean_label = "mean, 95 % CI" if (glance["n_seeds"] > 1).any() else "mean"
+    intervals = glance["pred_low"].notna().any()
     handles = [
         Line2D([], [], ls="", marker="o", ms=4, color="0.55", label="one seed"),
         *(
@@ -254,7 +258,15 @@ def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str
             if values["chance"].any()
             else []
         ),
-        Line2D([], [], ls="-", lw=2.5, marker="o", color="0.2", label=mean_label),
+        Line2D([], [], ls="", marker="o", color="0.2", label="mean"),
+        *(
+            [
+                Line2D([], [], lw=3.5, color="0.2", label="95 % CI of the mean"),
+                Line2D([], [], lw=1, color="0.2", label="95 % PI of one run"),
+            ]
+            if intervals
+            else []
+        ),
         *(
             [
                 Line2D([], [], ls="", marker="*", ms=12, color="black", label="reference"),
@@ -264,9 +276,9 @@ def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str
             else []
         ),
         *(
-            Patch(color=VERDICT_COLOURS[v], label=v)
-            for v in VERDICT_COLOURS
-            if v in set(glance["verdict"])
+            Patch(color=VERDICT_COLOURS[kind], label=kind)
+            for kind in VERDICT_COLOURS
+            if kind in set(glance["kind"])
         ),
     ]
     _outside_legend(fig, handles, ncols=4)

@@ -17,7 +17,14 @@ from docutils.core import publish_parts
 from markupsafe import Markup, escape
 
 from visionrepro.report import views
-from visionrepro.report.verdicts import CHANCE_MARGIN, VERDICT_COLOURS, headline
+from visionrepro.report.verdicts import (
+    CHANCE_MARGIN,
+    SYNTHETIC_NOTE,
+    VERDICT_COLOURS,
+    headline,
+    seed_note,
+    synthetic,
+)
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -97,11 +104,22 @@ def html_table(view: views.View, caption_text: str | None = None) -> Markup:
     )
 
 
-def glance_fragment(glance: pd.DataFrame) -> Markup:
+def glance_fragment(glance: pd.DataFrame, with_banner: bool = True) -> Markup:
     """The at-a-glance headline and table, self-styled: the same fragment opens the HTML page
-    and Snakemake's report."""
+    and Snakemake's report (with the synthetic-data banner, which the page shows at its top)."""
     text = Markup('<p class="headline" style="font-size:1.15em;font-weight:600">{}.</p>')
-    return text.format(headline(glance)) + html_table(views.glance(glance))
+    top = banner(glance) if with_banner else Markup("")
+    return top + text.format(headline(glance)) + html_table(views.glance(glance))
+
+
+def banner(glance: pd.DataFrame) -> Markup:
+    """A warning above the verdicts when the runs trained on synthetic data; else nothing."""
+    if not synthetic(glance):
+        return Markup("")
+    return Markup(
+        '<p class="banner" role="note" style="background:#fff4e5;border-left:6px solid '
+        '#a86400;padding:0.5em 0.8em;font-weight:600">{}</p>'
+    ).format(SYNTHETIC_NOTE)
 
 
 def glance_page(glance: pd.DataFrame) -> Markup:
@@ -142,6 +160,7 @@ class ExperimentSection:
     per_class: Markup | None
     comparisons: Markup | None
     figures: list[FigureEntry]
+    seeds: str
 
 
 def experiment_section(
@@ -167,6 +186,7 @@ def experiment_section(
         per_class=html_table(per_class) if per_class else None,
         comparisons=html_table(views.comparisons(compared)) if len(compared) else None,
         figures=[fig for fig in figures if fig.section == name],
+        seeds=seed_note(exp),
     )
 
 
@@ -215,7 +235,8 @@ def render(
     settings = {name: views.variant_settings(variants[name]) for name in variants}
     return env.get_template("report.html.j2").render(
         header=header(tables, config, configfiles),
-        glance=glance_fragment(tables.glance),
+        banner=banner(tables.glance),
+        glance=glance_fragment(tables.glance, with_banner=False),
         chance=int(tables.runs["chance"].sum()),
         chance_margin=CHANCE_MARGIN,
         n_runs=len(tables.runs),

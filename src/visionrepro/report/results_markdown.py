@@ -1,14 +1,23 @@
 """RESULTS.md: the at-a-glance table as GitHub-renderable Markdown, one section per experiment,
-with each experiment's device, training time, code version and date."""
+with what its seeds vary and each experiment's device, training time, code and data versions and
+date; the header names every run's data, CPU and package versions."""
 
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from visionrepro.report import verdicts
-from visionrepro.report.views import duration
+from visionrepro.report.views import duration, provenance_summary
 
-VERDICT_MARKS = {"reproduced": "✅", "above": "⬆️", "below": "❌", "no reference": "–"}
+# A mark per verdict kind (verdicts.VERDICT_COLOURS), so the column reads at a glance.
+VERDICT_MARKS = {
+    "consistent": "✅",
+    "inconclusive": "🟡",
+    "inconsistent": "❌",
+    "no estimate": "❔",
+    "not comparable": "⚪",
+    "no reference": "–",
+}
 # Text from the config (labels, descriptions, metric names) as plain Markdown text: a `|`
 # cannot end a table cell, HTML is shown as written, and it stays on one line.
 _PLAIN = str.maketrans(
@@ -38,12 +47,15 @@ def markdown_note(note: str) -> str:
 
 def _marked(view: pd.DataFrame, glance: pd.DataFrame) -> pd.DataFrame:
     """The view with a mark before each verdict, so the column reads at a glance."""
-    marks = [VERDICT_MARKS[v] for v in glance["verdict"]]
+    marks = [VERDICT_MARKS[kind] for kind in glance["kind"]]
     return view.assign(verdict=[f"{m} {v}" for m, v in zip(marks, view["verdict"], strict=True)])
 
 
-def experiment_markdown(name: str, glance: pd.DataFrame, description: str = "") -> str:
-    """One experiment's section: its rows of the at-a-glance table and where they came from."""
+def experiment_markdown(
+    name: str, glance: pd.DataFrame, description: str = "", seeds: str = ""
+) -> str:
+    """One experiment's section: its rows of the at-a-glance table, what its seeds vary and
+    where the rows came from."""
     view = verdicts.glance_view(glance).drop(columns="experiment").map(plain_text)
     view = _marked(view, glance)
     first = glance.iloc[0]
@@ -51,12 +63,43 @@ def experiment_markdown(name: str, glance: pd.DataFrame, description: str = "") 
     if description:
         lines += [plain_text(description.strip()), ""]
     lines += [view.to_markdown(index=False, disable_numparse=True), ""]
+    if seeds:
+        lines += [seeds, ""]
+    data = first.get("data_version", "")
     lines += [
         f"Device: {first['device']}; training time {duration(glance['train_seconds'].sum())} "
-        f"(all runs); code {first['code_version']}; trained {first['created'][:10]}.",
+        f"(all runs); code {first['code_version']}; data {data or 'not recorded'}; "
+        f"trained {first['created'][:10]}.",
         "",
     ]
     return "\n".join(lines)
+
+
+EXPLANATION = (
+    "Ours: mean ± std over the seeds (the mean alone for one seed); the 95 % prediction "
+    "interval (PI) of one new run of our recipe, mean ± t · s · √(1 + 1/n), clipped to the "
+    "metric's range; the 95 % confidence interval of the mean; the evaluation set's size with "
+    "the binomial standard error of one run's accuracy on it. No interval for fewer than 3 "
+    "seeds or seeds without spread. A write-up's number is one run, so it is judged against "
+    "the PI: *consistent* (inside, and the PI's half-width within the tolerance plus half the "
+    "reference's rounding), *consistent, inconclusive* (inside, but the noise exceeds the "
+    "tolerance; the note says how many seeds would settle it), *below* / *above* (outside, "
+    "with the predictive p-value), *not comparable* (the reference was made with other "
+    "settings or data, named; left out of the like-for-like count). Seeds at chance level are "
+    "set aside; a reference at chance is judged on our divergence rate."
+)
+
+
+def provenance_lines(runs: pd.DataFrame) -> list[str]:
+    """Every run's data, CPU and package versions, as Markdown list items."""
+    summary = provenance_summary(runs)
+    return [
+        f"- Code: {summary['code']}",
+        f"- Data: {summary['data']}",
+        f"- Devices: {summary['devices']}; CPU: {summary['cpu']}",
+        f"- Versions: {summary['versions']}",
+        f"- Training: {summary['training']}",
+    ]
 
 
 def results_markdown(
@@ -65,20 +108,31 @@ def results_markdown(
     descriptions: Mapping[str, str],
     configfiles: Sequence[str],
     note: str = "",
+    runs: pd.DataFrame | None = None,
+    seed_notes: Mapping[str, str] | None = None,
 ) -> str:
-    """The whole RESULTS.md: the verdict count, how it was made, then one section per
-    experiment in the table's order."""
-    lines = ["# Results", "", f"**{verdicts.headline(glance)}.**", ""]
+    """The whole RESULTS.md: a synthetic-data warning where it applies, the verdict count, how
+    it was made and with what (`runs`: the runs table), then one section per experiment in the
+    table's order."""
+    lines = ["# Results", ""]
+    if verdicts.synthetic(glance):
+        lines += [f"> **Synthetic data.** {verdicts.SYNTHETIC_NOTE}", ""]
+    lines += [f"**{verdicts.headline(glance)}.**", ""]
     lines += [
-        "Ours: mean ± std over the seeds (the mean alone for one seed), the seeds' range and a "
-        "95 % Student t interval of the mean; a reference is *reproduced* when it lies within "
-        "the tolerance of our mean or within our seeds' range. Config files: "
-        + ", ".join(f"`{f}`" for f in configfiles)
-        + ".",
+        EXPLANATION + " Config files: " + ", ".join(f"`{f}`" for f in configfiles) + ".",
         "",
     ]
+    if runs is not None and len(runs):
+        lines += [*provenance_lines(runs), ""]
     if note:
         lines += [markdown_note(note.strip()), ""]
     for name, rows in glance.groupby("experiment", sort=False):
-        lines.append(experiment_markdown(str(name), rows, descriptions.get(str(name), "")))
+        lines.append(
+            experiment_markdown(
+                str(name),
+                rows,
+                descriptions.get(str(name), ""),
+                (seed_notes or {}).get(str(name), ""),
+            )
+        )
     return "\n".join(lines).rstrip() + "\n"

@@ -84,6 +84,7 @@ GLANCE_COLUMNS = [
     "train_seconds",
     "code_version",
     "data_version",
+    "data_form",
     "created",
 ]
 COMPARISON_COLUMNS = [
@@ -259,7 +260,7 @@ def seed_draws(exp: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """What an experiment's seed varies and what stays fixed, from its config: initial weights
     always; batch order unless `shuffle: false`; the palette when its seed is `run`;
     augmentation and dropout draws where used; the data and its split stay fixed."""
-    train = exp["train"]
+    train = exp.get("train", {})
     varies, fixed = ["initial weights"], ["the data and its splits", "the evaluation set"]
     (fixed if train.get("shuffle", True) is False else varies).append("batch order")
     palette = exp.get("palette")
@@ -267,10 +268,20 @@ def seed_draws(exp: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         (varies if palette.get("seed") == "run" else fixed).append("palette")
     if train.get("hflip", 0) or train.get("color_jitter"):
         varies.append("augmentation draws")
+    options = [exp.get("network_options", {})]
+    options += [v.get("network_options", {}) for v in exp.get("variants", [])]
+    if any(o.get("dropout", 0) for o in options):
+        varies.append("dropout masks")
     return varies, fixed
 
 
-SHARED_DRAWS = ("batch order", "palette", "augmentation draws")
+def seed_note(exp: Mapping[str, Any]) -> str:
+    """What an experiment's seed varies and what stays fixed, in a sentence."""
+    varies, fixed = seed_draws(exp)
+    return f"A seed draws the {', '.join(varies)}; fixed across seeds: {', '.join(fixed)}."
+
+
+SHARED_DRAWS = ("batch order", "palette", "augmentation draws", "dropout masks")
 
 
 def shares_draws(exp: Mapping[str, Any]) -> bool:
@@ -380,7 +391,9 @@ def comparison_table(
             row["reading"] = comparison_reading(row.pop("result"), p_holm)
         frames.append(pd.DataFrame(rows, columns=COMPARISON_COLUMNS))
     frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COMPARISON_COLUMNS)
+    return (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COMPARISON_COLUMNS)
+    )
 
 
 def _joined(values: pd.Series) -> str:
@@ -435,11 +448,16 @@ def _glance_row(
     value = reference_metrics(reference).get(metric)
     n_classes = _n_classes(group)
     ref_chance = bool(
-        value is not None and n_classes and metric.endswith("accuracy") and is_chance(n_classes, value)
+        value is not None
+        and n_classes
+        and metric.endswith("accuracy")
+        and is_chance(n_classes, value)
     )
     used = values if ref_chance or not chance.any() or chance.all() else values[~chance]
     seeds = seed_stats(used)
-    settings = [json.loads(s) if isinstance(s, str) and s else {} for s in _column(group, "settings")]
+    settings = [
+        json.loads(s) if isinstance(s, str) and s else {} for s in _column(group, "settings")
+    ]
     data = [str(d) for d in _column(group, "data_form") if pd.notna(d)]
     precision = float(reference.get("precision", 0.0))
     tolerance = float(setting.get("tolerance", DEFAULT_TOLERANCE))
@@ -488,6 +506,7 @@ def _glance_row(
         "train_seconds": float(group["train_seconds"].sum()),
         "code_version": _joined(group["code_version"]),
         "data_version": _joined(_column(group, "data_version")),
+        "data_form": _joined(_column(group, "data_form")),
         "created": str(group["created"].max()),
     }
 
@@ -514,6 +533,19 @@ def glance_table(runs: pd.DataFrame, settings: Mapping[str, Mapping[str, Any]]) 
                     )
                 rows.append(_glance_row(group, metric, reference, setting))
     return pd.DataFrame(rows, columns=GLANCE_COLUMNS)
+
+
+SYNTHETIC_NOTE = (
+    "The data of these runs is synthetic (the demo's): its numbers test the pipeline, not the "
+    "write-ups, so no reference is judged (each reads 'not comparable: data synthetic ≠ "
+    "original'). Run on the real data (docs/data.md) for verdicts."
+)
+
+
+def synthetic(glance: pd.DataFrame) -> bool:
+    """Whether any run of the table trained on synthetic data (the demo's)."""
+    forms = glance["data_form"] if "data_form" in glance else pd.Series([], dtype=str)
+    return any("synthetic" in str(form) for form in forms)
 
 
 def _count_of(kinds: pd.Series, kind: str, words: str) -> str:
@@ -596,8 +628,6 @@ def glance_view(glance: pd.DataFrame) -> pd.DataFrame:
                 f"{row.reference:g} ± {row.tolerance:g}" if pd.notna(row.reference) else "–"
                 for row in rows
             ],
-            "verdict": [
-                f"{row.verdict} ({row.note})" if row.note else row.verdict for row in rows
-            ],
+            "verdict": [f"{row.verdict} ({row.note})" if row.note else row.verdict for row in rows],
         }
     )

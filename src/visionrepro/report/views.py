@@ -158,12 +158,21 @@ def comparisons(table: pd.DataFrame) -> View:
             "test": table["test"],
             "p": [number(p, "{:.3f}") for p in table["p_value"]],
             "Holm p": [number(p, "{:.3f}") for p in table["p_holm"]],
+            "detectable": [number(v, "±{:.2f}") for v in table["detectable"]],
             "write-up's difference": [number(v, "{:+.2f}") for v in table["reference_difference"]],
             "reading": table["reading"],
         }
     )
     frame = drop_repeats(frame, {"write-up's difference": "variant"})
-    numeric = {"seeds", "difference", f"{LEVEL:.0%} CI", "p", "Holm p", "write-up's difference"}
+    numeric = {
+        "seeds",
+        "difference",
+        f"{LEVEL:.0%} CI",
+        "p",
+        "Holm p",
+        "detectable",
+        "write-up's difference",
+    }
     return View(frame, frozenset(numeric & set(frame.columns)))
 
 
@@ -241,7 +250,9 @@ def config_hash(config: Mapping[str, Any]) -> str:
 
 def _present(table: pd.DataFrame, column: str) -> pd.Series:
     """A run-table column, or empty cells for tables written before it existed."""
-    return table[column].fillna("") if column in table else pd.Series([""] * len(table))
+    if column not in table:
+        return pd.Series([""] * len(table), index=table.index)
+    return table[column].astype(object).where(table[column].notna(), "")
 
 
 def _distinct(table: pd.DataFrame, column: str) -> list[str]:
