@@ -75,7 +75,7 @@ def test_results_markdown_has_the_count_and_a_section_per_experiment() -> None:
     assert "| MnistCNN " in mnist and "❌ below (p = " in mnist and "96.40 ± 0.10" in mnist
     assert "Colourization of CIFAR-10 horses." in colour and "✅ consistent" in colour
     assert "A seed draws the initial weights, batch order." in colour
-    assert "code git abc1234; data sha256 0123456789ab; trained 2026-12-01." in colour
+    assert "over 3 runs; code git abc1234; data sha256 0123456789ab; trained 2026-12-01." in colour
     assert "1 h 02 min" in colour  # the experiment's training time
     header = next(line for line in mnist.splitlines() if line.startswith("| variant"))
     assert "one new run (95 % PI)" in header and "verdict" in header

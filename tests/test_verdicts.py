@@ -290,6 +290,18 @@ def test_glance_table_gives_intervals_verdicts_and_provenance() -> None:
     assert view.loc[0, "verdict"].startswith("consistent, inconclusive (noise ±4.97 > ±1.005")
 
 
+def test_a_row_pooled_from_code_or_data_versions_is_flagged() -> None:
+    runs = _runs()
+    runs.loc[0, "code_version"] = "git def"
+    runs.loc[1, "data_version"] = "sha256 5678"
+    glance = glance_table(runs, SETTINGS)
+    assert glance.loc[0, "pooled"] == "pooled from 2 code versions and 2 data versions"
+    assert glance_view(glance).loc[0, "verdict"].endswith(
+        "; pooled from 2 code versions and 2 data versions)"
+    )
+    assert glance.loc[1, "pooled"] == ""
+
+
 def test_intervals_are_clipped_to_the_metrics_range() -> None:
     runs = _runs()
     runs.loc[runs["variant"] == "B", "val_accuracy"] = [1.0, 30.0, 60.0]

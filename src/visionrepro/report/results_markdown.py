@@ -51,27 +51,38 @@ def _marked(view: pd.DataFrame, glance: pd.DataFrame) -> pd.DataFrame:
     return view.assign(verdict=[f"{m} {v}" for m, v in zip(marks, view["verdict"], strict=True)])
 
 
+def run_line(runs: pd.DataFrame) -> str:
+    """Where an experiment's numbers came from, built from its runs: every device, code and
+    data version among them (a row pooled from several is flagged in the table), the training
+    time summed over runs, and the dates."""
+    summary = provenance_summary(runs)
+    dates = sorted(str(d)[:10] for d in runs["created"])
+    when = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+    return (
+        f"Device: {summary['devices']}; training time {duration(runs['train_seconds'].sum())} "
+        f"over {len(runs)} runs; code {summary['code']}; data {summary['data']}; trained {when}."
+    )
+
+
 def experiment_markdown(
-    name: str, glance: pd.DataFrame, description: str = "", seeds: str = ""
+    name: str,
+    glance: pd.DataFrame,
+    description: str = "",
+    seeds: str = "",
+    runs: pd.DataFrame | None = None,
 ) -> str:
     """One experiment's section: its rows of the at-a-glance table, what its seeds vary and
-    where the rows came from."""
+    where the rows came from (its `runs`)."""
     view = verdicts.glance_view(glance).drop(columns="experiment").map(plain_text)
     view = _marked(view, glance)
-    first = glance.iloc[0]
     lines = [f"## {plain_text(name)}", ""]
     if description:
         lines += [plain_text(description.strip()), ""]
     lines += [view.to_markdown(index=False, disable_numparse=True), ""]
     if seeds:
         lines += [seeds, ""]
-    data = first.get("data_version", "")
-    lines += [
-        f"Device: {first['device']}; training time {duration(glance['train_seconds'].sum())} "
-        f"(all runs); code {first['code_version']}; data {data or 'not recorded'}; "
-        f"trained {first['created'][:10]}.",
-        "",
-    ]
+    if runs is not None and len(runs):
+        lines += [run_line(runs), ""]
     return "\n".join(lines)
 
 
@@ -133,6 +144,7 @@ def results_markdown(
                 rows,
                 descriptions.get(str(name), ""),
                 (seed_notes or {}).get(str(name), ""),
+                None if runs is None else runs[runs["experiment"] == name],
             )
         )
     return "\n".join(lines).rstrip() + "\n"

@@ -610,6 +610,12 @@ def _eval_size(row: Any) -> str:
     return f"{size} (SE {row.binomial_se:.2f})" if pd.notna(row.binomial_se) else size
 
 
+def _verdict_cell(row: Any) -> str:
+    """The verdict with its note, and a flag when the row pools code or data versions."""
+    notes = [str(n) for n in (row.note, getattr(row, "pooled", "")) if pd.notna(n) and str(n)]
+    return f"{row.verdict} ({'; '.join(notes)})" if notes else row.verdict
+
+
 def glance_view(glance: pd.DataFrame) -> pd.DataFrame:
     """The at-a-glance table as text cells, for any writer (HTML, Markdown); an experiment's
     name on its first row only; the verdict with its note."""
@@ -628,6 +634,6 @@ def glance_view(glance: pd.DataFrame) -> pd.DataFrame:
                 f"{row.reference:g} ± {row.tolerance:g}" if pd.notna(row.reference) else "–"
                 for row in rows
             ],
-            "verdict": [f"{row.verdict} ({row.note})" if row.note else row.verdict for row in rows],
+            "verdict": [_verdict_cell(row) for row in rows],
         }
     )
