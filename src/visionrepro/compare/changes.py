@@ -91,12 +91,7 @@ def compare_group(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, object
     }
     return {
         **sides,
-        "difference": result.difference,
-        "ci_low": result.ci_low,
-        "ci_high": result.ci_high,
-        "test": result.test,
-        "p_value": result.p_value,
-        "detectable": result.detectable,
+        **result.columns(),
         "identical": identical,
         "what_differs": what_changed(b, a),
     }

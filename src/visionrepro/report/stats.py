@@ -116,6 +116,11 @@ class SeedComparison:
     n_b: int
     detectable: float
 
+    def columns(self) -> dict[str, float | str]:
+        """The comparison's cells of a table (TEST_COLUMNS but Holm's p, which needs the
+        whole family)."""
+        return {name: getattr(self, name) for name in TEST_COLUMNS if name != "p_holm"}
+
 
 MAX_NONCENTRALITY = 1e3  # beyond it the noncentral t is not evaluated: "not computable"
 

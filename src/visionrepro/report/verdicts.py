@@ -377,12 +377,7 @@ def comparison_table(
                         "relation": RELATIONS[kind],
                         "n_seeds": result.n_a,
                         "n_seeds_against": result.n_b,
-                        "difference": result.difference,
-                        "ci_low": result.ci_low,
-                        "ci_high": result.ci_high,
-                        "test": result.test,
-                        "p_value": result.p_value,
-                        "detectable": result.detectable,
+                        **result.columns(),
                         "reference_difference": refs.get(variant, math.nan)
                         - refs.get(base, math.nan),
                         "result": result,
