@@ -3,11 +3,18 @@
 # object, outside Snakemake's params trigger: the MD5 and the subset's manifest decide reruns.
 from visionrepro.data.transport.fetch import Transfer
 
+COCO_DIR = f"{DATA}/coco"
+ANNOTATIONS = expand(
+    f"{COCO_DIR}/annotations/instances_{{annotation_set}}.json",
+    annotation_set=COCO["annotation_sets"],
+)
+IMAGE_CACHE = f"{COCO_DIR}/images{COCO['image_size']}"
+
 if DEMO:
 
     rule demo_mirror:
         input:
-            code=lib("data/demo/coco"),
+            code=code("demo_mirror"),
         output:
             demo_mirror(),
         log:
@@ -29,12 +36,7 @@ if DEMO:
 rule coco_annotations:
     input:
         demo_mirror(),
-        code=lib(
-            "data/coco",
-            "data/transport/urls",
-            "data/transport/fetch",
-            "data/transport/archives",
-        ),
+        code=code("coco_annotations"),
     output:
         ANNOTATIONS,
     log:
@@ -57,7 +59,7 @@ rule coco_annotations:
 rule coco_subset:
     input:
         annotations=ANNOTATIONS,
-        code=lib("data/coco_subset"),
+        code=code("coco_subset"),
     output:
         manifest=f"{COCO_DIR}/subset/manifest.csv",
         dataset=f"{COCO_DIR}/subset/dataset.json",
@@ -82,7 +84,7 @@ rule coco_images:
     input:
         demo_mirror(),
         manifest=f"{COCO_DIR}/subset/manifest.csv",
-        code=lib("data/coco", "data/transport/urls", "data/transport/fetch"),
+        code=code("coco_images"),
     output:
         index=f"{IMAGE_CACHE}/index.csv",
     log:
@@ -105,10 +107,10 @@ rule coco_pack:
     input:
         manifest=f"{COCO_DIR}/subset/manifest.csv",
         index=f"{IMAGE_CACHE}/index.csv",
-        code=lib("data/coco", "data/datasets"),
+        code=code("coco_pack"),
     output:
-        train=packed("coco", "train"),
-        val=packed("coco", "val"),
+        train=LAYOUT.packed("coco", "train"),
+        val=LAYOUT.packed("coco", "val"),
     log:
         f"{LOGS}/data/coco_pack.log",
     conda:
@@ -128,10 +130,10 @@ rule coco_masks:
     input:
         annotations=ANNOTATIONS,
         manifest=f"{COCO_DIR}/subset/manifest.csv",
-        code=lib("data/coco_subset", "data/coco_masks", "data/datasets"),
+        code=code("coco_masks"),
     output:
-        train=packed_masks("coco", "train"),
-        val=packed_masks("coco", "val"),
+        train=LAYOUT.packed_masks("coco", "train"),
+        val=LAYOUT.packed_masks("coco", "val"),
     log:
         f"{LOGS}/data/coco_masks.log",
     conda:

@@ -1,79 +1,36 @@
-rule evaluate:
-    input:
-        model=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/model.pt",
-        history=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/train.json",
-        val=lambda w: experiment_dataset(w, "eval"),
-        network=network_file,
-        code=lib(
-            "engine/evaluation",
-            "engine/training",
-            "engine/train_settings",
-            "engine/model_inputs",
-            "engine/checkpoints",
-            "engine/splits",
-            "data/datasets",
-            "data/colour",
-            "engine/losses",
-            "engine/metrics",
-            "models/__init__",
-        ),
-    output:
-        metrics=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/metrics.json",
-        predictions=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/predictions.csv",
-    log:
-        f"{LOGS}/evaluate/{{experiment}}/{{variant}}/seed{{seed}}.log",
-    wildcard_constraints:
-        experiment=one_of(experiments_of("classification")),
-    conda:
-        "../envs/visionrepro.yaml"
-    threads: 1
-    resources:
-        mem_mb=job("small", "mem_mb"),
-        runtime=job("small", "runtime"),
-    params:
-        data=data_options,
-    script:
-        "../workflow_scripts/evaluate.py"
+# Score each trained run on its evaluation split. One rule, made twice: for the classification
+# experiments, and for those whose runs predict per pixel (segmentation, colorization), which
+# also keep their predicted masks.
+for _dense in (False, True):
 
-
-rule evaluate_dense:
-    input:
-        model=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/model.pt",
-        history=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/train.json",
-        val=lambda w: experiment_dataset(w, "eval"),
-        val_masks=lambda w: experiment_masks(w, "val"),
-        palette=experiment_palette,
-        network=network_file,
-        code=lib(
-            "engine/evaluation",
-            "engine/training",
-            "engine/train_settings",
-            "engine/model_inputs",
-            "engine/checkpoints",
-            "engine/splits",
-            "data/datasets",
-            "data/colour",
-            "engine/losses",
-            "engine/metrics",
-            "models/__init__",
-        ),
-    output:
-        metrics=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/metrics.json",
-        predictions=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/predictions.csv",
-        masks=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/predicted_masks.npz",
-    log:
-        f"{LOGS}/evaluate/{{experiment}}/{{variant}}/seed{{seed}}.log",
-    wildcard_constraints:
-        experiment=one_of(
-            experiments_of("segmentation") + experiments_of("colorization")
-        ),
-    conda:
-        "../envs/visionrepro.yaml"
-    threads: 1
-    resources:
-        mem_mb=job("train", "mem_mb"),
-        runtime=job("small", "runtime"),
-    params:
-        data=data_options,
-    script:
-        "../workflow_scripts/evaluate.py"
+    rule:
+        name:
+            "evaluate_dense" if _dense else "evaluate"
+        input:
+            model=LAYOUT.run_pattern("model.pt"),
+            history=LAYOUT.run_pattern("train.json"),
+            val=pack("eval"),
+            val_masks=masks("val"),
+            palette=palette_file,
+            network=network_file,
+            code=code("evaluate"),
+        output:
+            **({"masks": LAYOUT.run_pattern("predicted_masks.npz")} if _dense else {}),
+            metrics=LAYOUT.run_pattern("metrics.json"),
+            predictions=LAYOUT.run_pattern("predictions.csv"),
+        log:
+            f"{LOGS}/evaluate/{{experiment}}/{{variant}}/seed{{seed}}.log",
+        wildcard_constraints:
+            experiment=one_of(
+                PLAN.dense() if _dense else PLAN.of_task("classification")
+            ),
+        conda:
+            "../envs/visionrepro.yaml"
+        threads: 1
+        resources:
+            mem_mb=job("train" if _dense else "small", "mem_mb"),
+            runtime=job("small", "runtime"),
+        params:
+            data=lambda w: experiment_of(w).data_options(),
+        script:
+            "../workflow_scripts/evaluate.py"

@@ -3,17 +3,14 @@ include: "report_common.smk"
 
 rule aggregate:
     input:
-        metrics=run_files("metrics.json"),
-        histories=convergence_histories(),
-        code=lib(
-            "engine/metrics",
-            "report/tables",
-            "report/verdicts",
-            "report/stats",
-            "grid",
-            "provenance",
-            "report/shown_params",
-        ),
+        metrics=PLAN.run_files("metrics.json"),
+        histories=[
+            path
+            for name, exp in PLAN.experiments.items()
+            if exp.config.get("convergence")
+            for path in PLAN.run_files("train.json", name)
+        ],
+        code=code("aggregate"),
     output:
         glance=report(
             f"{RESULTS}/tables/glance.csv",
@@ -50,289 +47,54 @@ rule aggregate:
         mem_mb=job("small", "mem_mb"),
         runtime=job("small", "runtime"),
     params:
-        references=shown(
-            {name: exp.get("reference", {}) for name, exp in EXPERIMENTS.items()}
-        ),
-        settings=shown({name: verdict_settings(name) for name in EXPERIMENTS}),
-        groups=shown(
-            {name: comparison_groups(exp) for name, exp in EXPERIMENTS.items()}
-        ),
-        paired=shown({name: shares_draws(exp) for name, exp in EXPERIMENTS.items()}),
-        headline_references=shown(
-            {name: headline_references(name) for name in EXPERIMENTS}
-        ),
-        metrics=shown({name: headline_metric(name) for name in EXPERIMENTS}),
-        convergence=shown(
-            {
-                name: exp["convergence"]
-                for name, exp in EXPERIMENTS.items()
-                if "convergence" in exp
-            }
-        ),
+        experiments=specs(),
     script:
         "../workflow_scripts/aggregate.py"
 
 
-rule plot_headline:
-    input:
-        metrics=lambda w: run_files("metrics.json", w.experiment),
-        code=lib(
-            "report/figures",
-            "report/tables",
-            "report/verdicts",
-            "report/stats",
-            "report/shown_params",
-        ),
-    output:
-        figure_output("headline"),
-    log:
-        f"{LOGS}/report/plot_headline_{{experiment}}.log",
-    conda:
-        "../envs/visionrepro.yaml"
-    threads: 1
-    resources:
-        mem_mb=job("small", "mem_mb"),
-        runtime=job("small", "runtime"),
-    params:
-        settings=lambda w: shown(verdict_settings(w.experiment)),
-    script:
-        "../workflow_scripts/plot_headline.py"
+# Every figure kind (src/visionrepro/plan/figures.py) by one rule, made once per kind and
+# named plot_<kind>: its inputs and settings are the kind's, its drawing report/plots.py's.
+for _kind in plots.KINDS.values():
 
-
-rule plot_loss:
-    input:
-        histories=lambda w: run_files("train.json", w.experiment),
-        code=lib("report/figures"),
-    output:
-        figure_output("loss"),
-    log:
-        f"{LOGS}/report/plot_loss_{{experiment}}.log",
-    conda:
-        "../envs/visionrepro.yaml"
-    threads: 1
-    resources:
-        mem_mb=job("small", "mem_mb"),
-        runtime=job("small", "runtime"),
-    script:
-        "../workflow_scripts/plot_loss.py"
-
-
-rule plot_confusion:
-    input:
-        metrics=lambda w: run_files("metrics.json", w.experiment),
-        code=lib("report/figures"),
-    output:
-        figure_output("confusion"),
-    log:
-        f"{LOGS}/report/plot_confusion_{{experiment}}.log",
-    wildcard_constraints:
-        experiment=one_of(experiments_of("classification")),
-    conda:
-        "../envs/visionrepro.yaml"
-    threads: 1
-    resources:
-        mem_mb=job("small", "mem_mb"),
-        runtime=job("small", "runtime"),
-    params:
-        split=lambda w: eval_split(w.experiment),
-    script:
-        "../workflow_scripts/plot_confusion.py"
-
-
-rule plot_per_class_iou:
-    input:
-        metrics=lambda w: run_files("metrics.json", w.experiment),
-        code=lib("report/figures"),
-    output:
-        figure_output("per_class_iou"),
-    log:
-        f"{LOGS}/report/plot_per_class_iou_{{experiment}}.log",
-    wildcard_constraints:
-        experiment=one_of(experiments_of("segmentation")),
-    conda:
-        "../envs/visionrepro.yaml"
-    threads: 1
-    resources:
-        mem_mb=job("small", "mem_mb"),
-        runtime=job("small", "runtime"),
-    script:
-        "../workflow_scripts/plot_per_class_iou.py"
-
-
-rule plot_segmentation:
-    input:
-        predicted=lambda w: [
-            first_seed_file("predicted_masks.npz", *run)
-            for run in segmentation_runs(w.dataset)
-        ],
-        val=lambda w: packed(w.dataset, "val"),
-        val_masks=lambda w: packed_masks(w.dataset, "val"),
-        code=lib("report/figures", "data/datasets"),
-    output:
-        figure_output("segmentation"),
-    log:
-        f"{LOGS}/report/plot_segmentation_{{dataset}}.log",
-    wildcard_constraints:
-        dataset=one_of(datasets_in_use("segmentation")),
-    conda:
-        "../envs/visionrepro.yaml"
-    threads: 1
-    resources:
-        mem_mb=job("small", "mem_mb"),
-        runtime=job("small", "runtime"),
-    params:
-        runs=lambda w: segmentation_runs(w.dataset),
-        per_class=2,
-    script:
-        "../workflow_scripts/plot_segmentation.py"
-
-
-rule plot_misclassified:
-    input:
-        predictions=lambda w: first_seed_file(
-            "predictions.csv", w.experiment, w.variant
-        ),
-        data=lambda w: experiment_dataset(w, "eval"),
-        code=lib("report/figures", "data/datasets"),
-    output:
-        figure_output("misclassified"),
-    log:
-        f"{LOGS}/report/plot_misclassified_{{experiment}}_{{variant}}.log",
-    wildcard_constraints:
-        experiment=one_of(with_figure("misclassified")),
-        variant=one_of(
-            sorted({v for e in with_figure("misclassified") for v in VARIANTS[e]})
-        ),
-    conda:
-        "../envs/visionrepro.yaml"
-    threads: 1
-    resources:
-        mem_mb=job("small", "mem_mb"),
-        runtime=job("small", "runtime"),
-    params:
-        n=20,
-        split=lambda w: eval_split(w.experiment),
-    script:
-        "../workflow_scripts/plot_misclassified.py"
-
-
-rule plot_grad_mean:
-    input:
-        histories=lambda w: run_files("train.json", w.experiment),
-        code=lib("report/figures"),
-    output:
-        figure_output("grad_mean"),
-    log:
-        f"{LOGS}/report/plot_grad_mean_{{experiment}}.log",
-    wildcard_constraints:
-        experiment=one_of(with_figure("grad_mean")),
-    conda:
-        "../envs/visionrepro.yaml"
-    threads: 1
-    resources:
-        mem_mb=job("small", "mem_mb"),
-        runtime=job("small", "runtime"),
-    script:
-        "../workflow_scripts/plot_grad_mean.py"
-
-
-rule plot_curves:
-    input:
-        histories=lambda w: run_files("train.json", w.experiment),
-        code=lib("report/figures"),
-    output:
-        figure_output("curves"),
-    log:
-        f"{LOGS}/report/plot_curves_{{experiment}}.log",
-    wildcard_constraints:
-        experiment=one_of(with_figure("curves")),
-    conda:
-        "../envs/visionrepro.yaml"
-    threads: 1
-    resources:
-        mem_mb=job("small", "mem_mb"),
-        runtime=job("small", "runtime"),
-    script:
-        "../workflow_scripts/plot_curves.py"
-
-
-rule plot_colour_examples:
-    input:
-        data=lambda w: experiment_dataset(w, "eval"),
-        palettes=lambda w: [
-            palette_file(w.experiment, first_seed(w.experiment, v))
-            for v in VARIANTS[w.experiment]
-        ],
-        predicted=lambda w: first_seed_files("predicted_masks.npz", w.experiment),
-        code=lib("report/figures", "data/datasets", "data/colour"),
-    output:
-        figure_output("colour_examples"),
-    log:
-        f"{LOGS}/report/plot_colour_examples_{{experiment}}.log",
-    wildcard_constraints:
-        experiment=one_of(with_figure("colour_examples")),
-    conda:
-        "../envs/visionrepro.yaml"
-    threads: 1
-    resources:
-        mem_mb=job("small", "mem_mb"),
-        runtime=job("small", "runtime"),
-    params:
-        variants=lambda w: list(VARIANTS[w.experiment]),
-        classes=lambda w: EXPERIMENTS[w.experiment].get("classes"),
-        n=6,
-    script:
-        "../workflow_scripts/plot_colour_examples.py"
-
-
-rule plot_samples:
-    input:
-        train=lambda w: packed(w.dataset, "train"),
-        code=lib("report/figures", "data/datasets"),
-    output:
-        figure_output("samples"),
-    log:
-        f"{LOGS}/report/plot_samples_{{dataset}}.log",
-    conda:
-        "../envs/visionrepro.yaml"
-    threads: 1
-    resources:
-        mem_mb=job("small", "mem_mb"),
-        runtime=job("small", "runtime"),
-    script:
-        "../workflow_scripts/plot_samples.py"
-
-
-rule plot_masks:
-    input:
-        train=lambda w: packed(w.dataset, "train"),
-        masks=lambda w: packed_masks(w.dataset, "train"),
-        code=lib("report/figures", "data/datasets"),
-    output:
-        figure_output("masks"),
-    log:
-        f"{LOGS}/report/plot_masks_{{dataset}}.log",
-    conda:
-        "../envs/visionrepro.yaml"
-    threads: 1
-    resources:
-        mem_mb=job("small", "mem_mb"),
-        runtime=job("small", "runtime"),
-    script:
-        "../workflow_scripts/plot_samples.py"
+    rule:
+        name:
+            f"plot_{_kind.name}"
+        input:
+            unpack(figure_inputs(_kind.name)),
+            code=code("plot"),
+        output:
+            report(
+                LAYOUT.figure(_kind.path),
+                caption=f"../report/{_kind.name}.rst",
+                category=_kind.section,
+                labels={"figure": _kind.title},
+            ),
+        log:
+            f"{LOGS}/report/plot_{_kind.name}_{plots.LOG_WILDCARDS[_kind.shape]}.log",
+        wildcard_constraints:
+            **{
+                ("dataset" if _kind.shape == plots.DATASET else "experiment"): one_of(
+                    plots.drawn_for(PLAN, _kind.name)
+                )
+            },
+        conda:
+            "../envs/visionrepro.yaml"
+        threads: 1
+        resources:
+            mem_mb=job("small", "mem_mb"),
+            runtime=job("small", "runtime"),
+        params:
+            kind=_kind.name,
+            settings=figure_params(_kind.name),
+        script:
+            "../workflow_scripts/plot.py"
 
 
 rule changes:
     input:
         earlier=lambda w: EARLIER,
         runs=result_table("runs"),
-        code=lib(
-            "compare/changes",
-            "compare/inputs",
-            "report/stats",
-            "report/tables",
-            "report/shown_params",
-        ),
+        code=code("changes"),
     output:
         report(
             f"{RESULTS}/tables/changes.csv",
@@ -362,18 +124,11 @@ rule report_html:
         convergence=result_table("convergence"),
         runs=result_table("runs"),
         per_class=result_table("per_class"),
-        packs=[packed(*pair) for pair in dataset_splits()],
-        figures=[entry.path for entry in figure_entries()],
-        captions=sorted({entry.caption for entry in figure_entries()}),
+        packs=[LAYOUT.packed(*pair) for pair in PLAN.packed_splits()],
+        figures=[figure.path for figure in plots.all_figures(PLAN)],
+        captions=sorted({caption(f.kind) for f in plots.all_figures(PLAN)}),
         notes=f"{REPORT_DIR}/workflow.rst",
-        code=lib(
-            "report/html",
-            "report/views",
-            "report/tables",
-            "report/verdicts",
-            "report/stats",
-            "report/shown_params",
-        ),
+        code=code("report_html"),
         template=str(SRC / "visionrepro" / "report" / "templates" / "report.html.j2"),
     output:
         page=f"{RESULTS}/report/index.html",
@@ -393,11 +148,11 @@ rule report_html:
         runtime=job("small", "runtime"),
     params:
         # Shown in snakemake --report (the glance page is a report item): made inert.
-        figures=shown([entry._asdict() for entry in figure_entries()]),
-        packs=shown(dataset_splits()),
+        figures=shown([f.entry(caption(f.kind)) for f in plots.all_figures(PLAN)]),
+        packs=shown(PLAN.packed_splits()),
         config=shown(config),
         configfiles=lambda w: config_files(),
-        variants=shown(VARIANTS),
+        experiments=specs(),
         compare=comparison_setting(),
     script:
         "../workflow_scripts/report_html.py"
@@ -408,13 +163,7 @@ rule results_md:
         unpack(changes_input),
         glance=result_table("glance"),
         runs=result_table("runs"),
-        code=lib(
-            "report/results_markdown",
-            "report/verdicts",
-            "report/views",
-            "report/tables",
-            "report/stats",
-        ),
+        code=code("results_md"),
     output:
         markdown=f"{RESULTS}/report/RESULTS.md",
         headline=f"{RESULTS}/report/headline.txt",
@@ -428,13 +177,8 @@ rule results_md:
         mem_mb=job("small", "mem_mb"),
         runtime=job("small", "runtime"),
     params:
-        descriptions={
-            name: " ".join(exp.get("description", "").split())
-            for name, exp in EXPERIMENTS.items()
-        },
+        experiments=specs(),
         compare=comparison_setting(),
-        settings=shown({name: verdict_settings(name) for name in EXPERIMENTS}),
-        seed_notes={name: seed_note(exp) for name, exp in EXPERIMENTS.items()},
         # Functions, so that Snakemake reads no {wildcard} in these texts.
         configfiles=lambda w: config_files(),
         note=lambda w: config["results_note"],

@@ -2,22 +2,18 @@
 # {data_dir}/{dataset}/raw/ (the root torchvision's classes read), then pack each split.
 # Download settings and the mirror URL reach source_fetch as a Transfer object, outside
 # Snakemake's params trigger: the official MD5s decide what is fetched.
-from visionrepro.data.torchvision_config import DATASETS, check_local_dirs, demo_copy
+from visionrepro.data.torchvision_config import DATASETS, demo_copy
 from visionrepro.data.transport.fetch import Transfer
 
 SOURCES = {name: config[name] for name in DATASETS}
 SOURCE_NAMES = one_of(SOURCES)
-# Each error names the config key to fix; only the datasets of enabled experiments are checked.
-check_local_dirs(
-    {name: SOURCES[name] for name in SOURCES if name in datasets_in_use()}, DEMO
-)
 
 
 if DEMO and DEMO.get("sources_dir"):
 
     rule demo_source:
         input:
-            code=lib("data/demo/torchvision_data", "data/torchvision_config"),
+            code=code("demo_source"),
         output:
             directory(f"{DEMO['sources_dir']}/{{dataset}}"),
         log:
@@ -41,13 +37,7 @@ if DEMO and DEMO.get("sources_dir"):
 rule source_fetch:
     input:
         demo=lambda w: demo_copy(w.dataset, SOURCES[w.dataset]["local_dir"], DEMO) or [],
-        code=lib(
-            "data/torchvision_data",
-            "data/torchvision_config",
-            "data/transport/urls",
-            "data/transport/fetch",
-            "data/transport/archives",
-        ),
+        code=code("source_fetch"),
     output:
         directory(f"{DATA}/{{dataset}}/raw"),
     log:
@@ -74,10 +64,10 @@ rule source_fetch:
 rule source_pack:
     input:
         raw=f"{DATA}/{{dataset}}/raw",
-        code=lib("data/torchvision_data", "data/torchvision_config", "data/datasets"),
+        code=code("source_pack"),
     output:
-        train=packed("{dataset}", "train"),
-        test=packed("{dataset}", "test"),
+        train=LAYOUT.packed("{dataset}", "train"),
+        test=LAYOUT.packed("{dataset}", "test"),
     log:
         f"{LOGS}/data/source_pack_{{dataset}}.log",
     wildcard_constraints:

@@ -1,29 +1,17 @@
 rule train:
     input:
-        train=lambda w: experiment_dataset(w, "train"),
-        val=monitored_dataset,
-        train_masks=lambda w: experiment_masks(w, "train"),
-        val_masks=lambda w: experiment_masks(w, "val"),
-        palette=experiment_palette,
+        train=pack("train"),
+        val=pack("monitored"),
+        train_masks=masks("train"),
+        val_masks=masks("val"),
+        palette=palette_file,
         weights=pretrained_weights,
         network=network_file,
         folder=folder_records,
-        code=lib(
-            "engine/training",
-            "engine/train_settings",
-            "engine/model_inputs",
-            "engine/checkpoints",
-            "engine/splits",
-            "data/datasets",
-            "data/colour",
-            "engine/gpus",
-            "engine/losses",
-            "engine/metrics",
-            "models/__init__",
-        ),
+        code=code("train"),
     output:
-        model=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/model.pt",
-        history=f"{RESULTS}/runs/{{experiment}}/{{variant}}/seed{{seed}}/train.json",
+        model=LAYOUT.run_pattern("model.pt"),
+        history=LAYOUT.run_pattern("train.json"),
     log:
         f"{LOGS}/train/{{experiment}}/{{variant}}/seed{{seed}}.log",
     conda:
@@ -34,14 +22,14 @@ rule train:
         mem_mb=job("train", "mem_mb"),
         runtime=job("train", "runtime"),
     params:
-        network=lambda w: variant_of(w)["network"],
-        train=lambda w: variant_of(w)["train"],
-        color=lambda w: EXPERIMENTS[w.experiment]["color"],
-        task=lambda w: EXPERIMENTS[w.experiment]["task"],
+        network=lambda w: variant_of(w).network.spec,
+        train=lambda w: variant_of(w).train,
+        color=lambda w: experiment_of(w).config["color"],
+        task=lambda w: experiment_of(w).task.name,
         network_options=network_options,
-        data=data_options,
-        dataset=dataset_config,
-        checkpoint=lambda w: f"{run_dir(w.experiment, w.variant, w.seed)}/checkpoint.pt",
+        data=lambda w: experiment_of(w).data_options(),
+        dataset=lambda w: experiment_of(w).data_settings(),
+        checkpoint=lambda w: f"{LAYOUT.run_dir(w.experiment, w.variant, w.seed)}/checkpoint.pt",
         gpu=GPU,
     script:
         "../workflow_scripts/train.py"
@@ -49,7 +37,7 @@ rule train:
 
 rule deeplab_weights:
     input:
-        code=lib("models/deeplab"),
+        code=code("deeplab_weights"),
     output:
         DEEPLAB_WEIGHTS,
     log:
@@ -66,14 +54,14 @@ rule deeplab_weights:
 
 rule colour_palette:
     input:
-        train=lambda w: experiment_dataset(w, "train"),
-        code=lib("data/palette", "data/colour", "data/datasets"),
+        train=pack("train"),
+        code=code("colour_palette"),
     output:
-        f"{RESULTS}/palettes/{{experiment}}/seed{{palette_seed}}.npz",
+        LAYOUT.palette("{experiment}", "{palette_seed}"),
     log:
         f"{LOGS}/data/colour_palette_{{experiment}}_seed{{palette_seed}}.log",
     wildcard_constraints:
-        experiment=one_of(experiments_of("colorization")),
+        experiment=one_of(PLAN.of_task("colorization")),
         palette_seed=r"\d+",
     conda:
         "../envs/visionrepro.yaml"
@@ -82,9 +70,9 @@ rule colour_palette:
         mem_mb=job("small", "mem_mb"),
         runtime=job("small", "runtime"),
     params:
-        classes=lambda w: EXPERIMENTS[w.experiment].get("classes", []),
+        classes=lambda w: experiment_of(w).config.get("classes", []),
         palette=lambda w: {
-            **EXPERIMENTS[w.experiment]["palette"],
+            **experiment_of(w).config["palette"],
             "seed": int(w.palette_seed),
         },
     script:

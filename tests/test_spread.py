@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from visionrepro.report.spread import curve_key, epoch_spread, headline_values, read_runs
+from visionrepro.report.spread import curve_key, epoch_spread, final_values, read_runs
 
 
 def test_curve_key_follows_the_metric_per_epoch_on_its_split_or_val() -> None:
@@ -59,4 +59,4 @@ def test_read_runs_takes_each_runs_headline_metric_and_history(tmp_path: Path) -
         ("c", "a", 60.0, {"val_accuracy": [1]}, "test_accuracy"),
         ("s", "UNet", 40.0, {}, "miou"),
     ]
-    assert list(headline_values(tmp_path)["metric"]) == ["test_accuracy", "miou"]
+    assert list(final_values(tmp_path)["metric"]) == ["test_accuracy", "miou"]

@@ -14,19 +14,16 @@ setup_logging(snakemake.log[0])
 params = snakemake.params
 glance = pd.read_csv(snakemake.input.glance, keep_default_na=False, na_values=[""])
 recipe = {
-    "settings": dict(params.settings),
-    "descriptions": dict(params.descriptions),
-    "seed_notes": dict(params.seed_notes),
+    "experiments": dict(params.experiments),
     "configfiles": list(params.configfiles),
     "note": params.note,
 }
 text = results_markdown(
     glance,
-    descriptions=recipe["descriptions"],
+    experiments=recipe["experiments"],
     configfiles=recipe["configfiles"],
     note=recipe["note"],
     runs=pd.read_csv(snakemake.input.runs, keep_default_na=False, na_values=[""]),
-    seed_notes=recipe["seed_notes"],
     changes_table=pd.read_csv(changes) if (changes := snakemake.input.get("changes")) else None,
     compare_label=params.compare["label"],
 )

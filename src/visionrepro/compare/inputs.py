@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from visionrepro.errors import UserError
+from visionrepro.plan.layout import run_path
 from visionrepro.report.tables import PROVENANCE_COLUMNS, SETTING_KEYS, VERSION_COLUMNS
 
 KEYS = ["experiment", "variant", "seed"]
@@ -57,10 +58,10 @@ def flatten(settings: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
-def run_settings(results: Path, experiment: str, variant: str, seed: int) -> str:
+def recorded_settings(results: Path, experiment: str, variant: str, seed: int) -> str:
     """A run's flattened settings (JSON) from its metrics.json in a results folder, or "" when
     the run folder is gone (the comparison then cannot attribute a change to settings)."""
-    path = results / "runs" / experiment / variant / f"seed{seed}" / "metrics.json"
+    path = run_path(results, experiment, variant, seed) / "metrics.json"
     if not path.is_file():
         return ""
     provenance = json.loads(path.read_text())["provenance"]
@@ -136,6 +137,6 @@ def _settings_column(wide: pd.DataFrame, results: Path | None) -> pd.Series:
         return pd.Series("", index=wide.index)
     root = results if (results / "runs").is_dir() else results.parent
     return pd.Series(
-        [run_settings(root, r.experiment, r.variant, int(r.seed)) for r in wide.itertuples()],
+        [recorded_settings(root, r.experiment, r.variant, int(r.seed)) for r in wide.itertuples()],
         index=wide.index,
     )

@@ -22,7 +22,6 @@ from visionrepro.report.verdicts import (
     SYNTHETIC_NOTE,
     VERDICT_COLOURS,
     headline,
-    seed_note,
     synthetic,
 )
 
@@ -180,9 +179,10 @@ class ExperimentSection:
 
 
 def experiment_section(
-    name: str, exp: Mapping[str, Any], tables: Tables, figures: Sequence[FigureEntry]
+    name: str, spec: Mapping[str, Any], tables: Tables, figures: Sequence[FigureEntry]
 ) -> ExperimentSection:
-    """One experiment's section: its verdicts, metrics, tables and figures."""
+    """One experiment's section (`spec`: plan.Experiment.spec): its verdicts, metrics, tables
+    and figures."""
 
     def rows(frame: pd.DataFrame) -> pd.DataFrame:
         return frame[frame["experiment"] == name]
@@ -195,14 +195,14 @@ def experiment_section(
     converged, compared = rows(tables.convergence), rows(tables.comparisons)
     return ExperimentSection(
         name=name,
-        description=exp.get("description", ""),
-        task=exp["task"],
+        description=spec["description"],
+        task=spec["task"],
         metrics=html_table(views.experiment_metrics(rows(tables.summary), labels, chance)),
         convergence=html_table(views.convergence(converged)) if len(converged) else None,
         per_class=html_table(per_class) if per_class else None,
         compared=bool(len(compared)),
         figures=[fig for fig in figures if fig.section == name],
-        seeds=seed_note(exp),
+        seeds=spec["seed_note"],
     )
 
 
@@ -212,9 +212,18 @@ def header(tables: Tables, config: Mapping[str, Any], configfiles: Sequence[str]
     return {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "configfiles": ", ".join(configfiles) or "(none)",
-        "config_hash": views.config_hash(config),
+        "config_hash": views.config_hash(settings_of(config)),
         **views.provenance_summary(tables.runs),
     }
+
+
+# Keys the workflow adds to the config for its reports (workflow.rst), not settings.
+DERIVED_KEYS = ("differences", "stale_results_note")
+
+
+def settings_of(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config as the user set it (without what the workflow adds for its reports)."""
+    return {k: v for k, v in config.items() if k not in DERIVED_KEYS}
 
 
 def enabled_config(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -222,7 +231,7 @@ def enabled_config(config: Mapping[str, Any]) -> dict[str, Any]:
     experiments = {
         name: exp for name, exp in config["experiments"].items() if exp.get("enabled", True)
     }
-    return {**config, "experiments": experiments}
+    return {**settings_of(config), "experiments": experiments}
 
 
 def render(
@@ -231,27 +240,29 @@ def render(
     figures: Sequence[FigureEntry],
     config: Mapping[str, Any],
     configfiles: Sequence[str],
-    variants: Mapping[str, Mapping[str, Any]],
+    experiments: Mapping[str, Mapping[str, Any]],
     notes_html: Markup,
     changes: pd.DataFrame | None = None,
     compare_label: str = "",
 ) -> str:
-    """The report page; with `changes` (compare.changes' table), a section on what changed
-    since the earlier run `compare_label` names."""
+    """The report page of the experiments' specs (plan.Experiment.spec); with `changes`
+    (compare.changes' table), a section on what changed since the earlier run
+    `compare_label` names."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
     )
-    effective = enabled_config(config)
-    experiments = [
-        experiment_section(name, exp, tables, figures)
-        for name, exp in effective["experiments"].items()
+    sections = [
+        experiment_section(name, spec, tables, figures)
+        for name, spec in experiments.items()
         if (tables.glance["experiment"] == name).any()
     ]
     metrics = dict(zip(tables.glance["experiment"], tables.glance["metric"], strict=False))
     short, long = views.runs(tables.runs, metrics)
-    settings = {name: views.variant_settings(variants[name]) for name in variants}
+    settings = {
+        name: views.variant_settings(spec["variants"]) for name, spec in experiments.items()
+    }
     return env.get_template("report.html.j2").render(
         header=header(tables, config, configfiles),
         banner=banner(tables.glance),
@@ -261,7 +272,7 @@ def render(
         chance=int(tables.runs["chance"].sum()),
         chance_margin=CHANCE_MARGIN,
         n_runs=len(tables.runs),
-        experiments=experiments,
+        experiments=sections,
         comparisons=(
             html_table(views.comparisons(tables.comparisons)) if len(tables.comparisons) else None
         ),
@@ -274,7 +285,7 @@ def render(
             name: (html_table(view), len(view.frame.columns), shared)
             for name, (view, shared) in settings.items()
         },
-        variants={name: list(variants[name]) for name in variants},
-        config=yaml.safe_dump(effective, sort_keys=False),
+        variants={name: list(spec["variants"]) for name, spec in experiments.items()},
+        config=yaml.safe_dump(enabled_config(config), sort_keys=False),
         notes=notes_html,
     )

@@ -3,8 +3,8 @@
     python -m visionrepro.report.republish docs/published --out docs/results.md
 
 The folder holds a finished run's `runs.csv` (results/tables/) and `RESULTS.json`
-(results/report/: the verdict settings, descriptions, seed notes, config files and note that
-RESULTS.md was written from). Every verdict, interval and count is computed again from the
+(results/report/: each experiment's spec, the config files and the note that RESULTS.md was
+written from). Every verdict, interval and count is computed again from the
 per-seed values, with this checkout's statistics.
 """
 
@@ -18,7 +18,7 @@ from visionrepro.fileio import atomic_path, read_json
 from visionrepro.report.results_markdown import results_markdown
 from visionrepro.report.verdicts import glance_table
 
-RECIPE_KEYS = ("settings", "descriptions", "seed_notes", "configfiles", "note")
+RECIPE_KEYS = ("experiments", "configfiles", "note")
 
 
 def republish(folder: Path) -> str:
@@ -36,12 +36,11 @@ def republish(folder: Path) -> str:
         raise UserError(f"{recipe_path}: missing {', '.join(missing)}")
     runs = pd.read_csv(runs_path, keep_default_na=False, na_values=[""])
     return results_markdown(
-        glance_table(runs, recipe["settings"]),
-        descriptions=recipe["descriptions"],
+        glance_table(runs, recipe["experiments"]),
+        experiments=recipe["experiments"],
         configfiles=recipe["configfiles"],
         note=recipe["note"],
         runs=runs,
-        seed_notes=recipe["seed_notes"],
     )
 
 

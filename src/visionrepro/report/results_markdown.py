@@ -3,6 +3,7 @@ with what its seeds vary and each experiment's device, training time, code and d
 date; the header names every run's data, CPU and package versions."""
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -131,17 +132,17 @@ def provenance_lines(runs: pd.DataFrame) -> list[str]:
 def results_markdown(
     glance: pd.DataFrame,
     *,
-    descriptions: Mapping[str, str],
+    experiments: Mapping[str, Mapping[str, Any]],
     configfiles: Sequence[str],
     note: str = "",
     runs: pd.DataFrame | None = None,
-    seed_notes: Mapping[str, str] | None = None,
     changes_table: pd.DataFrame | None = None,
     compare_label: str = "",
 ) -> str:
     """The whole RESULTS.md: a synthetic-data warning where it applies, the verdict count, how
     it was made and with what (`runs`: the runs table), what changed since an earlier run
-    (`changes_table`, compare.changes'), then one section per experiment in the table's order."""
+    (`changes_table`, compare.changes'), then one section per experiment in the table's order,
+    with its description and seed note from its spec (`experiments`, plan.Experiment.spec)."""
     lines = ["# Results", ""]
     if verdicts.synthetic(glance):
         lines += [f"> **Synthetic data.** {verdicts.SYNTHETIC_NOTE}", ""]
@@ -161,8 +162,8 @@ def results_markdown(
             experiment_markdown(
                 str(name),
                 rows,
-                descriptions.get(str(name), ""),
-                (seed_notes or {}).get(str(name), ""),
+                experiments.get(str(name), {}).get("description", ""),
+                experiments.get(str(name), {}).get("seed_note", ""),
                 None if runs is None else runs[runs["experiment"] == name],
             )
         )

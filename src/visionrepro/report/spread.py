@@ -15,20 +15,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .verdicts import headline_metric, mean_std
+from visionrepro.plan.layout import run_path
+from visionrepro.plan.tasks import task
+
+from .verdicts import mean_std
 
 
-def headline_values(results: Path) -> pd.DataFrame:
-    """A results folder's runs.csv with each run's headline metric (`verdicts.headline_metric`
-    of its task and evaluated split) as `metric`, its value as `value` and its per-epoch
-    `history`."""
+def final_values(results: Path) -> pd.DataFrame:
+    """A results folder's runs.csv with each run's headline metric (its task's, on its
+    evaluated split) as `metric`, its value as `value` and its per-epoch `history`."""
     runs = pd.read_csv(results / "tables" / "runs.csv")
     metrics, histories = [], []
     for row in runs.itertuples():
-        folder = results / "runs" / row.experiment / row.variant / f"seed{row.seed}"
-        task = json.loads((folder / "metrics.json").read_text())["task"]
+        folder = run_path(results, row.experiment, row.variant, row.seed)
+        name = json.loads((folder / "metrics.json").read_text())["task"]
         trained = json.loads((folder / "train.json").read_text())
-        metrics.append(headline_metric(task, trained["eval_split"]))
+        metrics.append(task(name).headline_metric(trained["eval_split"]))
         histories.append(trained["history"])
     values = [row[m] for (_, row), m in zip(runs.iterrows(), metrics, strict=True)]
     return runs.assign(metric=metrics, value=values, history=histories)
@@ -85,7 +87,7 @@ def _std(values: pd.Series) -> float:
 
 def read_runs(results: Path) -> list[tuple[str, str, float, dict, str]]:
     """(experiment, variant, final value, history, metric) of every run in runs.csv."""
-    table = headline_values(results)
+    table = final_values(results)
     columns = ("experiment", "variant", "value", "history", "metric")
     return list(zip(*(table[c] for c in columns), strict=True))
 

@@ -27,14 +27,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from visionrepro import grid
+from visionrepro.plan.model import DEFAULT_TOLERANCE, reference_metrics
 from visionrepro.report import stats
 
-DEFAULT_TOLERANCE = 1.0  # metric points; an experiment's `tolerance` overrides it
 CHANCE_MARGIN = 5.0  # points above 100 / classes still counted as chance level
 LEVEL = stats.LEVEL  # of every interval; 1 - LEVEL is the tests' significance level
 ORIGINAL_DATA = "original"  # a reference's data unless it says otherwise
-REFERENCE_KEYS = ("params", "settings", "data", "precision", "source")  # not metrics
 # The verdicts' colours by kind, in figures and tables: consistent green, inconclusive amber,
 # inconsistent (below and above alike) red, the rest greys.
 VERDICT_COLOURS = {
@@ -106,15 +104,6 @@ def plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def headline_metric(task: str, eval_split: str) -> str:
-    """An experiment's headline metric: accuracy, mIoU (segmentation) or pixel accuracy."""
-    return {
-        "classification": f"{eval_split}_accuracy",
-        "segmentation": "miou",
-        "colorization": "pixel_accuracy",
-    }[task]
-
-
 def metric_range(metric: str) -> tuple[float, float]:
     """The values a metric can take: percentages (accuracies, IoU) lie in 0 to 100."""
     percent = metric.endswith("accuracy") or metric.endswith("iou")
@@ -152,11 +141,6 @@ def is_chance(
     near = accuracy is not None and accuracy <= 100.0 / n_classes + margin
     few = predicted is not None and n_classes > 2 and predicted <= 2
     return bool(near or few)
-
-
-def reference_metrics(reference: Mapping[str, Any]) -> dict[str, float]:
-    """A reference entry's metric values (its other keys say how it was made)."""
-    return {k: float(v) for k, v in reference.items() if k not in REFERENCE_KEYS}
 
 
 def _shown(value: Any) -> str:
@@ -253,62 +237,6 @@ def judge(
     return Verdict("consistent, inconclusive", "inconclusive", note, p_value)
 
 
-def seed_draws(exp: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    """What an experiment's seed varies and what stays fixed, from its config: initial weights
-    always; batch order unless `shuffle: false`; the palette when its seed is `run`;
-    augmentation and dropout draws where used; the data and its split stay fixed."""
-    train = exp.get("train", {})
-    varies, fixed = ["initial weights"], ["the data and its splits", "the evaluation set"]
-    (fixed if train.get("shuffle", True) is False else varies).append("batch order")
-    palette = exp.get("palette")
-    if palette is not None:
-        (varies if palette.get("seed") == "run" else fixed).append("palette")
-    trains = [train, *(v.get("train", {}) for v in exp.get("variants", []))]
-    if any(t.get("hflip", 0) or t.get("color_jitter") for t in trains):
-        varies.append("augmentation draws")
-    options = [exp.get("network_options", {})]
-    options += [v.get("network_options", {}) for v in exp.get("variants", [])]
-    if any(o.get("dropout", 0) for o in options):
-        varies.append("dropout masks")
-    return varies, fixed
-
-
-def seed_note(exp: Mapping[str, Any]) -> str:
-    """What an experiment's seed varies and what stays fixed, in a sentence."""
-    varies, fixed = seed_draws(exp)
-    return f"A seed draws the {', '.join(varies)}; fixed across seeds: {', '.join(fixed)}."
-
-
-SHARED_DRAWS = ("batch order", "palette", "augmentation draws", "dropout masks")
-
-
-def shares_draws(exp: Mapping[str, Any]) -> bool:
-    """Whether two runs of an experiment with the same seed share draws (batch order, palette,
-    augmentation), so that comparing networks seed by seed (a paired test) is the right test."""
-    return any(draw in SHARED_DRAWS for draw in seed_draws(exp)[0])
-
-
-def comparison_groups(exp: Mapping[str, Any]) -> list[tuple[str, list[str]]]:
-    """The groups of an experiment's variants that are compared, each against a declared
-    baseline: the plain networks ("networks": the first listed), each network's sweep
-    ("sweep": its first value), and the explicit variants ("ladder" when cumulative: each
-    rung against the previous one; else "variants": the first)."""
-    groups = []
-    variants = grid.expand(exp)
-    plain = [n for n in exp["networks"] if n in variants]
-    if len(plain) > 1:
-        groups.append(("networks", plain))
-    swept = grid.sweep_variants(exp) if exp.get("sweep") else {}
-    for network in exp["networks"]:
-        names = [name for name, var in swept.items() if var["network"] == network]
-        if len(names) > 1:
-            groups.append(("sweep", names))
-    explicit = list(grid.explicit_variants(exp))
-    if len(explicit) > 1:
-        groups.append(("ladder" if exp.get("cumulative") else "variants", explicit))
-    return groups
-
-
 def _baselines(kind: str, names: list[str]) -> list[tuple[str, str]]:
     """(variant, the variant it is compared with) of one group."""
     if kind == "ladder":
@@ -354,9 +282,10 @@ def comparison_table(
     paired: Mapping[str, bool] | None = None,
     references: Mapping[str, Mapping[str, float]] | None = None,
 ) -> pd.DataFrame:
-    """Per experiment and group (`groups[experiment]`, see comparison_groups): each variant
-    against its baseline on the per-seed `values` (experiment, variant, seed, value); a paired
-    t-test where `paired[experiment]` (shares_draws) and both ran the same seeds, else Welch;
+    """Per experiment and group (`groups[experiment]`, plan.load.comparison_groups): each
+    variant against its baseline on the per-seed `values` (experiment, variant, seed, value); a
+    paired t-test where `paired[experiment]` (plan.draws.SeedDraws.shared) and both ran the
+    same seeds, else Welch;
     Holm's adjustment over the experiment's comparisons; the write-up's own difference where
     `references[experiment]` ({variant: value}) gives both sides."""
     frames = []

@@ -1,0 +1,52 @@
+"""The library modules each rule's script runs, listed once: they are the rule's code inputs,
+so that editing a model reruns its training and editing a plot reruns only the report.
+tests/test_code_inputs.py compares each list with what the script imports (transitively) and
+names the differences that are intended.
+"""
+
+from pathlib import Path
+
+# In the order the rules listed them before this registry (the order of a rule's inputs is
+# recorded: another would rerun every finished training).
+_ENGINE = (
+    "engine/train_settings",
+    "engine/model_inputs",
+    "engine/checkpoints",
+    "engine/splits",
+    "data/datasets",
+    "data/colour",
+)
+_SCORES = ("engine/losses", "engine/metrics", "models/__init__")
+_REPORT = ("report/tables", "report/verdicts", "report/stats", "report/shown_params")
+_TRANSPORT = ("data/transport/urls", "data/transport/fetch")
+CODE: dict[str, tuple[str, ...]] = {
+    "demo_mirror": ("data/demo/coco",),
+    "coco_annotations": ("data/coco", *_TRANSPORT, "data/transport/archives"),
+    "coco_subset": ("data/coco_subset",),
+    "coco_images": ("data/coco", *_TRANSPORT),
+    "coco_pack": ("data/coco", "data/datasets"),
+    "coco_masks": ("data/coco_subset", "data/coco_masks", "data/datasets"),
+    "demo_source": ("data/demo/torchvision_data", "data/torchvision_config"),
+    "source_fetch": (
+        "data/torchvision_data",
+        "data/torchvision_config",
+        *_TRANSPORT,
+        "data/transport/archives",
+    ),
+    "source_pack": ("data/torchvision_data", "data/torchvision_config", "data/datasets"),
+    "image_folder_pack": ("data/image_folder", "data/datasets", "data/torchvision_config"),
+    "train": ("engine/training", *_ENGINE, "engine/gpus", *_SCORES),
+    "evaluate": ("engine/evaluation", "engine/training", *_ENGINE, *_SCORES),
+    "deeplab_weights": ("models/deeplab",),
+    "colour_palette": ("data/palette", "data/colour", "data/datasets"),
+    "aggregate": ("report/aggregate", *_REPORT, "engine/metrics", "provenance"),
+    "plot": ("report/plots", "report/figures", *_REPORT, "data/datasets", "data/colour"),
+    "changes": ("compare/changes", "compare/inputs", *_REPORT),
+    "report_html": ("report/html", "report/views", *_REPORT),
+    "results_md": ("report/results_markdown", "report/views", *_REPORT),
+}
+
+
+def code_inputs(rule: str, src: Path) -> list[str]:
+    """The paths of the modules rule `rule` runs, under the library folder `src`."""
+    return [str(src / "visionrepro" / f"{module}.py") for module in CODE[rule]]
