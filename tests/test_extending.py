@@ -12,7 +12,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-import yaml
 from workflow_helpers import (
     PROJECT,
     copy_workflow,
@@ -20,6 +19,7 @@ from workflow_helpers import (
     planned_jobs,
     snakemake,
     write_config,
+    writeup_experiments,
 )
 
 from visionrepro.data.image_folder import content_hash, read_layout
@@ -45,13 +45,18 @@ def project_with_extensions(dest: Path) -> Path:
     demo-like config, and a speed overlay: one epoch and seed, only the page's experiments."""
     workdir = copy_workflow(dest)
     files = page_files()
-    assert set(files) == {"nets/tiny.py", "make_images.py", "my_experiments.yaml"}
+    assert set(files) == {
+        "nets/tiny.py",
+        "make_images.py",
+        "my_experiments.yaml",
+        "writeups/tiny_mnist.yaml",
+    }
     for name, text in files.items():
         (workdir / name).parent.mkdir(parents=True, exist_ok=True)
         (workdir / name).write_text(text)
     subprocess.run([sys.executable, "make_images.py"], cwd=workdir, check=True)
     write_config(workdir, demo_like_config(), "demo_tiny.yaml")
-    every = yaml.safe_load((PROJECT / "config.yaml").read_text())["experiments"]
+    every = writeup_experiments()
     fast = {name: {"enabled": False} for name in every if name not in RUN_ONLY}
     fast["patches_cnn"] = {"seeds": [0], "train": {"epochs": 1}}
     write_config(workdir, {"experiments": fast}, "fast.yaml")
@@ -115,6 +120,22 @@ def test_an_edit_reruns_only_what_it_feeds(extended: Path, tmp_path: Path) -> No
     image.write_bytes((workdir / "my_images/train/red/1.jpg").read_bytes())
     jobs = planned_jobs(workdir, *CONFIGS)
     assert jobs["image_folder_pack"] == 2 and jobs["train"] == 2  # patches_cnn's runs only
+
+
+def test_a_write_up_of_ones_own_is_one_file_and_shows_its_verdict(tmp_path: Path) -> None:
+    """Step 4: the page's write-up file, run alone on the demo as the page says."""
+    workdir = project_with_extensions(tmp_path)
+    write_config(workdir, {**demo_like_config(), "experiments": {}}, "demo_tiny.yaml")
+    snakemake(workdir, "--configfile", "demo_tiny.yaml", "--config", "writeups=[tiny_mnist]")
+    glance = pd.read_csv(workdir / "results/tables/glance.csv")
+    row = glance.set_index(["experiment", "variant"]).loc[("tiny_mnist", "TinyNet")]
+    assert set(glance["experiment"]) == {"tiny_mnist"}
+    assert (row["reference"], row["precision"], row["source"]) == (97.1, 0.1, "My report, Table 2")
+    assert row["verdict"] == "not comparable: synthetic data"
+    page = (workdir / "results/report/index.html").read_text()
+    assert "My report: a tiny CNN on MNIST" in page and "runs on the CPU, with seeds" in page
+    src = sorted(p.relative_to(workdir) for p in (workdir / "src").rglob("*.py"))
+    assert all((workdir / p).read_bytes() == (PROJECT / p).read_bytes() for p in src)
 
 
 def broken(workdir: Path, change: str) -> None:

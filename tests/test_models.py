@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from visionrepro.models import build_network, count_parameters
-from visionrepro.registry import NETWORKS, network_source
+from visionrepro.plan.networks import parse_network
+from visionrepro.registry import NETWORKS
 
 NUM_CLASSES = 5
 
@@ -72,14 +73,14 @@ def test_unknown_network_names_the_known_ones() -> None:
 
 def test_registry_unknown_network_names_the_known_ones() -> None:
     with pytest.raises(KeyError) as err:
-        network_source("ResNet50")
+        parse_network("ResNet50").source_file()
     assert "ResNet50" in str(err.value)
     assert all(name in str(err.value) for name in NETWORKS)
 
 
 @pytest.mark.parametrize("name", sorted(set(NETWORKS) - {"deeplabv3"}))
 def test_network_source_defines_the_class(name: str) -> None:
-    path = network_source(name)
+    path = parse_network(name).source_file()
     assert path.is_file()
     assert path.suffix == ".py"
     tree = ast.parse(path.read_text())

@@ -169,7 +169,15 @@ def test_report_page(tmp_path: Path) -> None:
         ],
         config={"experiments": experiments, "results_dir": "results"},
         configfiles=["config.yaml"],
-        variants=variants,
+        experiments={
+            name: {
+                "description": experiments[name]["description"],
+                "task": "classification",
+                "seed_note": f"A seed of {name} draws the initial weights, batch order.",
+                "variants": variants[name],
+            }
+            for name in ("e", "f")
+        },
         notes_html=report.rst_html("- a note"),
     )
     assert html.count("data:image/png;base64,") == 3
@@ -212,7 +220,7 @@ def test_report_page(tmp_path: Path) -> None:
     assert "config.yaml" in header and "git abc123" in header and "torch 2.4" in header
     assert "5 h 10 min over 5 runs" in header and "cpu (2 threads)" in header
     assert "Test CPU @ 2 GHz" in header and "sha256 feedbeef0123" in header
-    assert "A seed draws the initial weights, batch order" in section_e
+    assert "A seed of e draws the initial weights, batch order" in section_e
     config = html[order[6] :]
     assert "disabled" not in config  # the enabled experiments only
     assert "lr=1" in config and "<code>lr: 0.001</code>" in config

@@ -28,13 +28,36 @@ PROVENANCE = {
     "created": "t",
     "versions": {"python": "3", "torch": "2", "torchvision": "0", "numpy": "2", "snakemake": "9"},
 }
-SETTINGS = {
-    "mnist": {
-        "metric": "test_accuracy",
-        "tolerance": 1.0,
-        "reference": {"CNN": {"params": 101, "test_accuracy": 98.46}},
-        "labels": {"MLP_lr1": "lr=1", "CNN": "CNN"},
-    }
+VARIANT_SETTINGS = {
+    "MLP_lr1": {
+        "network": "MLP",
+        "train": {"lr": 1.0, "epochs": 3},
+        "network_options": {},
+        "seeds": [0, 1],
+        "label": "lr=1",
+    },
+    "CNN": {
+        "network": "CNN",
+        "train": {"lr": 0.01, "epochs": 3},
+        "network_options": {},
+        "seeds": [0, 1],
+        "label": "CNN",
+    },
+}
+# The experiment's spec (plan.Experiment.spec), what every report rule receives of it.
+SPEC = {
+    "metric": "test_accuracy",
+    "tolerance": 1.0,
+    "reference": {"CNN": {"params": 101, "test_accuracy": 98.46}},
+    "task": "classification",
+    "labels": {"MLP_lr1": "lr=1", "CNN": "CNN"},
+    "variants": VARIANT_SETTINGS,
+    "description": "MLP vs CNN.",
+    "seed_note": "A seed draws the initial weights.",
+    "paired": True,
+    "headline_references": {"CNN": 98.46},
+    "groups": [["variants", ["MLP_lr1", "CNN"]]],
+    "convergence": {"metric": "test_accuracy", "threshold": 99.0},
 }
 TABLES = ("glance", "comparisons", "summary", "runs", "per_class", "convergence")
 
@@ -48,6 +71,9 @@ class Named(list):
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.__dict__.get(key, default)
+
+    def items(self) -> list[tuple[str, Any]]:
+        return list(self.__dict__.items())
 
 
 @pytest.fixture(autouse=True)
@@ -144,13 +170,12 @@ def aggregate(tmp_path: Path, runs: dict, threshold: float) -> dict[str, str]:
         input={"metrics": runs["metrics"], "histories": runs["histories"]},
         output=tables,
         params={
-            "references": {"mnist": SETTINGS["mnist"]["reference"]},
-            "settings": SETTINGS,
-            "groups": {"mnist": [("variants", ["MLP_lr1", "CNN"])]},
-            "paired": {"mnist": True},
-            "headline_references": {"mnist": {"CNN": 98.46}},
-            "metrics": {"mnist": "test_accuracy"},
-            "convergence": {"mnist": {"metric": "test_accuracy", "threshold": threshold}},
+            "experiments": {
+                "mnist": {
+                    **SPEC,
+                    "convergence": {"metric": "test_accuracy", "threshold": threshold},
+                }
+            }
         },
     )
     return tables
@@ -182,48 +207,55 @@ def test_aggregate_writes_the_tables_with_verdicts(tmp_path: Path, runs: dict) -
     assert len(pd.read_csv(tables["per_class"])) == 6
 
 
-def test_plot_scripts_write_their_figures(tmp_path: Path, runs: dict) -> None:
+def plot(tmp_path: Path, kind: str, out: Path, inputs: dict, settings=None, wildcards=None):
+    """Run the plot script for one figure of `kind`."""
+    run_script(
+        "plot",
+        tmp_path,
+        input=inputs,
+        output={"png": str(out)},
+        params={"kind": kind, "settings": settings or {}},
+        wildcards=wildcards or {"experiment": "mnist"},
+    )
+
+
+def test_plot_script_draws_every_kind_of_an_experiment(tmp_path: Path, runs: dict) -> None:
     figures = tmp_path / "figures"
     figures.mkdir()
-    wildcards = {"experiment": "mnist"}
-    run_script(
-        "plot_headline",
-        tmp_path,
-        input={"metrics": runs["metrics"]},
-        output={"png": str(figures / "headline.png")},
-        params={"settings": SETTINGS["mnist"]},
-        wildcards=wildcards,
+    plot(
+        tmp_path, "headline", figures / "headline.png", {"metrics": runs["metrics"]}, {"spec": SPEC}
     )
-    run_script(
-        "plot_confusion",
+    plot(
         tmp_path,
-        input={"metrics": runs["metrics"]},
-        output={"png": str(figures / "confusion.png")},
-        params={"split": "test"},
-        wildcards=wildcards,
+        "confusion",
+        figures / "confusion.png",
+        {"metrics": runs["metrics"]},
+        {"split": "test"},
     )
-    run_script(
-        "plot_misclassified",
+    plot(
         tmp_path,
-        input={"predictions": runs["predictions"][2], "data": str(tmp_path / "mnist_test.npz")},
-        output={"png": str(figures / "misclassified_CNN.png")},
-        params={"n": 20, "split": "test"},
-        wildcards={**wildcards, "variant": "CNN"},
+        "misclassified",
+        figures / "misclassified_CNN.png",
+        {
+            "first_predictions": runs["predictions"][2],
+            "eval_pack": str(tmp_path / "mnist_test.npz"),
+        },
+        {"n": 20, "split": "test"},
+        {"experiment": "mnist", "variant": "CNN"},
     )
-    for name, kind in (
-        ("plot_loss", "loss"),
-        ("plot_grad_mean", "grad_mean"),
-        ("plot_curves", "curves"),
-    ):
-        run_script(
-            name,
-            tmp_path,
-            input={"histories": runs["histories"]},
-            output={"png": str(figures / f"{kind}.png")},
-            wildcards=wildcards,
-        )
+    for kind in ("loss", "grad_mean", "curves"):
+        plot(tmp_path, kind, figures / f"{kind}.png", {"histories": runs["histories"]})
     names = ("headline", "loss", "confusion", "misclassified_CNN", "grad_mean", "curves")
     assert all(_png(figures / f"{name}.png") for name in names)
+
+
+def test_every_figure_kind_has_a_drawing_and_a_caption() -> None:
+    from visionrepro.plan.figures import KINDS
+    from visionrepro.report.plots import DRAW
+
+    assert set(DRAW) == set(KINDS)
+    captions = Path(__file__).resolve().parents[1] / "report"
+    assert all((captions / f"{kind}.rst").is_file() for kind in KINDS)
 
 
 def _colour_inputs(tmp_path: Path) -> dict[str, Any]:
@@ -241,33 +273,24 @@ def _colour_inputs(tmp_path: Path) -> dict[str, Any]:
         predicted.append(str(path))
         palettes.append(str(tmp_path / f"{variant}_palette.npz"))
         np.savez(palettes[-1], palette=rng.random((4, 3)).astype(np.float32))
-    return {"data": str(tmp_path / "test.npz"), "palettes": palettes, "predicted": predicted}
+    return {"eval_pack": str(tmp_path / "test.npz"), "palettes": palettes, "first_masks": predicted}
 
 
 def test_colour_examples_script_takes_the_predicted_horses(tmp_path: Path) -> None:
     inputs = _colour_inputs(tmp_path)
     params = {"variants": ["UNet", "CNN"], "classes": ["horse"], "n": 2}
     out = tmp_path / "colour_examples.png"
-    run_script(
-        "plot_colour_examples",
-        tmp_path,
-        input=inputs,
-        output={"png": str(out)},
-        params=params,
-        wildcards={"experiment": "colour"},
-    )
+    wildcards = {"experiment": "colour"}
+    plot(tmp_path, "colour_examples", out, inputs, params, wildcards)
     assert _png(out)
-    np.savez(inputs["predicted"][1], masks=np.zeros((3, 8, 8), np.uint8), ids=np.array([1, 2, 5]))
+    masks = inputs["first_masks"]
+    np.savez(masks[1], masks=np.zeros((3, 8, 8), np.uint8), ids=np.array([1, 2, 5]))
     with pytest.raises(ValueError, match="other images"):
-        run_script(
-            "plot_colour_examples", tmp_path, input=inputs, output={"png": str(out)}, params=params
-        )
+        plot(tmp_path, "colour_examples", out, inputs, params, wildcards)
     params["n"] = 3
-    np.savez(inputs["predicted"][0], masks=np.zeros((3, 8, 8), np.uint8), ids=np.array([1, 2, 5]))
+    np.savez(masks[0], masks=np.zeros((3, 8, 8), np.uint8), ids=np.array([1, 2, 5]))
     with pytest.raises(ValueError, match=r"restricted to \['horse'\]"):
-        run_script(
-            "plot_colour_examples", tmp_path, input=inputs, output={"png": str(out)}, params=params
-        )
+        plot(tmp_path, "colour_examples", out, inputs, params, wildcards)
 
 
 def test_changes_since_an_earlier_run(tmp_path: Path, runs: dict) -> None:
@@ -300,12 +323,10 @@ def test_changes_since_an_earlier_run(tmp_path: Path, runs: dict) -> None:
             "recipe": str(tmp_path / "RESULTS.json"),
         },
         params={
-            "descriptions": {},
+            "experiments": {"mnist": SPEC},
             "configfiles": ["config.yaml"],
             "note": "",
-            "seed_notes": {},
             "compare": compare,
-            "settings": SETTINGS,
         },
     )
     text = markdown.read_text()
@@ -333,12 +354,10 @@ def test_results_md_is_recomputed_from_the_published_per_seed_table(
             "recipe": str(published / "RESULTS.json"),
         },
         params={
-            "descriptions": {"mnist": "MLP vs CNN."},
+            "experiments": {"mnist": SPEC},
             "configfiles": ["config.yaml", "real.yaml"],
             "note": "On *real* data.",
-            "seed_notes": {"mnist": "A seed draws the initial weights."},
             "compare": {"path": "", "label": ""},
-            "settings": SETTINGS,
         },
     )
     shutil.copy(tables["runs"], published / "runs.csv")
@@ -354,13 +373,7 @@ def test_results_md_is_recomputed_from_the_published_per_seed_table(
 
 def test_report_html_from_the_tables_packs_and_figures(tmp_path: Path, runs: dict) -> None:
     tables = aggregate(tmp_path, runs, 99)
-    run_script(
-        "plot_grad_mean",
-        tmp_path,
-        input={"histories": runs["histories"]},
-        output={"png": str(tmp_path / "grad_mean.png")},
-        wildcards={"experiment": "mnist"},
-    )
+    plot(tmp_path, "grad_mean", tmp_path / "grad_mean.png", {"histories": runs["histories"]})
     caption = tmp_path / "grad_mean.rst"
     caption.write_text("The mean gradient of {{ snakemake.wildcards.experiment }}.\n")
     notes = tmp_path / "workflow.rst"
@@ -368,22 +381,6 @@ def test_report_html_from_the_tables_packs_and_figures(tmp_path: Path, runs: dic
         "Intro\n\n- a ``note``\n{% if snakemake.config.experiments.mnist %}- on mnist{% endif %}\n"
     )
     out, fragment = tmp_path / "index.html", tmp_path / "glance.html"
-    variants = {
-        "MLP_lr1": {
-            "network": "MLP",
-            "train": {"lr": 1.0, "epochs": 3},
-            "network_options": {},
-            "seeds": [0, 1],
-            "label": "lr=1",
-        },
-        "CNN": {
-            "network": "CNN",
-            "train": {"lr": 0.01, "epochs": 3},
-            "network_options": {},
-            "seeds": [0, 1],
-            "label": "CNN",
-        },
-    }
     run_script(
         "report_html",
         tmp_path,
@@ -410,7 +407,7 @@ def test_report_html_from_the_tables_packs_and_figures(tmp_path: Path, runs: dic
                 "experiments": {"mnist": {"description": "MLP vs CNN", "task": "classification"}}
             },
             "configfiles": ["config.yaml", "extra.yaml"],
-            "variants": {"mnist": variants},
+            "experiments": {"mnist": {**SPEC, "description": "MLP vs CNN"}},
             "compare": {"path": "", "label": ""},
         },
     )

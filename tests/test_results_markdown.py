@@ -55,11 +55,15 @@ def _markdown(form: str = "original") -> str:
     runs = _runs(form)
     return results_markdown(
         glance_table(runs, SETTINGS),
-        descriptions={"cifar10_colour": "Colourization of CIFAR-10 horses."},
+        experiments={
+            "cifar10_colour": {
+                "description": "Colourization of CIFAR-10 horses.",
+                "seed_note": "A seed draws the initial weights, batch order.",
+            }
+        },
         configfiles=["config.yaml", "real.yaml"],
         note="Seeds 0-2 of *every* network.",
         runs=runs,
-        seed_notes={"cifar10_colour": "A seed draws the initial weights, batch order."},
     )
 
 

@@ -12,7 +12,7 @@ from visionrepro.engine.training import predict_with_loss, train
 from visionrepro.grid import expand
 from visionrepro.models import build_network, count_parameters
 from visionrepro.models.user import NetworkFileError, check_file_network
-from visionrepro.registry import network_name, network_source
+from visionrepro.plan.networks import parse_network
 
 TINY = "nets/tiny.py:TinyNet"
 SOURCE = '''
@@ -77,8 +77,10 @@ def check(network: str, task: str = "classification", size: int = 32, **options)
 def test_a_file_network_is_built_named_and_sourced_like_a_built_in(project: Path) -> None:
     model = build_network(TINY, 5, width=6)
     assert count_parameters(model) == (3 * 6 * 9 + 6) + (6 * 5 + 5)
-    assert network_name(TINY) == "TinyNet" and network_name("HW4Net1") == "HW4Net1"
-    assert network_source(TINY) == Path("nets/tiny.py")  # relative: an input of its runs
+    assert parse_network(TINY).name == "TinyNet" and parse_network("HW4Net1").name == "HW4Net1"
+    assert parse_network(TINY).source_file() == Path(
+        "nets/tiny.py"
+    )  # relative: an input of its runs
     assert check(TINY, width=6) == count_parameters(model)
     assert check("nets/tiny.py:Dense", task="segmentation") == 3 * 5 + 5
 

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from visionrepro.plan.load import comparison_groups as plan_groups
+from visionrepro.plan.load import resolved_variants
 from visionrepro.report.verdicts import (
-    comparison_groups,
     comparison_table,
     glance_table,
     glance_view,
@@ -18,9 +19,7 @@ from visionrepro.report.verdicts import (
     judge,
     mismatches,
     plural,
-    seed_draws,
     seed_stats,
-    shares_draws,
     synthetic,
 )
 
@@ -153,36 +152,12 @@ LADDER = {
     "cumulative": True,
     "variants": [{"name": "base"}, {"name": "wd"}, {"name": "dropout"}],
 }
-SWEEP = {
-    "networks": ["MLP"],
-    "seeds": [0],
-    "train": {"epochs": 1},
-    "sweep": {"lr": [1.0, 0.1]},
-    "variants": [{"name": "base"}, {"name": "deeper", "network": "MLPDeeper"}],
-}
 NETWORKS = {"networks": ["A", "B", "C"], "seeds": [0], "train": {"shuffle": False}}
 
 
-def test_comparison_groups_declare_their_baselines() -> None:
-    assert comparison_groups(LADDER) == [("ladder", ["base", "wd", "dropout"])]
-    assert comparison_groups(SWEEP) == [
-        ("sweep", ["MLP_lr1", "MLP_lr0.1"]),
-        ("variants", ["base", "deeper"]),
-    ]
-    assert comparison_groups(NETWORKS) == [("networks", ["A", "B", "C"])]
-
-
-def test_what_a_seed_draws() -> None:
-    assert seed_draws(NETWORKS) == (
-        ["initial weights"],
-        ["the data and its splits", "the evaluation set", "batch order"],
-    )
-    assert not shares_draws(NETWORKS)
-    colour = {"train": {}, "palette": {"seed": "run"}, "network_options": {"dropout": 0.3}}
-    assert seed_draws(colour)[0] == ["initial weights", "batch order", "palette", "dropout masks"]
-    assert shares_draws(colour)
-    ladder = {"train": {}, "variants": [{"name": "a"}, {"name": "b", "train": {"hflip": 0.5}}]}
-    assert "augmentation draws" in seed_draws(ladder)[0]
+def comparison_groups(exp: dict) -> tuple:
+    """The plan's comparison groups of an experiment's config."""
+    return plan_groups(exp, resolved_variants(exp))
 
 
 def _values(experiment: str, data: dict[str, list[float]]) -> pd.DataFrame:

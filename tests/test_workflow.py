@@ -6,15 +6,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from workflow_helpers import (
-    PROJECT,
     RUN_OUTPUT,
     copy_workflow,
     demo_like_config,
     planned_jobs,
     snakemake,
     write_config,
+    writeup_experiments,
 )
 
 pytestmark = pytest.mark.slow
@@ -317,7 +316,7 @@ def test_the_fast_preset_trains_in_bf16_the_experiments_of_every_config_file(
     mnist["networks"] = ["MnistMLP"]
     for name, exp in config["experiments"].items():
         exp["enabled"] = name == "mnist_mlp_vs_cnn"
-    default = yaml.safe_load((PROJECT / "config.yaml").read_text())["experiments"]
+    default = writeup_experiments()
     full = {**default["mnist_mlp_vs_cnn"], **mnist, "reference": {}}
     full["train"] = {**default["mnist_mlp_vs_cnn"]["train"], **mnist["train"]}
     config["experiments"]["mnist_overlay"] = full  # defined by this file only

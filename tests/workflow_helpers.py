@@ -20,6 +20,7 @@ WORKFLOW_PARTS = (
     "report",
     "profiles",
     "configs",
+    "writeups",
 )
 RUN_OUTPUT = "run_output.txt"  # a finished run's terminal output (conftest's demo_run)
 
@@ -88,9 +89,26 @@ def job_stats(output: str) -> dict[str, int]:
     return jobs
 
 
+def writeup_experiments(demo: bool = False) -> dict:
+    """The experiments of the default write-ups (with the demo's scale-down when `demo`)."""
+    from visionrepro.plan import writeups
+
+    names = yaml.safe_load((PROJECT / "config.yaml").read_text())["writeups"]
+    schema = yaml.safe_load((PROJECT / "schemas" / "writeup.schema.yaml").read_text())
+    loaded = [writeups.load_writeup(n, PROJECT / "writeups", schema) for n in names]
+    return writeups.experiments(loaded, {}, demo=demo)
+
+
+def default_config() -> dict:
+    """config.yaml with the write-ups' experiments in it, as the workflow merges them."""
+    config = yaml.safe_load((PROJECT / "config.yaml").read_text())
+    return {**config, "experiments": writeup_experiments()}
+
+
 def demo_like_config(**overrides: object) -> dict:
     """A tiny version of the demo: small mirror, small subset, one epoch, one seed."""
     config = yaml.safe_load((PROJECT / "configs" / "demo.yaml").read_text())
+    config["experiments"] = writeup_experiments(demo=True)
     config["demo"]["images_per_class"] = {"train2017": 10, "val2017": 4}
     config["coco"]["per_class"] = {"train": 8, "val": 4}
     config["demo"]["idx_images"] = {"train": 100, "test": 40}

@@ -34,7 +34,7 @@ log.info(
     run["seed"],
     ", ".join(f"{k} {metrics[k]:.4g}" for k in result.summary),
 )
-if trained.settings.task != "classification":
+if trained.settings.kind.dense:
     save_masks(snakemake.output.masks, result.predictions, eval_set.ids)
 write_json(
     snakemake.output.metrics,

@@ -18,8 +18,8 @@ from visionrepro.engine.training import configure_threads, select_device, train
 from visionrepro.fileio import read_json, write_json
 from visionrepro.logs import setup_logging
 from visionrepro.models import count_parameters
+from visionrepro.plan.networks import parse_network
 from visionrepro.provenance import data_digests, provenance
-from visionrepro.registry import network_name
 
 setup_logging(snakemake.log[0])
 w, params, inputs = snakemake.wildcards, snakemake.params, snakemake.input
@@ -64,7 +64,7 @@ write_json(
     {
         "experiment": w.experiment,
         "variant": w.variant,
-        "network": network_name(params.network),
+        "network": parse_network(params.network).name,
         "seed": int(w.seed),
         "params": count_parameters(state.model),
         "eval_split": data["eval_split"],

@@ -11,7 +11,8 @@ from jsonschema.exceptions import best_match
 
 from visionrepro.data.torchvision_config import CLASSES
 from visionrepro.grid import Variant, sweep_variants
-from visionrepro.registry import NETWORKS, network_name
+from visionrepro.plan.networks import parse_network
+from visionrepro.registry import NETWORKS
 
 # Channels of each dataset's images (COCO's 64x64 copies are RGB; image folders are packed RGB).
 DATASET_CHANNELS = {"coco": 3, "mnist": 1, "fashion_mnist": 1, "cifar10": 3}
@@ -88,7 +89,7 @@ def defined_runs(versions: Iterable[Mapping[str, Any]]) -> set[str]:
     those networks."""
     versions = list(versions)
     networks = list(dict.fromkeys(n for v in versions for n in v.get("networks", [])))
-    names = {network_name(n) for n in networks}
+    names = {parse_network(n).name for n in networks}
     names |= {spec["name"] for v in versions for spec in v.get("variants", []) if "name" in spec}
     for v in versions:
         if v.get("sweep"):

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from visionrepro.registry import network_name
+from visionrepro.plan.networks import parse_network
 
 Variant = dict[str, Any]
 
@@ -31,7 +31,7 @@ def sweep_variants(exp: Mapping[str, Any]) -> dict[str, Variant]:
     several = len(exp["networks"]) > 1
     variants = {}
     for network in exp["networks"]:
-        base = network_name(network)
+        base = parse_network(network).name
         for values in itertools.product(*(sweep[k] for k in keys)):
             pairs = list(zip(keys, values, strict=True))
             suffix = "_".join(f"{k}{_value_name(v)}" for k, v in pairs)

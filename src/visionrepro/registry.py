@@ -2,7 +2,7 @@
 
 Besides these built-in names, a network can be a class in a file of the user's project, named
 `<file>.py:<Class>` (e.g. `nets/tiny.py:TinyNet`, the path relative to the project folder, which
-is the working directory of every job); it appears in tables under its class name.
+is the working directory of every job); plan/networks.py parses either kind of reference.
 """
 
 from collections.abc import Mapping
@@ -51,27 +51,6 @@ NETWORKS: dict[str, NetworkEntry] = {
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def is_file_network(name: str) -> bool:
-    """Whether `name` is a `<file>.py:<Class>` reference rather than a built-in name."""
-    return ":" in name
-
-
-def split_file_network(name: str) -> tuple[Path, str]:
-    """(file, class name) of a `<file>.py:<Class>` reference."""
-    file, _, cls = name.rpartition(":")
-    if not file.endswith(".py") or not cls.isidentifier():
-        raise ValueError(
-            f"network {name!r}: a network from a file is written <file>.py:<Class>, e.g. "
-            "nets/tiny.py:TinyNet"
-        )
-    return Path(file), cls
-
-
-def network_name(name: str) -> str:
-    """The name a network's runs and table rows get: a built-in's own, a file network's class."""
-    return split_file_network(name)[1] if is_file_network(name) else name
-
-
 def network_entry(name: str) -> NetworkEntry:
     """The registry entry of network `name`."""
     try:
@@ -79,10 +58,3 @@ def network_entry(name: str) -> NetworkEntry:
     except KeyError:
         known = ", ".join(sorted(NETWORKS))
         raise KeyError(f"unknown network {name!r}; known networks: {known}") from None
-
-
-def network_source(name: str) -> Path:
-    """Return the file that defines network `name` (an input of its training rule)."""
-    if is_file_network(name):
-        return split_file_network(name)[0]
-    return PACKAGE_DIR / "models" / f"{network_entry(name).module}.py"

@@ -16,7 +16,15 @@ from typing import Any
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
-from workflow_helpers import PROJECT, copy_workflow, demo_like_config, snakemake, write_config
+from workflow_helpers import (
+    PROJECT,
+    copy_workflow,
+    default_config,
+    demo_like_config,
+    snakemake,
+    write_config,
+    writeup_experiments,
+)
 
 from visionrepro.config_checks import (
     check_network_options,
@@ -38,10 +46,6 @@ def config_error(config: dict[str, Any]) -> str | None:
     """The first error the schema finds in a whole config (None if it is valid)."""
     errors = sorted(Draft202012Validator(SCHEMA).iter_errors(config), key=str)
     return None if not errors else f"{list(errors[0].path)}: {errors[0].message}"
-
-
-def default_config() -> dict[str, Any]:
-    return yaml.safe_load((PROJECT / "config.yaml").read_text())
 
 
 # Point 2: names.
@@ -254,9 +258,9 @@ def test_a_bad_network_option_is_named(exp: dict[str, Any], message: str) -> Non
 
 
 def test_the_configs_network_options_pass() -> None:
-    for path in (PROJECT / "config.yaml", PROJECT / "configs" / "demo.yaml"):
-        for name, exp in yaml.safe_load(path.read_text())["experiments"].items():
-            full = {"train": {}, "seeds": [0], **default_config()["experiments"][name], **exp}
+    for demo in (False, True):
+        for name, exp in writeup_experiments(demo).items():
+            full = {"train": {}, "seeds": [0], **exp}
             check_network_options(name, full, expand(full))
 
 

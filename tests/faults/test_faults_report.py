@@ -15,7 +15,14 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 from report_browser import chromium, evaluate
-from workflow_helpers import PROJECT, copy_workflow, demo_like_config, snakemake, write_config
+from workflow_helpers import (
+    PROJECT,
+    copy_workflow,
+    default_config,
+    demo_like_config,
+    snakemake,
+    write_config,
+)
 
 from visionrepro.report import figures
 from visionrepro.report.results_markdown import experiment_markdown, results_markdown
@@ -62,7 +69,7 @@ def test_a_path_that_would_be_markup_in_snakemakes_report_is_refused(key: str, p
     """Paths reach Snakemake's report as they are (its file list, its rules' files); a
     results_dir holding the payload ran there."""
     schema = yaml.safe_load((PROJECT / "schemas" / "config.schema.yaml").read_text())
-    config = yaml.safe_load((PROJECT / "config.yaml").read_text())
+    config = default_config()
     config["demo"] = {"mirror_dir": "m"}
     assert not list(Draft202012Validator(schema).iter_errors(config))
     _set(config, key, path)
@@ -113,7 +120,7 @@ def test_results_md_shows_a_label_and_description_as_written_text() -> None:
 
 def test_the_results_note_stays_markdown_without_raw_html() -> None:
     note = f"Seeds 0-2 of *every* network. {PAYLOAD}"
-    page = results_markdown(_glance("a"), descriptions={}, configfiles=["c.yaml"], note=note)
+    page = results_markdown(_glance("a"), experiments={}, configfiles=["c.yaml"], note=note)
     assert "Seeds 0-2 of *every* network. x|y &lt;/script>&lt;img src=x" in page
     assert "<img" not in page and "</script" not in page
 

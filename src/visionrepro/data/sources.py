@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from visionrepro.data.image_folder import FolderLayout
-from visionrepro.data.torchvision_config import CLASSES, IMAGE_SIZES, data_form
+from visionrepro.data.image_folder import FolderLayout, read_layout
+from visionrepro.data.torchvision_config import CLASSES, DATASETS, IMAGE_SIZES, data_form
+from visionrepro.plan.tasks import task
 
 # Channels of each built-in dataset's images (COCO's 64x64 copies are RGB).
 CHANNELS = {"coco": 3, "mnist": 1, "fashion_mnist": 1, "cifar10": 3}
@@ -64,7 +65,7 @@ class Coco:
             raise ValueError(
                 f"experiments.{name}.val_fraction: coco has a val split already; remove it"
             )
-        if exp["task"] == "colorization":
+        if task(exp["task"]).palette:
             raise ValueError(
                 f"experiments.{name}.dataset: colorization needs a dataset with a test split "
                 "(cifar10), not coco"
@@ -144,7 +145,7 @@ class ImageFolder:
                 f"experiments.{name}.image_size: the images of {self.name} (image_folders) are "
                 "resized to image_size x image_size pixels; set it, e.g. image_size: 32"
             )
-        if exp["task"] != "classification":
+        if task(exp["task"]).dense:
             raise ValueError(
                 f"experiments.{name}.task: an image folder ({self.name}) gives one label per "
                 "image: the task must be classification"
@@ -161,3 +162,19 @@ def _fixed_size(name: str, exp: Mapping[str, Any], why: str) -> None:
             f"experiments.{name}.image_size: only image_folders datasets are resized; "
             f"remove it ({why})"
         )
+
+
+def data_sources(config: Mapping[str, Any], used: set[str]) -> dict[str, DataSource]:
+    """Every dataset an experiment may name, by name; the layout of each image folder in
+    `used` is read (its classes, files and splits, checked)."""
+    folders = config["image_folders"]
+    clash = sorted(set(folders) & {"coco", *DATASETS})
+    if clash:
+        raise ValueError(f"image_folders: {clash} are names of built-in datasets; rename them")
+    demo = config.get("demo")
+    sources: dict[str, DataSource] = {"coco": Coco(config["coco"], demo)}
+    sources |= {name: Torchvision(name, config.get(name, {}), demo) for name in DATASETS}
+    for name, folder in folders.items():
+        layout = read_layout(f"image_folders.{name}", folder["path"]) if name in used else None
+        sources[name] = ImageFolder(name, folder, layout)
+    return sources

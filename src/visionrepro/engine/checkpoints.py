@@ -21,7 +21,7 @@ from visionrepro.engine.train_settings import TrainSettings
 from visionrepro.errors import UserError
 from visionrepro.fileio import atomic_path
 from visionrepro.models import build_network
-from visionrepro.registry import network_source
+from visionrepro.plan.networks import parse_network
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def fingerprint(
 ) -> str:
     """Identify a run, so that a checkpoint is only resumed by the very same run."""
     digest = hashlib.sha256()
-    digest.update(network_source(network).read_bytes())
+    digest.update(parse_network(network).source_file().read_bytes())
     digest.update(
         repr((network, seed, sorted(asdict(settings).items()), sorted(options.items()))).encode()
     )

@@ -37,10 +37,10 @@ def evaluate(trained: TrainedModel, data: ArrayDataset, split: str) -> Evaluatio
         settings.eval_batch_size,
     )
     preds = preds.numpy()
-    if settings.task == "classification":
-        result = _classification(data, preds, split)
+    if settings.kind.dense:
+        result = _dense(data, preds, split, settings.kind.masks)
     else:
-        result = _dense(data, preds, split, settings.task)
+        result = _classification(data, preds, split)
     result.metrics[f"{split}_loss"] = loss
     return result
 
@@ -51,9 +51,10 @@ def _classification(data: ArrayDataset, preds: np.ndarray, split: str) -> Evalua
     return Evaluation(metrics, [f"{split}_accuracy"], table, preds)
 
 
-def _dense(data: ArrayDataset, preds: np.ndarray, split: str, task: str) -> Evaluation:
-    """Segmentation (mIoU, pixel accuracy, thresholded IoU) or colourization (pixel accuracy)."""
-    if task == "segmentation":
+def _dense(data: ArrayDataset, preds: np.ndarray, split: str, masks: bool) -> Evaluation:
+    """Segmentation (`masks`: mIoU, pixel accuracy, thresholded IoU) or colorization (pixel
+    accuracy)."""
+    if masks:
         metrics = segmentation_metrics(data.masks, preds, data.mask_classes, data.mask_values)
         summary = ["miou", "pixel_accuracy", "thresholded_iou"]
         per_image = {"iou": image_ious(data.masks, preds, data.mask_values)}

@@ -14,7 +14,8 @@ import torch
 from torch import Tensor
 
 from visionrepro.data.datasets import ArrayDataset
-from visionrepro.engine.train_settings import DENSE_TASKS, TrainSettings
+from visionrepro.engine.train_settings import TrainSettings
+from visionrepro.plan.tasks import TASKS
 
 LUMA = (0.2989, 0.587, 0.114)  # ITU-R 601-2 weights of R, G, B, as torchvision's rgb_to_grayscale
 
@@ -117,7 +118,7 @@ def color_jitter(x: Tensor, strength: tuple[float, float, float]) -> Tensor:
 def to_targets(dataset: ArrayDataset, settings: TrainSettings, *, mirrors: bool = False) -> Tensor:
     """The training targets: labels (int64), or uint8 masks for segmentation (rows N..2N-1: the
     mirror images')."""
-    if settings.task == "classification":
+    if not settings.kind.dense:
         labels = torch.as_tensor(dataset.labels)
         return torch.cat([labels, labels]) if mirrors else labels
     if dataset.masks is None:
@@ -128,4 +129,4 @@ def to_targets(dataset: ArrayDataset, settings: TrainSettings, *, mirrors: bool 
 
 def target_classes(dataset: ArrayDataset, task: str) -> tuple[str, ...]:
     """What the network predicts: the dataset's classes, or the mask classes per pixel."""
-    return dataset.mask_classes if task in DENSE_TASKS else dataset.classes
+    return dataset.mask_classes if TASKS[task].dense else dataset.classes

@@ -6,11 +6,10 @@ from typing import Any
 
 from visionrepro.engine.losses import LOSSES
 from visionrepro.engine.precision import PRECISIONS
+from visionrepro.plan.tasks import TASKS, Task
 
 COLORS = ("rgb", "gray", "gray_mean")
-TASKS = ("classification", "segmentation", "colorization")
 OPTIMIZERS = ("adam", "sgd")
-DENSE_TASKS = ("segmentation", "colorization")  # a class per pixel
 
 
 @dataclass(frozen=True)
@@ -43,10 +42,15 @@ class TrainSettings:
     eval_batch_size: int = 256
     precision: str = "fp32"
 
+    @property
+    def kind(self) -> Task:
+        """The record of the run's task (plan/tasks.py)."""
+        return TASKS[self.task]
+
     def __post_init__(self) -> None:
         for key, value, allowed in (
             ("color", self.color, COLORS),
-            ("task", self.task, TASKS),
+            ("task", self.task, tuple(TASKS)),
             ("loss", self.loss, LOSSES),
             ("optimizer", self.optimizer, OPTIMIZERS),
             ("precision", self.precision, PRECISIONS),

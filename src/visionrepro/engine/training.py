@@ -191,9 +191,9 @@ def epoch_scores(
     """The per-epoch evaluation scores (`targets`: `to_targets` of the split), in %: accuracy,
     mIoU and pixel accuracy (segmentation), or pixel accuracy (colorization)."""
     accuracy = 100.0 * (preds == targets).double().mean().item()
-    if settings.task == "classification":
+    if not settings.kind.dense:
         return {"accuracy": accuracy}
-    if settings.task == "colorization":
+    if settings.kind.palette:
         return {"pixel_accuracy": accuracy}
     from visionrepro.engine.metrics import segmentation_metrics
 
@@ -309,13 +309,13 @@ def train_one_epoch(
         out, loss = _step(state, x, y, loss_fn, (epoch - 1) * progress.iterations + it)
         window += loss
         total += loss * len(rows)
-        if settings.task == "classification":
+        if not settings.kind.dense:
             correct += (out.argmax(1) == y).sum()
         if (it + 1) % settings.log_every == 0 or it + 1 == progress.iterations:
             progress.log_window(state, it + 1, window)
     scores = {"train_loss": total.item() / bank.size}
     state.history["epoch_train_seconds"].append(time.perf_counter() - progress.started)
-    if settings.task == "classification":
+    if not settings.kind.dense:
         scores["train_accuracy"] = 100.0 * correct.item() / bank.size
     return scores
 

@@ -6,12 +6,13 @@ from typing import Any
 from torch import nn
 
 from visionrepro.models.user import build_file_network
-from visionrepro.registry import is_file_network, network_entry
+from visionrepro.plan.networks import parse_network
+from visionrepro.registry import network_entry
 
 
 def build_network(name: str, num_classes: int, **options: Any) -> nn.Module:
     """Instantiate the network called `name` with `num_classes` outputs (and its `options`)."""
-    if is_file_network(name):
+    if not parse_network(name).builtin:
         return build_file_network(name, num_classes, **options)
     entry = network_entry(name)
     module = importlib.import_module(f"visionrepro.models.{entry.module}")

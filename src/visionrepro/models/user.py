@@ -18,7 +18,8 @@ import torch
 from torch import nn
 
 from visionrepro.errors import UserError
-from visionrepro.registry import split_file_network
+from visionrepro.plan.networks import parse_network
+from visionrepro.plan.tasks import TASKS
 
 
 class NetworkFileError(UserError, ValueError):
@@ -55,7 +56,8 @@ def load_module(file: Path) -> ModuleType:
 
 def load_network_class(network: str) -> type[nn.Module]:
     """The class a `<file>.py:<Class>` reference names."""
-    file, cls_name = split_file_network(network)
+    ref = parse_network(network)
+    file, cls_name = Path(ref.file), ref.name
     module = load_module(file)
     cls = getattr(module, cls_name, None)
     if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
@@ -77,7 +79,7 @@ def build_file_network(network: str, num_classes: int, **options: Any) -> nn.Mod
 
 def expected_output(task: str, num_classes: int, size: int) -> tuple[int, ...]:
     """The output shape of one input: a score per class, or per class and pixel."""
-    return (1, num_classes) if task == "classification" else (1, num_classes, size, size)
+    return (1, num_classes, size, size) if TASKS[task].dense else (1, num_classes)
 
 
 def check_file_network(

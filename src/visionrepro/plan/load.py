@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from visionrepro import config_checks, grid
-from visionrepro.data.image_folder import read_layout
-from visionrepro.data.sources import Coco, DataSource, ImageFolder, Torchvision
+from visionrepro.data.sources import DataSource, ImageFolder, data_sources
 from visionrepro.data.torchvision_config import DATASETS, check_local_dirs
+from visionrepro.plan.figures import EXTRA
 from visionrepro.plan.layout import Layout
 from visionrepro.plan.model import Experiment, Plan, Variant
 from visionrepro.plan.networks import NetworkRef, parse_network
@@ -42,23 +42,6 @@ def load_plan(
         check_file_networks(experiment)
     check_local_copies(config, {exp.source.name for exp in experiments.values()})
     return Plan(experiments, Layout(config["results_dir"], config["data_dir"]))
-
-
-def data_sources(config: Mapping[str, Any], used: set[str]) -> dict[str, DataSource]:
-    """Every dataset an experiment may name; the layout of each image folder in `used` is read
-    (its classes, files and splits, checked)."""
-    folders = config["image_folders"]
-    clash = sorted(set(folders) & {"coco", *DATASETS})
-    if clash:
-        raise ValueError(f"image_folders: {clash} are names of built-in datasets; rename them")
-    demo = config.get("demo")
-    sources: dict[str, DataSource] = {"coco": Coco(config["coco"], demo)}
-    sources |= {name: Torchvision(name, config.get(name, {}), demo) for name in DATASETS}
-    for name, folder in folders.items():
-        key = f"image_folders.{name}"
-        layout = read_layout(key, folder["path"]) if name in used else None
-        sources[name] = ImageFolder(name, folder, layout)
-    return sources
 
 
 def resolve(name: str, exp: Mapping[str, Any], source: DataSource) -> Experiment:
@@ -135,6 +118,7 @@ def check_experiment(
     source = check_dataset(name, exp, sources)
     if not isinstance(source, ImageFolder) or source.layout is not None:
         _check_classes(name, exp, source)
+    check_figures(name, exp)
     config_checks.check_normalization(name, exp)
     config_checks.check_run_names(name, variants, schema)
     if task(exp["task"]).palette and "palette" not in exp:
@@ -142,6 +126,13 @@ def check_experiment(
             f"experiments.{name}.palette: a colorization experiment needs its palette, "
             "e.g. palette: {colours: 24, seed: run}"
         )
+
+
+def check_figures(name: str, exp: Mapping[str, Any]) -> None:
+    """Each extra figure is a kind an experiment may add (plan/figures.py)."""
+    unknown = [kind for kind in exp.get("figures", []) if kind not in EXTRA]
+    if unknown:
+        raise ValueError(f"experiments.{name}.figures: unknown {unknown}; figures: {EXTRA}")
 
 
 def _parsed(name: str, spec: str) -> NetworkRef:

@@ -6,12 +6,14 @@ Built once from the config when the workflow is parsed (plan/load.py) and read b
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from visionrepro.data.sources import DataSource
 from visionrepro.plan.draws import SeedDraws, seed_draws
 from visionrepro.plan.networks import NetworkRef
 from visionrepro.plan.tasks import Task
+
+if TYPE_CHECKING:  # the report imports this module; it needs no data source's code
+    from visionrepro.data.sources import DataSource
 
 DEFAULT_TOLERANCE = 1.0  # metric points; an experiment's `tolerance` overrides it
 # Keys of a reference entry that describe it rather than give a metric.
@@ -60,7 +62,7 @@ class Experiment:
     name: str
     config: Mapping[str, Any]
     task: Task
-    source: DataSource
+    source: "DataSource"
     variants: Mapping[str, Variant]
     groups: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
 

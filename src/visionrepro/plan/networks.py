@@ -6,7 +6,7 @@ with the name its runs and table rows get (the built-in's own, or the class's).
 from dataclasses import dataclass
 from pathlib import Path
 
-from visionrepro.registry import NETWORKS, NetworkEntry
+from visionrepro.registry import NETWORKS, PACKAGE_DIR, NetworkEntry, network_entry
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,13 @@ class NetworkRef:
     def entry(self) -> NetworkEntry | None:
         """The registry entry of a built-in network (None for a file's or an unknown name)."""
         return NETWORKS.get(self.spec) if self.builtin else None
+
+    def source_file(self) -> Path:
+        """The file that defines the network: the user's (relative to the project), or the
+        built-in's module in the installed package (an unknown name is a KeyError)."""
+        if self.file is not None:
+            return Path(self.file)
+        return PACKAGE_DIR / "models" / f"{network_entry(self.spec).module}.py"
 
     def code_files(self, src: Path) -> list[str]:
         """The modules defining the network (inputs of its training and evaluation): a

@@ -13,6 +13,7 @@ import pandas as pd
 
 from visionrepro.engine.metrics import summarise
 from visionrepro.errors import UserError
+from visionrepro.plan.tasks import TASKS
 from visionrepro.provenance import PACKAGES
 from visionrepro.report.verdicts import is_chance, reference_metrics
 
@@ -77,11 +78,11 @@ def at_chance(run: Mapping[str, Any]) -> bool:
     """Whether a run is at chance level (verdicts.is_chance): its accuracy (classification and
     colorization; segmentation's pixel accuracy is dominated by the background) or the number
     of classes it predicts."""
-    task = run.get("task", "classification")
+    kind = TASKS[run.get("task", "classification")]
     accuracy = None
-    if task == "classification":
+    if not kind.dense:
         accuracy = run[run_metrics(run)[0]]
-    elif task == "colorization":
+    elif kind.palette:
         accuracy = run["pixel_accuracy"]
     return is_chance(len(run["classes"]), accuracy, predicted_classes(run))
 
