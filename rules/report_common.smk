@@ -27,7 +27,9 @@ def caption(kind):
 
 
 def config_files():
-    return landing.applied_order(workflow.configfiles, workflow.config_settings.configfiles)
+    return landing.applied_order(
+        workflow.configfiles, workflow.config_settings.configfiles
+    )
 
 
 def result_table(name):
