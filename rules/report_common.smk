@@ -4,6 +4,7 @@ from collections import namedtuple
 
 from snakemake.logging import logger
 
+from visionrepro.report.rst import rst_text
 from visionrepro.report.shown_params import shown
 from visionrepro.report.verdicts import (
     DEFAULT_TOLERANCE,
@@ -293,4 +294,4 @@ def results_older_than_config():
 STALE_NOTE = results_older_than_config() if building_report() else ""
 if STALE_NOTE:
     logger.warning(STALE_NOTE)
-    config["stale_results_note"] = STALE_NOTE
+    config["stale_results_note"] = rst_text(STALE_NOTE)  # shown as written
