@@ -210,6 +210,7 @@ def check_file_networks(name, exp):
 
 def check_config():
     """Checks the schema cannot express; each error names the config key to fix."""
+    config_checks.check_at_the_door(config, SCHEMA)
     check_image_folders()
     for name, exp in config["experiments"].items():
         config_checks.check_sweep(name, exp, SCHEMA)
