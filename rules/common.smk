@@ -29,6 +29,7 @@ from visionrepro.data.torchvision_config import (  # noqa: E402
     data_form,
 )
 from visionrepro.engine.gpus import GpuSettings  # noqa: E402
+from visionrepro.fileio import set_aside_unreadable_json  # noqa: E402
 from visionrepro.grid import expand as expand_variants  # noqa: E402
 from visionrepro.registry import (  # noqa: E402
     NETWORKS,
@@ -338,6 +339,10 @@ def variant_of(wildcards):
 
 def run_files(name, experiment=None):
     return [f"{run_dir(*r)}/{name}" for r in runs(experiment)]
+
+
+# A truncated run file is set aside, so that its job reruns (not every reader failing).
+set_aside_unreadable_json(run_files("metrics.json") + run_files("train.json"))
 
 
 def first_seed(experiment, variant):

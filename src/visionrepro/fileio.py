@@ -5,14 +5,17 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from visionrepro.errors import UserError
+
+_LOG = logging.getLogger(__name__)
 
 _DIGEST_CHUNK = 1 << 22
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
@@ -77,9 +80,49 @@ def write_json(dest: str | os.PathLike, data: Any) -> None:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
+class UnreadableJson(UserError, ValueError):
+    """A JSON file that does not parse (truncated, or not JSON)."""
+
+
 def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file."""
-    return json.loads(Path(path).read_text())
+    """Read a JSON file; one that does not parse is an error naming it and the fix."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        reason = "nested too deeply" if isinstance(err, RecursionError) else str(err)
+        raise UnreadableJson(
+            f"{path} is not readable JSON ({reason}; truncated?); the workflow sets such a run "
+            f"file aside and writes it again on its next run, or rerun the job that wrote it: "
+            f"`snakemake --cores all --forcerun {path}`"
+        ) from None
+
+
+UNREADABLE_SUFFIX = ".unreadable"
+
+
+def set_aside_unreadable_json(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Rename each of `paths` that exists but does not parse to `<path>.unreadable` (kept to
+    look at), so that Snakemake, seeing the output gone, reruns the job that wrote it instead
+    of every job reading it failing (and its outputs being removed) run after run."""
+    moved = []
+    for path in map(Path, paths):
+        try:
+            read_json(path)
+        except FileNotFoundError:
+            continue
+        except UnreadableJson:
+            aside = path.with_name(path.name + UNREADABLE_SUFFIX)
+            try:
+                os.replace(path, aside)
+            except FileNotFoundError:  # another run moved it first
+                continue
+            moved.append(aside)
+            _LOG.warning(
+                "%s does not parse (truncated?): set aside as %s; the job that wrote it runs again",
+                path,
+                aside,
+            )
+    return moved
 
 
 def stream_digest(source: BinaryIO, sink: BinaryIO | None = None, algorithm: str = "md5") -> str:
