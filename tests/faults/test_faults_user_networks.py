@@ -1,8 +1,8 @@
 """A network file that exits or parses the command line at import (issue 33, point 10):
-`sys.exit(0)` (or `os._exit(0)`) at import made `snakemake` exit 0 with nothing run and no message; an argparse
-at import printed `usage: snakemake [-h] [--width WIDTH]`, which reads like Snakemake rejecting
-its own arguments; a slow import was silent. Each exit is now an error naming the file, the file
-sees its own name as the command line, and a slow import says which file it is.
+`sys.exit(0)` (or `os._exit(0)`) at import made `snakemake` exit 0 with nothing run and no
+message; an argparse at import printed `usage: snakemake [-h] [--width WIDTH]`, which reads like
+Snakemake rejecting its own arguments; a slow import was silent. Each exit is now an error naming
+the file, the file sees its own name as the command line, and a slow import says which file.
 """
 
 import logging
