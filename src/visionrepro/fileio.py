@@ -25,13 +25,26 @@ class DiskFullError(UserError, OSError):
     """No space left (or the quota reached) while writing a file; names the file."""
 
 
+def disk_full_cause(err: BaseException) -> OSError | None:
+    """The "no space left" (or quota) OSError behind `err`, if any: `err` itself or one it was
+    raised while handling (torch.save reports a failed write as "enforce fail ... unexpected
+    pos", raised while the OSError is handled)."""
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, OSError) and err.errno in _DISK_FULL:
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+
 @contextmanager
 def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `dest`; rename it to `dest` only if the block succeeds.
 
     A full disk while the block writes is a DiskFullError naming `dest` (a write error names
-    no file). Writers that have their own error for it (torch.save to a path) should write to
-    an open file instead.
+    no file), also where the writer's own error hides it (torch.save's "unexpected pos").
+    torch.save should write to an open file (to a path it never sees the OSError).
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -39,11 +52,12 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, dest)
-    except OSError as err:
-        if err.errno not in _DISK_FULL:
+    except Exception as err:
+        full = disk_full_cause(err)
+        if full is None:
             raise
         raise DiskFullError(
-            err.errno, f"{err.strerror} while writing it; free some space and rerun", str(dest)
+            full.errno, f"{full.strerror} while writing it; free some space and rerun", str(dest)
         ) from err
     finally:
         if os.path.exists(tmp):

@@ -4,6 +4,8 @@ Each test injects one fault and checks what the user sees and what is left on di
 ones drive the engine directly; the slow ones run the tiny demo workflow, as a user would.
 """
 
+import errno
+import io
 import logging
 import os
 import signal
@@ -29,6 +31,7 @@ from visionrepro.engine.checkpoints import load_trained, save_trained
 from visionrepro.engine.train_settings import TrainSettings
 from visionrepro.engine.training import train
 from visionrepro.errors import UserError
+from visionrepro.fileio import DiskFullError
 
 SETTINGS = TrainSettings(epochs=2, batch_size=4, lr=1e-3, log_every=5)
 
@@ -286,3 +289,47 @@ def test_checkpoint_of_other_settings_or_old_format_says_why(
     with caplog.at_level(logging.WARNING, logger="visionrepro"):
         train("HW4Net1", data, data, SETTINGS, **kwargs)
     assert "written by an older version of the workflow" in caplog.text
+
+
+class _FillingFile(io.RawIOBase):
+    """A file on a disk that fills up after `room` bytes: the write that does not fit fails
+    with ENOSPC (as on a real disk, part way through a save, not at its first byte)."""
+
+    def __init__(self, path: Path, room: int) -> None:
+        self.file, self.room = open(path, "wb"), room  # noqa: SIM115 - closed in close()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(data)
+        return self.file.write(data)
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_disk_full_part_way_through_a_checkpoint_says_no_space_left_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """torch.save reported it as "enforce fail at inline_container.cc ... unexpected pos"."""
+    data = brightness_dataset(8, seed=6)
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    real_open = Path.open
+
+    def filling_open(self: Path, mode: str = "r", *args: object, **kwargs: object) -> object:
+        if mode == "wb" and self.name.startswith(".checkpoint.pt."):
+            return _FillingFile(self, room=20_000)
+        return real_open(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", filling_open)
+    with pytest.raises(DiskFullError) as err:
+        train("HW4Net1", data, data, SETTINGS, seed=0, device=CPU, checkpoint=checkpoint)
+    message = str(err.value)
+    assert "No space left on device" in message and str(checkpoint) in message
+    assert "enforce fail" not in message and "unexpected pos" not in message
+    assert list(checkpoint.parent.iterdir()) == []  # no partial checkpoint left
