@@ -110,10 +110,12 @@ def file_digest(path: str | Path) -> str:
 
 
 def _code_name(path: str | Path) -> str:
-    """A code file's name in a fingerprint: relative to the package when inside it."""
+    """A code file's name in a fingerprint: relative to the package, else to the project (the
+    working directory) when inside it, so that moving the project changes no name."""
     resolved = Path(path).resolve()
-    if resolved.is_relative_to(PACKAGE_DIR):
-        return resolved.relative_to(PACKAGE_DIR).as_posix()
+    for root in (PACKAGE_DIR, Path.cwd().resolve()):
+        if resolved.is_relative_to(root):
+            return resolved.relative_to(root).as_posix()
     return Path(path).as_posix()
 
 
