@@ -3,8 +3,8 @@
 import re
 
 from visionrepro.engine.gpus import GpuSettings
-from visionrepro.plan import figures as plots
-from visionrepro.plan import outputs
+from visionrepro.fileio import set_aside_unreadable_json
+from visionrepro.plan import figures as plots, outputs
 from visionrepro.plan.code import code_inputs
 
 # The captions and notes of the reports, relative to the working directory like SRC.
@@ -19,9 +19,10 @@ os.environ.update(
 LAYOUT = PLAN.layout
 RESULTS, DATA, LOGS = LAYOUT.results, LAYOUT.data, LAYOUT.logs
 COCO, DEMO = config["coco"], config.get("demo")
-# Training jobs take a GPU slot (a lock file here); an object, so that retraining never
-# follows a change of GPU placement (Snakemake's params trigger skips objects).
+# Training jobs take a GPU slot (a lock file here); an object: no retraining on a new placement.
 GPU = GpuSettings(slot_dir=f"{DATA}/.gpu_slots", **config["gpu"])
+# A truncated run file is set aside, so that its job reruns (rather than every reader failing).
+set_aside_unreadable_json(PLAN.run_files("metrics.json") + PLAN.run_files("train.json"))
 # torchvision's DeepLabV3 weights file (a test checks the name against torchvision's URL).
 DEEPLAB_WEIGHTS = f"{DATA}/weights/deeplabv3_resnet50_coco-cd0a2569.pth"
 

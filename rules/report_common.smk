@@ -1,8 +1,8 @@
-# Helpers of the report rules (rules/report.smk): specs, figures, config files, compare_with,
-# and the warning of `snakemake --report` on results older than the config.
+# Helpers of the report rules: specs, figures, config files, compare_with, stale results.
 from snakemake.logging import logger
 
 from visionrepro.report import landing
+from visionrepro.report.rst import rst_text
 from visionrepro.report.shown_params import shown
 
 
@@ -97,4 +97,4 @@ STALE_NOTE = (
 )
 if STALE_NOTE:
     logger.warning(STALE_NOTE)
-    config["stale_results_note"] = STALE_NOTE
+    config["stale_results_note"] = rst_text(STALE_NOTE)  # shown as written

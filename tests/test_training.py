@@ -150,6 +150,7 @@ def test_checkpoint_of_other_training_data_is_ignored(
     with caplog.at_level(logging.WARNING, logger="visionrepro"):
         got = _run(checkpoint=checkpoint)
     assert "belongs to another configuration or dataset" in caplog.text
+    assert "(the data differs)" in caplog.text
     assert_same_run(got, reference)
 
 

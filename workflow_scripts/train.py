@@ -52,6 +52,7 @@ with gpu_slot(params.gpu):
         checkpoint=checkpoint,
         network_options=params.network_options,
         monitor=data["monitor"],
+        code=[*inputs.code, *inputs.network, Path(snakemake.scriptdir) / "train.py"],
     )
 
 save_trained(snakemake.output.model, state, target_classes(train_set, settings.task))

@@ -3,11 +3,14 @@
 Each error names the config key to fix.
 """
 
+import math
+import posixpath
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError, best_match
 
 from visionrepro.data.torchvision_config import CLASSES
 from visionrepro.grid import Variant, sweep_variants
@@ -115,7 +118,7 @@ def check_references(
 
 def schema_error(schema: Mapping[str, Any], definition: str, value: Any) -> str | None:
     """Why `value` does not fit the schema's `$defs/<definition>` (None if it does)."""
-    validator = Draft202012Validator({"$ref": f"#/$defs/{definition}", "$defs": schema["$defs"]})
+    validator = StrictValidator({"$ref": f"#/$defs/{definition}", "$defs": schema["$defs"]})
     error = best_match(validator.iter_errors(value))
     return None if error is None else error.message
 
@@ -201,3 +204,141 @@ def check_network_options(
                 error = _option_error(exp, network, key, value)
                 if error:
                     raise ValueError(f"{where}.{key}: {error}")
+
+
+def _is_integer(checker: Any, instance: Any) -> bool:
+    """An integer as YAML writes it: 2, not 2.0 (JSON Schema counts 2.0 as an integer)."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+# The schema's checks with `integer` meaning a YAML integer: `epochs: 2.0` fails the train job
+# with a TypeError, `seeds: [0.0]` plans a folder seed0.0.
+StrictValidator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
+def config_key(path: Iterable[Any]) -> str:
+    """A config key as written in messages: experiments.mnist.seeds[0]."""
+    key = ""
+    for part in path:
+        key += f"[{part}]" if isinstance(part, int) else f".{part}" if key else str(part)
+    return key
+
+
+def _integer_errors(errors: Iterable[ValidationError]) -> Iterator[ValidationError]:
+    """The errors of a float where an integer is expected, nested ones (oneOf) included."""
+    for error in errors:
+        expected = error.validator_value if error.validator == "type" else None
+        wanted = expected if isinstance(expected, list) else [expected]
+        if "integer" in wanted and isinstance(error.instance, float):
+            yield error
+        yield from _integer_errors(error.context or [])
+
+
+def check_integers(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """Where the schema wants an integer the config gives one, not a float such as 2.0."""
+    for error in _integer_errors(StrictValidator(schema).iter_errors(config)):
+        value = error.instance
+        fix = f"write {int(value)}" if value.is_integer() else "give a whole number"
+        raise ValueError(f"{config_key(error.absolute_path)}: {value!r} is not an integer; {fix}")
+
+
+def _numbers(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], float]]:
+    """(path, value) of every float in a nested config."""
+    if isinstance(value, float):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _numbers(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _numbers(item, (*path, i))
+
+
+def check_finite(config: Mapping[str, Any]) -> None:
+    """No number in the config is .nan or .inf."""
+    for path, value in _numbers(config):
+        if not math.isfinite(value):
+            raise ValueError(f"{config_key(path)}: {value!r} is not a number; give a finite value")
+
+
+LARGEST = 1e6  # the largest reference or tolerance taken (beyond it the figures' axes overflow)
+REFERENCE_TEXT = ("settings", "data", "source", "params")
+
+
+def check_reference_values(name: str, exp: Mapping[str, Any]) -> None:
+    """Each reference number is in its metric's range (0 to 100 for percentages), at most
+    LARGEST otherwise; so are the tolerance and each reference's precision."""
+    numbers = [(f"experiments.{name}.tolerance", "tolerance", exp.get("tolerance", 0))]
+    for run, values in exp.get("reference", {}).items():
+        for key, value in values.items():
+            if key not in REFERENCE_TEXT:
+                numbers.append((f"experiments.{name}.reference.{run}.{key}", key, value))
+    for where, key, value in numbers:
+        low, high = (0.0, 100.0) if key.endswith(("accuracy", "iou")) else (-LARGEST, LARGEST)
+        if isinstance(value, int | float) and not low <= value <= high:
+            raise ValueError(
+                f"{where}: {value!r} is outside {low:g} to {high:g}"
+                + (" (a percentage)" if high == 100 else "")
+                + "; give the write-up's number"
+            )
+
+
+def check_sweep_labels(name: str, exp: Mapping[str, Any]) -> None:
+    """Two values of a sweep key that make the same run name (0.1 and 0.1000001 are both
+    `lr0.1`) are refused: one run would be dropped and the other labelled with the wrong value."""
+    network = exp["networks"][0]
+    for key, values in exp.get("sweep", {}).items():
+        made: dict[str, Any] = {}
+        for value in values:
+            grid = {"networks": [network], "sweep": {key: [value]}, "train": {}, "seeds": []}
+            (run,) = sweep_variants(grid)
+            if run in made:
+                raise ValueError(
+                    f"experiments.{name}.sweep.{key}: {made[run]!r} and {value!r} make the same "
+                    f"run {run!r} (values are named to 6 significant digits); give values that "
+                    "differ there, or name such runs in `variants:`"
+                )
+            made[run] = value
+
+
+def check_folder_settings(config: Mapping[str, Any]) -> None:
+    """results_dir and data_dir name a folder of their own: not the filesystem's root, the
+    project folder or a folder above it (`/`, `.`, `..`), where runs/ would be written."""
+    for key in ("results_dir", "data_dir"):
+        value = config.get(key)
+        if value is None:
+            continue
+        parts = PurePosixPath(posixpath.normpath(str(value).strip() or ".")).parts
+        if all(part in ("/", "//", ".", "..") for part in parts):
+            raise ValueError(
+                f"{key}: {value!r} is the root of the filesystem, the project folder or a "
+                f"folder above it; give a folder of its own, e.g. {key.split('_')[0]}"
+            )
+
+
+def check_at_the_door(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """The checks of values the schema lets through (plan.load runs them first):
+    folders, non-finite numbers, floats for integers, references, sweep run names."""
+    check_folder_settings(config)
+    check_finite(config)
+    check_integers(config, schema)
+    for name, exp in config.get("experiments", {}).items():
+        check_reference_values(name, exp)
+        check_sweep_labels(name, exp)
+
+
+def check_compare_with(config: Mapping[str, Any]) -> None:
+    """`compare_with` names an earlier run, not the folder this run writes (or one inside it)."""
+    if not config.get("compare_with"):
+        return
+    earlier = Path(config["compare_with"]).resolve()
+    results = Path(config["results_dir"]).resolve()
+    if earlier == results or earlier.is_relative_to(results):
+        raise ValueError(
+            f"compare_with: {config['compare_with']!r} is this run's results_dir "
+            f"({config['results_dir']!r}) or inside it, the folder being written; copy the "
+            "earlier run elsewhere first (cp -r results results-before) and name that"
+        )

@@ -133,3 +133,33 @@ def test_a_redirect_to_another_scheme_is_refused(tmp_path: Path, target: str, me
         with pytest.raises(DownloadError) as err:
             fetch_parsed(url + "x.bin", bytes, **FAST)
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("link", ["image", "folder"])
+def test_an_image_linked_to_a_file_outside_the_file_mirror_is_refused(
+    tmp_path: Path, link: str
+) -> None:
+    """An image of the mirror (or its folder) that is a symlink to a file outside it is not
+    read into the cache (issue 33, point 4); the error names the path."""
+    mirror = tmp_path / "mirror"
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "evil.png").write_bytes(_png(32, 24))
+    if link == "image":
+        (mirror / "train2017").mkdir(parents=True)
+        (mirror / "train2017" / "evil.png").symlink_to(tmp_path / "outside" / "evil.png")
+    else:
+        mirror.mkdir()
+        (mirror / "train2017").symlink_to(tmp_path / "outside")
+    row = {
+        "annotation_set": "train2017",
+        "file_name": "evil.png",
+        "coco_url": "http://images.cocodataset.org/train2017/evil.png",
+        "width": 32,
+        "height": 24,
+    }
+    cache = tmp_path / "cache"
+    with pytest.raises(OutsideMirror) as err:
+        obtain_images(pd.DataFrame([row]), mirror.as_uri() + "/", cache, size=16, **FAST)
+    assert f"{mirror}/train2017/evil.png is a link to {tmp_path}/outside/evil.png" in str(err.value)
+    assert "outside the mirror" in str(err.value)
+    assert not cache.exists() or not any(cache.rglob("*.png"))

@@ -4,6 +4,8 @@ Each test injects one fault and checks what the user sees and what is left on di
 ones drive the engine directly; the slow ones run the tiny demo workflow, as a user would.
 """
 
+import errno
+import io
 import logging
 import os
 import signal
@@ -29,6 +31,7 @@ from visionrepro.engine.checkpoints import load_trained, save_trained
 from visionrepro.engine.train_settings import TrainSettings
 from visionrepro.engine.training import train
 from visionrepro.errors import UserError
+from visionrepro.fileio import DiskFullError
 
 SETTINGS = TrainSettings(epochs=2, batch_size=4, lr=1e-3, log_every=5)
 
@@ -227,3 +230,106 @@ def test_bad_model_file_fails_evaluation_naming_it(fault: str, workdir: tuple[Pa
     assert f"{RUN / 'model.pt'} is not a model file this workflow wrote" in log
     assert f"--forcerun {RUN / 'model.pt'}" in log
     assert "Traceback" not in log
+
+
+@pytest.mark.usefixtures("one_thread")
+@pytest.mark.parametrize("edit", [False, True])
+def test_checkpoint_resumes_only_the_same_code(
+    edit: bool, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Kill a run after epoch 1 and edit one of its code files: the rerun starts afresh, saying
+    which file changed; unedited, it resumes (only epoch 2 runs) and ends the same."""
+    data = brightness_dataset(12, seed=7)
+    losses = tmp_path / "losses.py"
+    losses.write_text("SCALE = 1\n")
+    kwargs = {"seed": 0, "device": CPU, "checkpoint": tmp_path / "checkpoint.pt"}
+    with pytest.raises(Killed):
+        train(
+            "HW4Net1", data, data, SETTINGS, code=[losses], on_epoch_end=kill_after_first, **kwargs
+        )
+    if edit:
+        losses.write_text("SCALE = 2\n")
+    epochs: list[int] = []
+    with caplog.at_level(logging.INFO, logger="visionrepro"):
+        got = train(
+            "HW4Net1", data, data, SETTINGS, code=[losses], on_epoch_end=epochs.append, **kwargs
+        )
+    want = train("HW4Net1", data, data, SETTINGS, seed=0, device=CPU)
+    assert_same_run(_state_of(got), _state_of(want))
+    if edit:
+        assert epochs == [1, 2]
+        assert f"the code changed since it was written ({losses.as_posix()})" in caplog.text
+        assert "starting afresh" in caplog.text
+    else:
+        assert epochs == [2]
+        assert "resuming HW4Net1 from the checkpoint after epoch 1 of 2" in caplog.text
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_checkpoint_of_other_settings_or_old_format_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A checkpoint of another learning rate, or one with the former single-digest fingerprint,
+    is not resumed, and the log says which."""
+    data = brightness_dataset(12, seed=8)
+    checkpoint = tmp_path / "checkpoint.pt"
+    kwargs = {"seed": 0, "device": CPU, "checkpoint": checkpoint}
+    with pytest.raises(Killed):
+        train("HW4Net1", data, data, SETTINGS, on_epoch_end=kill_after_first, **kwargs)
+    saved = torch.load(checkpoint, weights_only=True)
+    epochs: list[int] = []
+    with caplog.at_level(logging.WARNING, logger="visionrepro"):
+        train(
+            "HW4Net1", data, data, replace(SETTINGS, lr=2e-3), on_epoch_end=epochs.append, **kwargs
+        )
+    assert epochs == [1, 2]
+    assert "the run's settings differ" in caplog.text
+    torch.save({**saved, "fingerprint": "0" * 64}, checkpoint)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="visionrepro"):
+        train("HW4Net1", data, data, SETTINGS, **kwargs)
+    assert "written by an older version of the workflow" in caplog.text
+
+
+class _FillingFile(io.RawIOBase):
+    """A file on a disk that fills up after `room` bytes: the write that does not fit fails
+    with ENOSPC (as on a real disk, part way through a save, not at its first byte)."""
+
+    def __init__(self, path: Path, room: int) -> None:
+        self.file, self.room = open(path, "wb"), room  # noqa: SIM115 - closed in close()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(data)
+        return self.file.write(data)
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_disk_full_part_way_through_a_checkpoint_says_no_space_left_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """torch.save reported it as "enforce fail at inline_container.cc ... unexpected pos"."""
+    data = brightness_dataset(8, seed=6)
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    real_open = Path.open
+
+    def filling_open(self: Path, mode: str = "r", *args: object, **kwargs: object) -> object:
+        if mode == "wb" and self.name.startswith(".checkpoint.pt."):
+            return _FillingFile(self, room=20_000)
+        return real_open(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", filling_open)
+    with pytest.raises(DiskFullError) as err:
+        train("HW4Net1", data, data, SETTINGS, seed=0, device=CPU, checkpoint=checkpoint)
+    message = str(err.value)
+    assert "No space left on device" in message and str(checkpoint) in message
+    assert "enforce fail" not in message and "unexpected pos" not in message
+    assert list(checkpoint.parent.iterdir()) == []  # no partial checkpoint left

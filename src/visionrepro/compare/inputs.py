@@ -3,6 +3,7 @@ settings from their metrics.json) or a per-seed CSV table with the same columns,
 of (experiment, variant, seed, metric, value) with each run's code version and settings."""
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from visionrepro.errors import UserError
+from visionrepro.fileio import read_json
 from visionrepro.plan.layout import run_path
 from visionrepro.report.tables import PROVENANCE_COLUMNS, SETTING_KEYS, VERSION_COLUMNS
 
@@ -60,11 +62,18 @@ def flatten(settings: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 
 def recorded_settings(results: Path, experiment: str, variant: str, seed: int) -> str:
     """A run's flattened settings (JSON) from its metrics.json in a results folder, or "" when
-    the run folder is gone (the comparison then cannot attribute a change to settings)."""
+    the run folder is gone (the comparison then cannot attribute a change to settings). The
+    file must lie inside the folder's runs/ (links resolved)."""
+    runs = results / "runs"
     path = run_path(results, experiment, variant, seed) / "metrics.json"
+    if not path.resolve().is_relative_to(runs.resolve()):
+        raise UserError(
+            f"{path}: outside {runs} (experiment {experiment!r}, variant {variant!r}); a "
+            "compared run is read only inside the compared folder"
+        )
     if not path.is_file():
         return ""
-    provenance = json.loads(path.read_text())["provenance"]
+    provenance = read_json(path)["provenance"]
     return json.dumps(flatten({k: provenance[k] for k in SETTING_KEYS if k in provenance}))
 
 
@@ -90,7 +99,7 @@ def read_side(side: Path) -> pd.DataFrame:
     else from the runs' metrics.json in a results folder, else are empty."""
     path = table_path(side)
     try:
-        wide = pd.read_csv(path)
+        wide = pd.read_csv(path, dtype=dict.fromkeys(("experiment", "variant", "network"), str))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise UserError(f"{path}: not a readable CSV table ({error})") from error
     if "variant" not in wide.columns and "network" in wide.columns:
@@ -108,6 +117,7 @@ def read_side(side: Path) -> pd.DataFrame:
         raise UserError(
             f"{path}: no metric columns (numeric columns besides {', '.join(REQUIRED)})"
         )
+    check_rows(wide, path)
     duplicated = wide.duplicated(KEYS)
     if duplicated.any():
         first = wide[duplicated].iloc[0]
@@ -117,9 +127,10 @@ def read_side(side: Path) -> pd.DataFrame:
         )
     try:
         wide["settings"] = _settings_column(wide, side if side.is_dir() else None)
-    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else repr(error)
         raise UserError(
-            f"{path}: a run's settings are not readable ({error!r}); the `settings` column (or "
+            f"{path}: a run's settings are not readable ({reason}); the `settings` column (or "
             "each run's metrics.json provenance) must hold the resolved settings as a JSON object"
         ) from error
     long = wide.melt(
@@ -128,6 +139,33 @@ def read_side(side: Path) -> pd.DataFrame:
     # runs.csv is wide over every experiment's metrics: keep each experiment's own.
     scored = long.groupby(["experiment", "metric"])["value"].transform(lambda v: v.notna().any())
     return long[scored][LONG_COLUMNS].reset_index(drop=True)
+
+
+# What an experiment or variant name may be (the config schema's $defs/name): no path
+# separators, no "." or "..".
+NAME = re.compile(r"\w[\w .-]*")
+
+
+def _row_error(path: Path, index: int, message: str) -> UserError:
+    """An error naming the table and the row (its line in the file, the header being line 1)."""
+    return UserError(f"{path}, line {index + 2}: {message}")
+
+
+def check_rows(wide: pd.DataFrame, path: Path) -> None:
+    """Each row's experiment and variant are names (not paths) and its seed an integer of 0 or
+    more; the first that is not is an error naming the file and its line."""
+    for index, row in zip(wide.index, wide[KEYS].itertuples(index=False), strict=True):
+        for column, value in zip(KEYS[:2], row[:2], strict=True):
+            if not isinstance(value, str) or not NAME.fullmatch(value):
+                raise _row_error(
+                    path,
+                    index,
+                    f"{column} {value if isinstance(value, str) else ''!r} is not a name "
+                    "(letters, digits, _ . - and spaces, no path separators)",
+                )
+        if not re.fullmatch(r"\d+", str(row[2]).removesuffix(".0")):
+            raise _row_error(path, index, f"seed {row[2]!r} is not an integer of 0 or more")
+    wide["seed"] = wide["seed"].astype(float).astype(int)
 
 
 def _settings_column(wide: pd.DataFrame, results: Path | None) -> pd.Series:

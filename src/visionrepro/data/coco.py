@@ -28,7 +28,7 @@ from visionrepro.data.transport.fetch import (
     fetch_file,
     fetch_parsed,
 )
-from visionrepro.data.transport.urls import OutsideMirror, rewrite_url
+from visionrepro.data.transport.urls import OutsideMirror, check_local_inside, rewrite_url
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +153,7 @@ def fetch_one(row: Mapping, images_url: str, cache_dir: Path, size: int, **optio
     if is_readable(dest, size):
         return False
     url = rewrite_url(row["coco_url"], images_url)
+    check_local_inside(url, images_url)
     width, height = int(row["width"]), int(row["height"])
     try:
         small = fetch_parsed(url, lambda b: small_image(b, width, height, size), **options)
@@ -184,7 +185,7 @@ def obtain_images(
     rows = manifest.to_dict("records")
     for row in rows:  # before any download: every image's URL stays inside the mirror
         try:
-            rewrite_url(row["coco_url"], images_url)
+            check_local_inside(rewrite_url(row["coco_url"], images_url), images_url)
         except OutsideMirror as err:
             raise OutsideMirror(
                 f"image {row['annotation_set']}/{row['file_name']}: coco_url {err}; its "

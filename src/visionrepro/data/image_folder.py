@@ -13,15 +13,20 @@ empty class folder or classes that differ between the splits are errors before a
 import hashlib
 import logging
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from visionrepro.data.datasets import ArrayDataset
 from visionrepro.data.torchvision_config import SourceError
 from visionrepro.fileio import file_digest
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +62,79 @@ class FolderLayout:
         return sorted(path for samples in self.samples.values() for path, _ in samples)
 
 
-def class_samples(key: str, folder: Path) -> tuple[tuple[str, ...], list[tuple[Path, int]]]:
+def _refuse_braces(key: str, path: Path) -> None:
+    """Snakemake reads braces in an input path as wildcards: a name with them is refused."""
+    if "{" in path.name or "}" in path.name:
+        raise SourceError(
+            f"{key}.path: {path} has braces in its name, which Snakemake reads as wildcards; "
+            "rename it without { and }"
+        )
+
+
+def _check_link(key: str, root: Path, path: Path) -> None:
+    """A link inside an image folder must stay inside it and must not loop back to a folder
+    above itself (which would list the same images again and again)."""
+    if not path.is_symlink():
+        return
+    target = path.resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise SourceError(
+            f"{key}.path: {path} is a link to {target}, outside the folder {root}; copy the "
+            "images into the folder or remove the link"
+        )
+    if target.is_dir() and path.parent.resolve().is_relative_to(target):
+        raise SourceError(
+            f"{key}.path: {path} is a link to {target}, a folder above it (a loop that lists "
+            "the same images again and again); remove the link"
+        )
+
+
+def _regular(key: str, path: Path) -> Path:
+    """`path` if it is a regular file (a FIFO or a device would block or never end)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        raise SourceError(f"{key}.path: {path} cannot be read ({err}); fix or remove it") from err
+    if not stat.S_ISREG(mode):
+        raise SourceError(
+            f"{key}.path: {path} is not a regular file (a FIFO, device or socket); remove it"
+        )
+    return path
+
+
+def class_files(key: str, root: Path, folder: Path) -> list[Path]:
+    """The image files under one class folder, sorted; links are followed only while they stay
+    inside `root` without looping, and every image must be a regular file."""
+    _refuse_braces(key, folder)
+    _check_link(key, root, folder)
+    found = []
+    for here, dirs, names in os.walk(folder, followlinks=True):  # checked before descending
+        for name in (*dirs, *names):
+            _refuse_braces(key, Path(here, name))
+            _check_link(key, root, Path(here, name))
+        images = sorted(name for name in names if name.lower().endswith(IMAGE_EXTENSIONS))
+        found.append((here, [_regular(key, Path(here, name)) for name in images]))
+    return [file for _, files in sorted(found) for file in files]  # ImageFolder's order
+
+
+def refuse_same_files(key: str, paths: Sequence[Path]) -> None:
+    """One file reached by two paths (links or hard links) would be counted twice and could
+    land in both train and test: refused, naming both."""
+    seen: dict[tuple[int, int], Path] = {}
+    for path in paths:
+        info = path.stat()
+        first = seen.setdefault((info.st_dev, info.st_ino), path)
+        if first != path:
+            raise SourceError(
+                f"{key}.path: {first} and {path} are the same file (a link); keep only one"
+            )
+
+
+def class_samples(
+    key: str, folder: Path, root: Path | None = None
+) -> tuple[tuple[str, ...], list[tuple[Path, int]]]:
     """(classes, [(file, label)]) of one split folder; an empty class folder is an error."""
+    root = folder if root is None else root
     classes = tuple(sorted(entry.name for entry in os.scandir(folder) if entry.is_dir()))
     if not classes:
         raise SourceError(
@@ -67,12 +143,7 @@ def class_samples(key: str, folder: Path) -> tuple[tuple[str, ...], list[tuple[P
         )
     samples = []
     for label, name in enumerate(classes):
-        files = [
-            Path(root, file)
-            for root, _, names in sorted(os.walk(folder / name, followlinks=True))
-            for file in sorted(names)
-            if file.lower().endswith(IMAGE_EXTENSIONS)
-        ]
+        files = class_files(key, root, folder / name)
         if not files:
             raise SourceError(
                 f"{key}.path: the class folder {folder / name} has no images (files ending in "
@@ -94,6 +165,7 @@ def read_layout(key: str, root: str | os.PathLike) -> FolderLayout:
     present = [s for s in ("train", *EVAL_SPLITS) if (root / s).is_dir()]
     if not present:
         classes, samples = class_samples(key, root)
+        refuse_same_files(key, [path for path, _ in samples])
         return FolderLayout(key, root, classes, {SEEDED: samples})
     evals = [s for s in EVAL_SPLITS if s in present]
     if "train" not in present or len(evals) != 1:
@@ -101,8 +173,9 @@ def read_layout(key: str, root: str | os.PathLike) -> FolderLayout:
             f"{key}.path: {root} has {[f'{s}/' for s in present]}; it needs train/ and one of "
             "val/ or test/ (the split runs are evaluated on), or only <class>/ folders"
         )
-    classes, train = class_samples(key, root / "train")
-    eval_classes, held = class_samples(key, root / evals[0])
+    classes, train = class_samples(key, root / "train", root)
+    eval_classes, held = class_samples(key, root / evals[0], root)
+    refuse_same_files(key, [path for path, _ in (*train, *held)])
     if eval_classes != classes:
         raise SourceError(
             f"{key}.path: the classes of {root / 'train'} and {root / evals[0]} differ: only in "
@@ -144,14 +217,31 @@ def split_samples(
     return [samples[i] for i in sorted(train if split == "train" else test)]
 
 
+def to_8bit(img: "Image.Image") -> "Image.Image":
+    """A high-bit-depth grey image (16-bit "I;16", 32-bit "I", float "F") as 8-bit grey, by
+    its real range: 16-bit values are divided by 257 (PIL's own conversion would clip them at
+    255, whitening the image), floats in [0, 1] are scaled by 255."""
+    from PIL import Image
+
+    if img.mode.startswith("I"):
+        pixels = np.asarray(img).astype(np.float64) / 257
+    elif img.mode == "F":
+        pixels = np.asarray(img).astype(np.float64)
+        pixels = pixels * 255 if pixels.max(initial=0) <= 1 else pixels
+    else:
+        return img
+    return Image.fromarray(np.clip(np.rint(pixels), 0, 255).astype(np.uint8), mode="L")
+
+
 def load_image(path: Path, size: int, key: str) -> np.ndarray:
     """An image as uint8 3 x size x size: RGB, resized with area averaging (PIL's BOX filter,
     as the COCO copies); an unreadable one is an error naming it."""
     from PIL import Image
 
+    _regular(key, path)  # checked again: the folder may have changed since it was listed
     try:
         with Image.open(path) as img:
-            small = img.convert("RGB").resize((size, size), Image.Resampling.BOX)
+            small = to_8bit(img).convert("RGB").resize((size, size), Image.Resampling.BOX)
     except (OSError, ValueError, Image.DecompressionBombError) as err:
         raise SourceError(
             f"{key}: {path} cannot be read as an image ({err}); replace or remove it"

@@ -7,7 +7,7 @@ Everything is written with `torch.save` from tensors and plain Python values and
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,9 @@ from visionrepro.engine.train_settings import TrainSettings
 from visionrepro.errors import UserError
 from visionrepro.fileio import atomic_path
 from visionrepro.models import build_network
+from visionrepro.plan.code import CODE
 from visionrepro.plan.networks import parse_network
+from visionrepro.registry import PACKAGE_DIR
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,31 @@ class TrainState:
         self.epoch = saved["epoch"]
 
 
+# The library modules a training run executes (the train rule's code inputs, plan/code.py): a
+# checkpoint written by other code is not resumed. The train job passes the rule's own list.
+TRAINING_CODE = CODE["train"]
+
+
+def training_code() -> list[Path]:
+    """The files of TRAINING_CODE in this installation."""
+    return [PACKAGE_DIR / f"{module}.py" for module in TRAINING_CODE]
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _code_name(path: str | Path) -> str:
+    """A code file's name in a fingerprint: relative to the package, else to the project (the
+    working directory) when inside it, so that moving the project changes no name."""
+    resolved = Path(path).resolve()
+    for root in (PACKAGE_DIR, Path.cwd().resolve()):
+        if resolved.is_relative_to(root):
+            return resolved.relative_to(root).as_posix()
+    return Path(path).as_posix()
+
+
 def fingerprint(
     network: str,
     seed: int,
@@ -89,18 +116,40 @@ def fingerprint(
     train: ArrayDataset,
     val: ArrayDataset,
     options: Mapping[str, Any],
-) -> str:
-    """Identify a run, so that a checkpoint is only resumed by the very same run."""
-    digest = hashlib.sha256()
-    digest.update(parse_network(network).source_file().read_bytes())
-    digest.update(
-        repr((network, seed, sorted(asdict(settings).items()), sorted(options.items()))).encode()
-    )
-    for data in (train, val):
-        for array in (data.images, data.labels, data.masks):
+    code: Sequence[str | Path] = (),
+) -> dict[str, Any]:
+    """Identify a run by its parts (settings, data, code files), so that a checkpoint is only
+    resumed by the very same run and a mismatch can say what differs."""
+    data = hashlib.sha256()
+    for split in (train, val):
+        for array in (split.images, split.labels, split.masks):
             if array is not None:
-                digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
+                data.update(np.ascontiguousarray(array).tobytes())
+    paths = [*(code or training_code()), parse_network(network).source_file()]
+    files = {_code_name(path): file_digest(path) for path in paths}
+    return {
+        "settings": repr(
+            (network, seed, sorted(asdict(settings).items()), sorted(options.items()))
+        ),
+        "data": data.hexdigest(),
+        "code": dict(sorted(files.items())),
+    }
+
+
+def mismatch(saved: Any, fp: Mapping[str, Any]) -> str:
+    """Why a checkpoint's fingerprint is not this run's ("" when it is)."""
+    if not isinstance(saved, Mapping) or set(saved) != set(fp):
+        return "it was written by an older version of the workflow"
+    reasons = []
+    if saved["settings"] != fp["settings"]:
+        reasons.append("the run's settings differ")
+    if saved["data"] != fp["data"]:
+        reasons.append("the data differs")
+    files = saved["code"], fp["code"]
+    changed = sorted(p for p in set(files[0]) | set(files[1]) if files[0].get(p) != files[1].get(p))
+    if changed:
+        reasons.append(f"the code changed since it was written ({', '.join(changed)})")
+    return "; ".join(reasons)
 
 
 def _gist(err: BaseException) -> str:
@@ -115,13 +164,13 @@ def _load(path: Path) -> Any:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def save_checkpoint(path: Path, state: TrainState, fp: str) -> None:
+def save_checkpoint(path: Path, state: TrainState, fp: Mapping[str, Any]) -> None:
     """Write the state after an epoch, atomically."""
     with atomic_path(path) as tmp, tmp.open("wb") as fh:
         torch.save({"fingerprint": fp, **state.state_dict()}, fh)
 
 
-def resume(state: TrainState, path: Path, fp: str) -> None:
+def resume(state: TrainState, path: Path, fp: Mapping[str, Any]) -> None:
     """Continue `state` from the checkpoint at `path` if it is this run's (same fingerprint);
     a missing, unreadable or foreign checkpoint is ignored and the run starts afresh."""
     if not path.exists():
@@ -131,8 +180,14 @@ def resume(state: TrainState, path: Path, fp: str) -> None:
     except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is discarded
         log.warning("ignoring unreadable checkpoint %s (%s); starting afresh", path, _gist(err))
         return
-    if not isinstance(saved, dict) or saved.get("fingerprint") != fp:
-        log.warning("ignoring checkpoint %s: it belongs to another configuration or dataset", path)
+    why = mismatch(saved.get("fingerprint") if isinstance(saved, dict) else None, fp)
+    if why:
+        log.warning(
+            "ignoring checkpoint %s: it belongs to another configuration or dataset or code (%s);"
+            " starting afresh",
+            path,
+            why,
+        )
         return
     state.load_state_dict(saved)
     log.info(

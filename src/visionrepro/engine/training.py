@@ -17,7 +17,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -377,6 +377,7 @@ def train(
     on_epoch_end: Callable[[int], None] | None = None,
     network_options: Mapping[str, Any] | None = None,
     monitor: str = "val",
+    code: Sequence[str | Path] = (),
 ) -> TrainState:
     """Train `network`; the final state holds the model, its history and resolved settings.
 
@@ -384,14 +385,15 @@ def train(
     held-out split, "test" when the write-up monitors the test set). `network_options` go to
     the network's constructor (e.g. the ladder's dropout). A checkpoint is written after every
     epoch; a later call with the same arguments resumes from it and ends with exactly the same
-    model and history as an uninterrupted run.
+    model and history as an uninterrupted run, provided the settings, the data and the `code`
+    files (default: the library's training modules) are unchanged.
     """
     options = dict(network_options or {})
     state = new_state(
         network, train_set, settings, seed=seed, device=device, network_options=options
     )
     if checkpoint is not None:
-        fp = fingerprint(network, seed, state.settings, train_set, val_set, options)
+        fp = fingerprint(network, seed, state.settings, train_set, val_set, options, code)
         resume(state, checkpoint, fp)
     loss_fn = make_loss(state.settings.loss)
     bank = TrainingBank.build(train_set, state.settings, device, seed)

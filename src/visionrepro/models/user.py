@@ -7,9 +7,14 @@ output fits the task on one input of the experiment's shape.
 import hashlib
 import importlib.util
 import inspect
+import logging
+import os
 import re
 import sys
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,6 +25,8 @@ from torch import nn
 from visionrepro.errors import UserError
 from visionrepro.plan.networks import parse_network
 from visionrepro.plan.tasks import TASKS
+
+log = logging.getLogger(__name__)
 
 
 class NetworkFileError(UserError, ValueError):
@@ -46,12 +53,67 @@ def load_module(file: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
+    log.info("loading the network file %s", file)
     try:
-        spec.loader.exec_module(module)
-    except Exception as err:  # noqa: BLE001 - any error of the user's file is reported as such
+        with _guarded_import(file), _slow_notice(file):
+            spec.loader.exec_module(module)
+    except (Exception, SystemExit) as err:  # noqa: BLE001 - the user's file's error, named
         del sys.modules[name]
-        raise NetworkFileError(f"{file} fails to import: {type(err).__name__}: {err}") from err
+        raise NetworkFileError(_import_failure(file, err)) from err
     return module
+
+
+class ExitAtImport(SystemExit):
+    """os._exit called by a network file while it is imported (raised instead of exiting)."""
+
+
+SLOW_IMPORT_S = 5.0  # after this long, say which network file is still being imported
+
+
+@contextmanager
+def _slow_notice(file: Path) -> Iterator[None]:
+    """Log a warning naming `file` if importing it takes more than SLOW_IMPORT_S."""
+    started = time.monotonic()
+    timer = threading.Timer(
+        SLOW_IMPORT_S,
+        lambda: log.warning(
+            "still importing the network file %s (%.0f s so far)", file, time.monotonic() - started
+        ),
+    )
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+@contextmanager
+def _guarded_import(file: Path) -> Iterator[None]:
+    """While a network file is imported: it sees its own name as the command line (not
+    Snakemake's arguments, which an argparse at import would reject as if Snakemake did), and
+    os._exit raises ExitAtImport instead of ending the process without a word."""
+
+    def refuse_exit(code: int) -> None:
+        raise ExitAtImport(code)
+
+    argv, exit_now = sys.argv, os._exit
+    sys.argv, os._exit = [str(file)], refuse_exit
+    try:
+        yield
+    finally:
+        sys.argv, os._exit = argv, exit_now
+
+
+def _import_failure(file: Path, err: BaseException) -> str:
+    """Why importing `file` failed, for NetworkFileError."""
+    if isinstance(err, SystemExit):
+        how = "os._exit" if isinstance(err, ExitAtImport) else "sys.exit (or argparse)"
+        return (
+            f"{file} exits when imported ({how}, code {err.code!r}); a network file must only "
+            'define its classes: move any script code under `if __name__ == "__main__":`'
+        )
+    return f"{file} fails to import: {type(err).__name__}: {err}"
 
 
 def load_network_class(network: str) -> type[nn.Module]:

@@ -23,6 +23,7 @@ _SCORES = (
     "engine/precision",
     "plan/tasks",
     "plan/networks",
+    "plan/code",
 )
 _REPORT = (
     "report/tables",

@@ -27,6 +27,8 @@ def load_plan(
     """The checked plan of `config` (merged, validated by `schema`); `versions` are the config
     files as written, whose experiments a reference may name though this run leaves them out."""
     versions = list(versions)
+    config_checks.check_at_the_door(config, schema)
+    config_checks.check_compare_with(config)
     enabled = {
         name: {**exp, "train": {**config["train_defaults"], **exp["train"]}}
         for name, exp in config["experiments"].items()

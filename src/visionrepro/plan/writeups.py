@@ -15,6 +15,8 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from visionrepro.report.rst import rst_text
+
 
 @dataclass(frozen=True)
 class Writeup:
@@ -90,9 +92,10 @@ def experiments(
 
 
 def differences(writeups: Sequence[Writeup], enabled: Sequence[str]) -> list[dict[str, Any]]:
-    """The differences of each write-up with an enabled experiment, for the report."""
+    """The differences of each write-up with an enabled experiment, for the report (the title
+    escaped: it is shown as written; the items are reStructuredText by design)."""
     return [
-        {"title": w.title, "items": list(w.differences)}
+        {"title": rst_text(w.title), "items": list(w.differences)}
         for w in writeups
         if w.differences and set(w.experiments) & set(enabled)
     ]

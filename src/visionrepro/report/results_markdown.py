@@ -2,6 +2,7 @@
 with what its seeds vary and each experiment's device, training time, code and data versions and
 date; the header names every run's data, CPU and package versions."""
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,12 +20,15 @@ VERDICT_MARKS = {
     "not comparable": "⚪",
     "no reference": "–",
 }
-# Text from the config (labels, descriptions, metric names) as plain Markdown text: a `|`
-# cannot end a table cell, HTML is shown as written, and it stays on one line.
+# Text from the config (labels, descriptions, metric names) and from a compared table (variant
+# names) as plain Markdown text: a `|` cannot end a table cell, HTML is shown as written, no
+# link or image (`[t](url)`, `![t](url)`) is made, and it stays on one line.
 _PLAIN = str.maketrans(
     {
         "\\": "\\\\",
         "|": "\\|",
+        "[": "\\[",
+        "]": "\\]",
         "$": "\\$",  # no math (GitHub renders $...$)
         "<": "&lt;",
         ">": "&gt;",
@@ -40,10 +44,31 @@ def plain_text(text: str) -> str:
     return text.translate(_PLAIN)
 
 
+def plain_line(text: str) -> str:
+    """`text` on one line (line breaks as spaces), for a code span."""
+    return " ".join(text.splitlines())
+
+
+# A link to a script scheme: `](javascript:...)` (also data: and vbscript:), and a link
+# reference definition `[name]: javascript:...`.
+_SCHEME = r"(?:javascript|vbscript|data)\s*:"
+_SCRIPT_LINK = re.compile(rf"\]\(\s*<?\s*({_SCHEME})", re.IGNORECASE)
+_SCRIPT_REFERENCE = re.compile(rf"^(\s{{0,3}})\[([^\]\n]*)\]:(?=\s*<?\s*{_SCHEME})", re.I | re.M)
+
+
 def markdown_note(note: str) -> str:
     """The results note: Markdown as written (its emphasis, links, lists), but raw HTML is
-    shown as text, not rendered."""
-    return note.replace("<", "&lt;")
+    shown as text, not rendered, and a link to a javascript:, vbscript: or data: URI is not
+    made (its brackets are escaped)."""
+    note = _SCRIPT_LINK.sub(r"]\\(\1", note.replace("<", "&lt;"))
+    return _SCRIPT_REFERENCE.sub(r"\1\\[\2\\]:", note)
+
+
+def code_span(text: str) -> str:
+    """`text` as a Markdown code span, fenced by more backticks than it holds in a row."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}" if longest else f"{fence}{text}{fence}"
 
 
 def _marked(view: pd.DataFrame, glance: pd.DataFrame) -> pd.DataFrame:
@@ -148,7 +173,10 @@ def results_markdown(
         lines += [f"> **Synthetic data.** {verdicts.SYNTHETIC_NOTE}", ""]
     lines += [f"**{verdicts.headline(glance)}.**", ""]
     lines += [
-        EXPLANATION + " Config files: " + ", ".join(f"`{f}`" for f in configfiles) + ".",
+        EXPLANATION
+        + " Config files: "
+        + ", ".join(code_span(plain_line(f)) for f in configfiles)
+        + ".",
         "",
     ]
     if runs is not None and len(runs):

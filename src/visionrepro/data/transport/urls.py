@@ -44,3 +44,17 @@ def rewrite_url(url: str, prefix: str) -> str:
         return join_url(prefix, urlunsplit(("", "", parts.path, parts.query, parts.fragment)))
     except OutsideMirror as err:
         raise OutsideMirror(f"{url}: {err}") from None
+
+
+def check_local_inside(url: str, base: str) -> None:
+    """A file: URL under a file: mirror must stay inside it once links are resolved: an image
+    in the mirror that is a link to a file outside it is refused (OutsideMirror), naming it."""
+    local, root = to_local_path(url), to_local_path(base)
+    if local is None or root is None:
+        return
+    target = local.resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise OutsideMirror(
+            f"{local} is a link to {target}, outside the mirror {root}; copy the file into "
+            "the mirror or remove the link"
+        )
