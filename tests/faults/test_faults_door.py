@@ -129,3 +129,12 @@ def test_the_workflow_runs_the_door_checks() -> None:
 
 def test_a_path_object_is_fine(tmp_path: Path) -> None:
     check_at_the_door({**CONFIG, "data_dir": str(tmp_path)}, SCHEMA)
+
+
+@pytest.mark.parametrize("earlier", ["results", "./results/", "results/tables/runs.csv"])
+def test_compare_with_the_folder_being_written_is_refused(earlier: str) -> None:
+    from visionrepro.config_checks import check_compare_with
+
+    with pytest.raises(ValueError, match=r"^compare_with: .* is this run's results_dir"):
+        check_compare_with({"compare_with": earlier, "results_dir": "results"})
+    check_compare_with({"compare_with": "results-before", "results_dir": "results"})
