@@ -1,4 +1,4 @@
-"""The command-line tools (compare, republish, spread) behave like Unix tools: exit statuses a
+"""The command-line tools (compare, republish, spread, status) behave like Unix tools: exit statuses a
 script tells apart (0 fine, 1 the regression asked about, 2 bad input or usage, 3 a bug), the
 whole docstring and the statuses in --help, compare's --format, and console entry points."""
 
@@ -22,6 +22,7 @@ TOOLS = {
     "visionrepro-compare": "visionrepro.compare",
     "visionrepro-republish": "visionrepro.report.republish",
     "visionrepro-spread": "visionrepro.report.spread",
+    "visionrepro-status": "visionrepro.status",
 }
 
 
