@@ -1,6 +1,6 @@
-"""The command-line tools (compare, republish, spread, status) behave like Unix tools: exit statuses a
-script tells apart (0 fine, 1 the regression asked about, 2 bad input or usage, 3 a bug), the
-whole docstring and the statuses in --help, compare's --format, and console entry points."""
+"""The command-line tools (compare, republish, spread, status) behave like Unix tools: exit
+statuses a script tells apart (0 fine, 1 the regression asked about, 2 bad input or usage, 3 a
+bug), the whole docstring and the statuses in --help, compare's --format, console scripts."""
 
 import importlib
 import json
