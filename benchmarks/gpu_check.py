@@ -36,7 +36,7 @@ import torch
 from precision_throughput import NETWORKS, images
 
 from visionrepro.data.datasets import ArrayDataset
-from visionrepro.engine.gpus import VISIBLE, GpuSettings, gpu_slot
+from visionrepro.engine.gpus import SLURM_JOB, VISIBLE, GpuSettings, gpu_slot
 from visionrepro.engine.train_settings import TrainSettings
 from visionrepro.engine.training import configure_threads, select_device, train
 
@@ -129,6 +129,7 @@ def worker(args: argparse.Namespace) -> None:
     """A slot worker: take a GPU slot, warm up, say "ready", wait for "go" on stdin, train
     SHARED_NETWORK fp32 for 2 epochs, print one JSON line."""
     outer = os.environ.pop(VISIBLE, None)  # the GPUs this check was given, if any
+    os.environ.pop(SLURM_JOB, None)  # take the slots even inside a SLURM job
     with gpu_slot(GpuSettings(slot_dir=args.worker, devices=1, slots_per_device=2)) as slot:
         if outer is not None:  # slot.device indexes the check's own devices
             os.environ[VISIBLE] = outer.split(",")[slot.device]
