@@ -24,6 +24,7 @@ class Faults:
     cut_after: dict[str, int] = field(default_factory=dict)  # send N body bytes, drop (once)
     fail_first: dict[str, int] = field(default_factory=dict)  # fail_status for first N requests
     fail_status: int = 503
+    fail_headers: dict[str, str] = field(default_factory=dict)  # sent with fail_status
     # Send the body at N bytes/s, for at most trickle_for seconds, then drop the connection.
     trickle: dict[str, float] = field(default_factory=dict)
     trickle_for: float = 10.0
@@ -104,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
         count = faults.record(key, self.headers.get("Range"))
         faults.wait_together(key)
         if count <= faults.fail_first.get(key, 0):
-            self._empty(faults.fail_status)
+            self._empty(faults.fail_status, faults.fail_headers)
             return
         if key in faults.redirect:
             self._empty(302, {"Location": faults.redirect[key]})

@@ -1,9 +1,11 @@
 """Tests for visionrepro.data.transport against a real local HTTP server with injected faults."""
 
+import email.utils
 import hashlib
 import io
 import logging
 import os
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -256,3 +258,61 @@ def test_extract_members_missing_member_names_archive(tmp_path: Path) -> None:
     archive = _zip(tmp_path / "a.zip", {"good.txt": b"ok"})
     with pytest.raises(ArchiveError, match=r"a\.zip.*absent\.txt"):
         extract_members(archive, ["absent.txt"], tmp_path / "out")
+
+
+def _delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The backoff sleeps of the downloads that follow, recorded instead of slept."""
+    delays: list[float] = []
+    monkeypatch.setattr(download, "_sleep", delays.append)
+    return delays
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_in_seconds_is_waited_before_the_next_attempt(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: int
+) -> None:
+    delays = _delays(monkeypatch)
+    served.faults.fail_first["sub/blob.bin"] = 1
+    served.faults.fail_status = status
+    served.faults.fail_headers["Retry-After"] = "7"
+    dest = fetch_file(served.url + "sub/blob.bin", tmp_path / "b", md5=BLOB_MD5, backoff=0.5)
+    assert dest.read_bytes() == BLOB
+    assert delays == [7.0] and served.faults.hits["sub/blob.bin"] == 2
+
+
+def test_retry_after_as_a_date_and_never_less_than_the_backoff(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delays = _delays(monkeypatch)
+    served.faults.fail_first["sub/blob.bin"] = 2
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    served.faults.fail_headers["Retry-After"] = when
+    fetch_file(served.url + "sub/blob.bin", tmp_path / "b", md5=BLOB_MD5, backoff=40)
+    assert delays == [40.0, 80.0]  # the backoff is longer than the date asks
+    served.faults.hits.clear()
+    fetch_file(served.url + "sub/blob.bin", tmp_path / "c", md5=BLOB_MD5, backoff=0)
+    assert 25 < delays[2] <= 30 and 25 < delays[3] <= 30
+
+
+def test_an_unreadable_retry_after_falls_back_to_the_backoff(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delays = _delays(monkeypatch)
+    served.faults.fail_first["sub/blob.bin"] = 1
+    served.faults.fail_headers["Retry-After"] = "soon"
+    fetch_file(served.url + "sub/blob.bin", tmp_path / "b", md5=BLOB_MD5, backoff=0.25)
+    assert delays == [0.25]
+
+
+def test_a_retry_after_past_the_bound_fails_at_once_saying_when(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delays = _delays(monkeypatch)
+    served.faults.fail_first["sub/blob.bin"] = 1
+    served.faults.fail_status = 429
+    served.faults.fail_headers["Retry-After"] = "3600"
+    url = served.url + "sub/blob.bin"
+    with pytest.raises(DownloadError, match="retry after 3600 s") as err:
+        fetch_file(url, tmp_path / "b", md5=BLOB_MD5)
+    assert url in str(err.value) and f"{download.MAX_RETRY_AFTER:.0f} s" in str(err.value)
+    assert delays == [] and served.faults.hits["sub/blob.bin"] == 1

@@ -6,13 +6,24 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from workflow_helpers import PROJECT
 
-from visionrepro.engine.gpus import VISIBLE, GpuSettings, NoFreeSlotError, gpu_slot
+from visionrepro.engine import gpus
+from visionrepro.engine.gpus import (
+    SLURM_JOB,
+    VISIBLE,
+    GpuSettings,
+    NoFreeSlotError,
+    gpu_slot,
+    release_slot,
+    take_slot,
+)
 
 SPAWN = multiprocessing.get_context("spawn")
 WAIT = 60  # seconds: a guard against a hung child, never a synchronisation
@@ -38,7 +49,8 @@ def run_holders(settings: GpuSettings, count: int) -> list[tuple[int, int, str]]
         holder.start()
     try:
         got = [taken.get(timeout=WAIT) for _ in holders]
-        with pytest.raises(NoFreeSlotError, match=r"gpu\.slots_per_device"), gpu_slot(settings, {}):
+        no_wait = replace(settings, slot_wait=0)
+        with pytest.raises(NoFreeSlotError, match=r"gpu\.slots_per_device"), gpu_slot(no_wait, {}):
             pass
     finally:
         release.set()
@@ -85,7 +97,7 @@ def test_a_crashed_holders_slot_is_freed(tmp_path: Path) -> None:
     )
     try:
         assert holder.stdout.readline().strip() == "0"
-        with pytest.raises(NoFreeSlotError), gpu_slot(settings, {}):
+        with pytest.raises(NoFreeSlotError), gpu_slot(replace(settings, slot_wait=0), {}):
             pass
     finally:
         holder.send_signal(signal.SIGKILL)
@@ -154,8 +166,71 @@ def test_auto_counts_the_gpus_nvidia_smi_lists(
         ({"devices": "two"}, "gpu.devices"),
         ({"devices": True}, "gpu.devices"),
         ({"slots_per_device": 0}, "gpu.slots_per_device"),
+        ({"slot_wait": -1}, "gpu.slot_wait"),
+        ({"slot_wait": "long"}, "gpu.slot_wait"),
     ],
 )
 def test_bad_settings_name_the_config_key(values: dict, key: str) -> None:
     with pytest.raises(ValueError, match=key.replace(".", r"\.")):
         GpuSettings("slots", **values)
+
+
+class LogSignal(logging.Handler):
+    """Sets an event when a log record containing `text` arrives (for synchronisation)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text, self.seen = text, threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.seen.set()
+
+
+def test_a_job_finding_every_slot_taken_waits_for_one_saying_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="visionrepro.engine.gpus")
+    waiting = LogSignal("waiting up to")
+    logging.getLogger("visionrepro.engine.gpus").addHandler(waiting)
+    held = take_slot(tmp_path, devices=1, slots_per_device=1)
+    got: list[int] = []
+    waiter = threading.Thread(target=lambda: got.append(take_slot(tmp_path, 1, 1, wait=WAIT).index))
+    try:
+        waiter.start()
+        assert waiting.seen.wait(WAIT), "the waiting job never said it waits"
+        assert not got  # it waits while the slot is held
+    finally:
+        release_slot(held)
+        waiter.join(WAIT)
+        logging.getLogger("visionrepro.engine.gpus").removeHandler(waiting)
+    assert got == [0]
+    assert f"all 1 GPU slots under {tmp_path} are taken (by processes {os.getpid()})" in caplog.text
+    assert "GPU slot 0 came free after" in caplog.text
+
+
+def test_the_wait_is_bounded_by_gpu_slot_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(gpus, "_sleep", slept.append)
+    clock = iter(range(100))  # one second per look at the slots
+    monkeypatch.setattr(gpus.time, "monotonic", lambda: float(next(clock)))
+    held = take_slot(tmp_path, 1, 1)
+    try:
+        with pytest.raises(NoFreeSlotError, match=r"waited 3 s \(gpu\.slot_wait=3\)"):
+            take_slot(tmp_path, 1, 1, wait=3)
+    finally:
+        release_slot(held)
+    assert slept == [gpus.POLL] * 2  # looks at 1 and 2 s, then 3 s: no more waiting
+
+
+def test_inside_a_slurm_job_no_slot_file_is_taken(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="visionrepro.engine.gpus")
+    env = {SLURM_JOB: "4242"}
+    with gpu_slot(GpuSettings(str(tmp_path / "slots"), devices=2), env) as slot:
+        assert slot is None and env == {SLURM_JOB: "4242"}
+    assert not (tmp_path / "slots").exists()
+    assert "inside SLURM job 4242" in caplog.text

@@ -17,6 +17,7 @@ PACKAGES = (
     "numpy",
     "pandas",
     "scikit-learn",
+    "scipy",  # the verdicts' Student t and Welch tests
     "pycocotools",
     "pillow",
     "snakemake",

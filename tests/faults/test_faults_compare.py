@@ -79,8 +79,8 @@ def test_deeply_nested_settings_are_a_one_line_error(
     )
     assert main([str(table), str(table)]) == 2
     error = capsys.readouterr().err
-    assert error.startswith(
-        f"error: {table}: a run's settings are not readable (nested too deeply)"
+    assert error.split(": error: ", 1)[1].startswith(
+        f"{table}: a run's settings are not readable (nested too deeply)"
     )
     assert error.count("\n") == 1
 

@@ -1,10 +1,16 @@
 """Compare two result sets, seed by seed: which numbers moved beyond run-to-run noise.
 
     python -m visionrepro.compare BEFORE AFTER [--out changes.csv] [--fail-on worse]
+        [--format text|markdown|csv|json]
+    visionrepro-compare BEFORE AFTER ...   (the same, as a console script)
 
 BEFORE and AFTER are each a results folder (its tables/runs.csv and the runs' settings) or a
-per-seed CSV table with runs.csv's columns. Exit status: 0, or 1 when --fail-on finds a row
-reading "worse" (or, with --fail-on changed, any row not identical), 2 on bad input.
+per-seed CSV table with runs.csv's columns. It prints the rows that are not identical (before,
+after, difference with its 95 % interval, test, Holm-adjusted p, reading, what differs) and how
+many are: as text (the default) or a Markdown table (--format markdown), or every row and column
+of the comparison as CSV or JSON records (--format csv|json, for scripts). --out also writes the
+full comparison as CSV. --fail-on worse exits 1 when a row reads "worse" (--fail-on changed:
+when any row is not identical).
 """
 
 import argparse
@@ -13,10 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from visionrepro import cli
 from visionrepro.compare.changes import compare
 from visionrepro.compare.inputs import read_side
-from visionrepro.errors import UserError
-from visionrepro.fileio import atomic_path
+
+FORMATS = ("text", "markdown", "csv", "json")
 
 
 def _number(value: float, digits: int = 2) -> str:
@@ -52,29 +59,50 @@ def _reading(table: pd.DataFrame) -> list[str]:
     return out
 
 
-def terminal_table(table: pd.DataFrame) -> str:
-    """The rows that are not identical (before, after, difference [95 % CI], test, Holm p,
-    reading and what differs), then how many are identical."""
+def readable_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows that are not identical: before, after, difference [95 % CI], test, Holm p,
+    reading and what differs."""
     shown = table[table["reading"] != "identical"]
-    lines = []
-    if len(shown):
-        view = pd.DataFrame(
-            {
-                "experiment": shown["experiment"],
-                "variant": shown["variant"],
-                "metric": shown["metric"],
-                "before (n)": _side(shown, "before"),
-                "after (n)": _side(shown, "after"),
-                "after - before [95 % CI]": _difference(shown),
-                "test": shown["test"].fillna("–"),
-                "p (Holm)": [_number(p, 3) for p in shown["p_holm"]],
-                "reading": _reading(shown),
-            }
-        )
-        lines.append(view.to_string(index=False))
+    return pd.DataFrame(
+        {
+            "experiment": shown["experiment"],
+            "variant": shown["variant"],
+            "metric": shown["metric"],
+            "before (n)": _side(shown, "before"),
+            "after (n)": _side(shown, "after"),
+            "after - before [95 % CI]": _difference(shown),
+            "test": shown["test"].fillna("–"),
+            "p (Holm)": [_number(p, 3) for p in shown["p_holm"]],
+            "reading": _reading(shown),
+        }
+    )
+
+
+def identical_line(table: pd.DataFrame) -> str:
+    """How many rows are identical."""
     same = int((table["reading"] == "identical").sum())
-    lines.append(f"{same} of {len(table)} rows identical (every matched seed's value bit-equal)")
+    return f"{same} of {len(table)} rows identical (every matched seed's value bit-equal)"
+
+
+def terminal_table(table: pd.DataFrame, markdown: bool = False) -> str:
+    """The readable view of the rows that are not identical (plain or Markdown), then how many
+    are identical."""
+    view = readable_view(table)
+    lines = []
+    if len(view):
+        lines.append(view.to_markdown(index=False) if markdown else view.to_string(index=False))
+    lines.append(identical_line(table))
     return "\n".join(lines)
+
+
+def formatted(table: pd.DataFrame, form: str) -> str:
+    """The comparison in one of FORMATS: text and markdown the readable view, csv and json
+    every row and column."""
+    if form == "csv":
+        return table.to_csv(index=False)
+    if form == "json":
+        return table.to_json(orient="records", indent=1) + "\n"
+    return terminal_table(table, markdown=form == "markdown") + "\n"
 
 
 def failed(table: pd.DataFrame, fail_on: str | None) -> bool:
@@ -86,31 +114,37 @@ def failed(table: pd.DataFrame, fail_on: str | None) -> bool:
     return False
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m visionrepro.compare", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("before", type=Path, help="results folder or per-seed CSV")
-    parser.add_argument("after", type=Path, help="results folder or per-seed CSV")
-    parser.add_argument("--out", type=Path, help="write the full comparison as CSV here")
-    parser.add_argument(
+def parser() -> argparse.ArgumentParser:
+    """compare's arguments; --help shows the module docstring and the exit statuses."""
+    found = 'a regression asked about: --fail-on worse found a row reading "worse" (changed: any'
+    found += " row not identical)"
+    parse = cli.make_parser("visionrepro.compare", __doc__, found)
+    parse.add_argument("before", type=Path, help="results folder or per-seed CSV")
+    parse.add_argument("after", type=Path, help="results folder or per-seed CSV")
+    parse.add_argument("--out", type=Path, help="also write the full comparison as CSV here")
+    parse.add_argument(
         "--fail-on",
         choices=("worse", "changed"),
         help="exit 1 if a row reads worse (or, with changed, if any row is not identical)",
     )
-    args = parser.parse_args(argv)
-    try:
-        table = compare(
-            read_side(args.before), read_side(args.after), (str(args.before), str(args.after))
-        )
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(terminal_table(table))
+    parse.add_argument("--format", choices=FORMATS, default="text", help="what is printed")
+    return parse
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compare the two sides, print the result, write --out; the exit status."""
+    table = compare(
+        read_side(args.before), read_side(args.after), (str(args.before), str(args.after))
+    )
     if args.out:
-        with atomic_path(args.out) as tmp:
-            table.to_csv(tmp, index=False)
-    return 1 if failed(table, args.fail_on) else 0
+        cli.write_output(args.out, lambda tmp: table.to_csv(tmp, index=False))
+    sys.stdout.write(formatted(table, args.format))
+    return cli.FOUND if failed(table, args.fail_on) else cli.OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line: `python -m visionrepro.compare` and `visionrepro-compare`."""
+    return cli.run(parser(), run, argv)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Everything is written with `torch.save` from tensors and plain Python values and
 `torch.load(..., weights_only=True)`: a file holding anything else is refused, never executed.
 """
 
+import fcntl
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
@@ -272,13 +273,18 @@ def attempt_log(checkpoint: Path) -> Path:
 
 def continue_attempt_log(checkpoint: Path) -> logging.Handler:
     """Show the log of the run's interrupted attempts in this job's log, and append this
-    attempt's records to it (Snakemake deletes a job's log file before the job starts)."""
+    attempt's records to it (Snakemake deletes a job's log file before the job starts); the
+    file stays locked (flock) until `finish_run` or the process ends."""
     history = attempt_log(checkpoint)
     if history.exists():
         earlier = history.read_text().rstrip("\n")
         log.info("the log of this run's earlier, interrupted attempts (%s):\n%s", history, earlier)
     history.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(history, mode="a")
+    try:  # held while the run trains: `visionrepro.status` tells running from interrupted
+        fcntl.flock(handler.stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        log.warning("%s is locked: another job is training this run", history)
     root = logging.getLogger()
     handler.setFormatter(root.handlers[0].formatter if root.handlers else None)
     root.addHandler(handler)

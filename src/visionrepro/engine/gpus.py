@@ -3,7 +3,10 @@
 Snakemake's `gpu` resource only counts GPUs; it never tells a job which one to use. Each slot is
 a file under the slot folder locked with flock, so a crashed holder's lock is released by the
 kernel. Slot i is on device i // slots_per_device (so several slots per device pack jobs onto
-the first devices). The job exports CUDA_VISIBLE_DEVICES before CUDA initialises.
+the first devices). The job exports CUDA_VISIBLE_DEVICES before CUDA initialises. A job that
+finds every slot taken (Snakemake started more training jobs than slots: no `--resources gpu=N`)
+waits for one to come free, saying so in its log, up to `gpu.slot_wait` seconds. Inside a SLURM
+job no slot is taken: SLURM assigns the job's GPUs.
 """
 
 import fcntl
@@ -11,6 +14,7 @@ import logging
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +25,11 @@ from visionrepro.errors import UserError
 log = logging.getLogger(__name__)
 
 VISIBLE = "CUDA_VISIBLE_DEVICES"
+SLURM_JOB = "SLURM_JOB_ID"
+POLL = 0.5  # seconds between looks at the slots while waiting
+REPEAT_LOG = 600.0  # seconds between two "still waiting" log lines
+
+_sleep = time.sleep  # module-level so tests can replace the wait
 
 
 class NoFreeSlotError(UserError):
@@ -29,7 +38,8 @@ class NoFreeSlotError(UserError):
 
 @dataclass(frozen=True)
 class GpuSettings:
-    """The `gpu` config: devices ('auto' detects, an integer overrides) and slots per device.
+    """The `gpu` config: devices ('auto' detects, an integer overrides), slots per device, and
+    how long a job waits for a free slot (seconds; 0: fail at once).
 
     Rules pass it as an object, not a dict: Snakemake's params trigger skips objects, so
     changing where jobs run never retrains them.
@@ -38,6 +48,7 @@ class GpuSettings:
     slot_dir: str
     devices: int | str = "auto"
     slots_per_device: int = 1
+    slot_wait: float = 86400.0
 
     def __post_init__(self) -> None:
         devices = self.devices
@@ -48,6 +59,9 @@ class GpuSettings:
             raise ValueError(
                 f"gpu.slots_per_device: expected an integer >= 1, got {self.slots_per_device!r}"
             )
+        wait = self.slot_wait
+        if isinstance(wait, bool) or not isinstance(wait, int | float) or wait < 0:
+            raise ValueError(f"gpu.slot_wait: expected seconds >= 0, got {wait!r}")
 
     def device_count(self) -> int:
         """The number of devices: detected for 'auto', else the configured number."""
@@ -74,10 +88,9 @@ def detected_devices() -> int:
     return sum(line.startswith("GPU ") for line in proc.stdout.splitlines())
 
 
-def take_slot(slot_dir: Path, devices: int, slots_per_device: int) -> Slot:
-    """Lock the lowest free slot without waiting; NoFreeSlotError if all are taken."""
-    slot_dir.mkdir(parents=True, exist_ok=True)
-    for index in range(devices * slots_per_device):
+def _lock_free_slot(slot_dir: Path, slots: int, slots_per_device: int) -> Slot | None:
+    """Lock the lowest free slot without waiting; None if all are taken."""
+    for index in range(slots):
         fd = os.open(slot_dir / f"slot{index}.lock", os.O_RDWR | os.O_CREAT, 0o666)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -87,11 +100,49 @@ def take_slot(slot_dir: Path, devices: int, slots_per_device: int) -> Slot:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         return Slot(index=index, device=index // slots_per_device, fd=fd)
-    raise NoFreeSlotError(
-        f"all {devices * slots_per_device} GPU slots under {slot_dir} are taken "
-        f"({devices} devices x gpu.slots_per_device={slots_per_device}); run with "
-        "--resources gpu=<at most that many>, or raise gpu.slots_per_device"
-    )
+    return None
+
+
+def holders(slot_dir: Path, slots: int) -> list[str]:
+    """The process ids the slot files name (each holder writes its own)."""
+    pids = []
+    for index in range(slots):
+        try:
+            pids.append((slot_dir / f"slot{index}.lock").read_text().strip() or "?")
+        except OSError:
+            pids.append("?")
+    return pids
+
+
+def take_slot(slot_dir: Path, devices: int, slots_per_device: int, wait: float = 0.0) -> Slot:
+    """Lock the lowest free slot; while all are taken, wait up to `wait` seconds for one (the
+    log says so, and which processes hold them); NoFreeSlotError after that."""
+    slot_dir.mkdir(parents=True, exist_ok=True)
+    slots = devices * slots_per_device
+    started = time.monotonic()
+    next_log = started
+    while (slot := _lock_free_slot(slot_dir, slots, slots_per_device)) is None:
+        now = time.monotonic()
+        if now - started >= wait:
+            raise NoFreeSlotError(
+                f"all {slots} GPU slots under {slot_dir} are taken ({devices} devices x "
+                f"gpu.slots_per_device={slots_per_device}), waited {now - started:.0f} s "
+                f"(gpu.slot_wait={wait:g}); run with --resources gpu=<at most {slots}>, raise "
+                "gpu.slots_per_device, or gpu.slot_wait"
+            )
+        if now >= next_log:
+            log.info(
+                "all %d GPU slots under %s are taken (by processes %s); waiting up to %.0f s "
+                "more for one to come free (gpu.slot_wait=%g)",
+                *(slots, slot_dir, ", ".join(holders(slot_dir, slots))),
+                wait - (now - started),
+                wait,
+            )
+            next_log = now + REPEAT_LOG
+        _sleep(min(POLL, max(wait - (now - started), 0.0)))
+    if next_log > started:
+        log.info("GPU slot %d came free after %.0f s", slot.index, time.monotonic() - started)
+    return slot
 
 
 def release_slot(slot: Slot) -> None:
@@ -106,7 +157,8 @@ def gpu_slot(
 ) -> Iterator[Slot | None]:
     """Hold a free GPU slot with CUDA_VISIBLE_DEVICES set to its device; None when none apply.
 
-    No slot is taken when CUDA_VISIBLE_DEVICES is already set (e.g. by SLURM): it is kept.
+    No slot is taken when CUDA_VISIBLE_DEVICES is already set (e.g. by SLURM): it is kept; nor
+    inside a SLURM job (SLURM_JOB_ID set): the slot files live in the shared data_dir.
     Without devices (no GPU found and no `gpu.devices` override) this is a no-op: CPU training.
     """
     env = os.environ if environ is None else environ
@@ -118,6 +170,14 @@ def gpu_slot(
         )
         yield None
         return
+    if SLURM_JOB in env:
+        log.info(
+            "inside SLURM job %s: SLURM assigns its GPUs (%s unset: none); no GPU slot taken",
+            env[SLURM_JOB],
+            VISIBLE,
+        )
+        yield None
+        return
     count = settings.device_count()
     if count == 0:
         log.info(
@@ -125,7 +185,7 @@ def gpu_slot(
         )
         yield None
         return
-    slot = take_slot(Path(settings.slot_dir), count, settings.slots_per_device)
+    slot = take_slot(Path(settings.slot_dir), count, settings.slots_per_device, settings.slot_wait)
     env[VISIBLE] = str(slot.device)
     log.info("GPU slot %d (device %d), %s=%d", slot.index, slot.device, VISIBLE, slot.device)
     try:

@@ -28,6 +28,7 @@ from torch import Tensor, nn
 
 from visionrepro.data.datasets import ArrayDataset
 from visionrepro.engine.checkpoints import TrainState, fingerprint, resume, save_checkpoint
+from visionrepro.engine.epochs import epochs_path, write_epochs
 from visionrepro.engine.losses import make_loss
 from visionrepro.engine.model_inputs import (
     channels_last,
@@ -383,10 +384,11 @@ def train(
 
     `val_set` is scored after every epoch, as `{monitor}_<score>` in the history ("val" for a
     held-out split, "test" when the write-up monitors the test set). `network_options` go to
-    the network's constructor (e.g. the ladder's dropout). A checkpoint is written after every
-    epoch; a later call with the same arguments resumes from it and ends with exactly the same
-    model and history as an uninterrupted run, provided the settings, the data and the `code`
-    files (default: the library's training modules) are unchanged.
+    the network's constructor (e.g. the ladder's dropout). A checkpoint, and the per-epoch
+    numbers beside it (`engine.epochs`: epochs.csv), are written after every epoch; a later call
+    with the same arguments resumes from it and ends with exactly the same model and history as
+    an uninterrupted run, provided the settings, the data and the `code` files (default: the
+    library's training modules) are unchanged.
     """
     options = dict(network_options or {})
     state = new_state(
@@ -395,6 +397,7 @@ def train(
     if checkpoint is not None:
         fp = fingerprint(network, seed, state.settings, train_set, val_set, options, code)
         resume(state, checkpoint, fp)
+        write_epochs(epochs_path(checkpoint), state.history, settings.epochs)
     loss_fn = make_loss(state.settings.loss)
     bank = TrainingBank.build(train_set, state.settings, device, seed)
     scored = ScoredSplit.build(monitor, val_set, state.settings, device)
@@ -412,6 +415,7 @@ def train(
         _end_epoch(state, scores, time.perf_counter() - started)
         if checkpoint is not None:
             save_checkpoint(checkpoint, state, fp)
+            write_epochs(epochs_path(checkpoint), state.history, settings.epochs)
         if on_epoch_end is not None:
             on_epoch_end(epoch)
     _end_run(state, bank.size)

@@ -74,7 +74,7 @@ def code_inputs(rule: str, src: Path) -> list[str]:
 
 # Modules a rule's script imports that are not its code inputs, and why: editing them changes no
 # number or file the rule makes, or they are an input another way.
-HELPERS = ("errors", "fileio", "logs", "__init__", "report/__init__", "plan/__init__")
+HELPERS = ("errors", "fileio", "logs", "cli", "__init__", "report/__init__", "plan/__init__")
 _NO_PACKS = "imported through the source's module; this job writes no pack"
 # Code inputs a script does not import: the report rules' params are ShownDict objects
 # (shown_params), which the job unpickles.
@@ -87,6 +87,7 @@ INTENDED: dict[str, dict[str, str]] = {
         "provenance": "records versions and digests beside the metrics; no number depends on it",
         "registry": "maps network names to modules; the network's own module is an input",
         "models/user": "loads a network from a file; an input (with the file) of file networks",
+        "engine/epochs": "writes epochs.csv for watching a run; no number depends on it",
     },
     "coco_annotations": {"data/datasets": _NO_PACKS},
     "coco_images": {

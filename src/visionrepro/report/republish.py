@@ -1,6 +1,7 @@
 """RESULTS.md recomputed from a published per-seed table, without retraining:
 
     python -m visionrepro.report.republish docs/published --out docs/results.md
+    visionrepro-republish docs/published --out docs/results.md   (the same, a console script)
 
 The folder holds a finished run's `runs.csv` (results/tables/) and `RESULTS.json`
 (results/report/: each experiment's spec, the config files and the note that RESULTS.md was
@@ -9,12 +10,14 @@ per-seed values, with this checkout's statistics.
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 import pandas as pd
 
+from visionrepro import cli
 from visionrepro.errors import UserError
-from visionrepro.fileio import atomic_path, read_json
+from visionrepro.fileio import read_json
 from visionrepro.report.results_markdown import results_markdown
 from visionrepro.report.verdicts import glance_table
 
@@ -44,23 +47,27 @@ def republish(folder: Path) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m visionrepro.report.republish", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("folder", type=Path, help="holds runs.csv and RESULTS.json")
-    parser.add_argument("--out", type=Path, help="write RESULTS.md here (else print it)")
-    args = parser.parse_args(argv)
-    try:
-        text = republish(args.folder)
-    except UserError as error:
-        parser.exit(2, f"error: {error}\n")
+def parser() -> argparse.ArgumentParser:
+    """republish's arguments; --help shows the module docstring and the exit statuses."""
+    parse = cli.make_parser("visionrepro.report.republish", __doc__)
+    parse.add_argument("folder", type=Path, help="holds runs.csv and RESULTS.json")
+    parse.add_argument("--out", type=Path, help="write RESULTS.md here (else print it)")
+    return parse
+
+
+def run(args: argparse.Namespace) -> int:
+    """Recompute RESULTS.md; print it or write it to --out."""
+    text = republish(args.folder)
     if args.out is None:
-        print(text, end="")
-        return 0
-    with atomic_path(args.out) as tmp:
-        tmp.write_text(text)
-    return 0
+        sys.stdout.write(text)
+    else:
+        cli.write_output(args.out, lambda tmp: tmp.write_text(text))
+    return cli.OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line: `python -m visionrepro.report.republish`, `visionrepro-republish`."""
+    return cli.run(parser(), run, argv)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 the last epochs, from the runs' per-epoch histories.
 
     python -m visionrepro.report.spread results [--last 3]
+    visionrepro-spread results [--last 3]   (the same, as a console script)
 
 If the seeds' final values spread much more than their means over the last epochs, the spread is
 the last epoch's wobble (e.g. a noisy batch order), not a difference between the trained models.
@@ -9,12 +10,15 @@ the last epoch's wobble (e.g. a noisy batch order), not a difference between the
 
 import argparse
 import json
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from visionrepro import cli
+from visionrepro.errors import UserError
 from visionrepro.plan.layout import run_path
 from visionrepro.plan.tasks import task
 
@@ -24,12 +28,12 @@ from .verdicts import mean_std
 def final_values(results: Path) -> pd.DataFrame:
     """A results folder's runs.csv with each run's headline metric (its task's, on its
     evaluated split) as `metric`, its value as `value` and its per-epoch `history`."""
-    runs = pd.read_csv(results / "tables" / "runs.csv")
+    runs = pd.read_csv(_required(results / "tables" / "runs.csv", results))
     metrics, histories = [], []
     for row in runs.itertuples():
         folder = run_path(results, row.experiment, row.variant, row.seed)
-        name = json.loads((folder / "metrics.json").read_text())["task"]
-        trained = json.loads((folder / "train.json").read_text())
+        name = json.loads(_required(folder / "metrics.json", results).read_text())["task"]
+        trained = json.loads(_required(folder / "train.json", results).read_text())
         metrics.append(task(name).headline_metric(trained["eval_split"]))
         histories.append(trained["history"])
     values = [row[m] for (_, row), m in zip(runs.iterrows(), metrics, strict=True)]
@@ -92,13 +96,35 @@ def read_runs(results: Path) -> list[tuple[str, str, float, dict, str]]:
     return list(zip(*(table[c] for c in columns), strict=True))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("results", type=Path, help="a finished run's results_dir")
-    parser.add_argument("--last", type=int, default=3, help="epochs at the end to average")
-    args = parser.parse_args()
-    print(epoch_spread(read_runs(args.results), args.last).to_markdown(index=False))
+def _required(path: Path, results: Path) -> Path:
+    """`path`, or a UserError naming it when a finished run's folder would have it."""
+    if not path.is_file():
+        raise UserError(
+            f"{path}: missing; give a finished run's results_dir (tables/runs.csv and each run's "
+            f"metrics.json and train.json under runs/), not {results}"
+        )
+    return path
+
+
+def parser() -> argparse.ArgumentParser:
+    """spread's arguments; --help shows the module docstring and the exit statuses."""
+    parse = cli.make_parser("visionrepro.report.spread", __doc__)
+    parse.add_argument("results", type=Path, help="a finished run's results_dir")
+    parse.add_argument("--last", type=int, default=3, help="epochs at the end to average")
+    return parse
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the spread table."""
+    sys.stdout.write(epoch_spread(read_runs(args.results), args.last).to_markdown(index=False))
+    sys.stdout.write("\n")
+    return cli.OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line: `python -m visionrepro.report.spread`, `visionrepro-spread`."""
+    return cli.run(parser(), run, argv)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

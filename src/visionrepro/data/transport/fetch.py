@@ -1,6 +1,7 @@
 """Downloads with the standard library: retries, resume, a deadline per file, MD5 checks, and
 checks of downloads that have no MD5."""
 
+import email.utils
 import http.client
 import io
 import logging
@@ -32,6 +33,10 @@ _MIN_TIMEOUT = 1.0
 _PROGRESS_STEP = 0.05
 _PROGRESS_INTERVAL = 2.0
 _RETRY_STATUS = frozenset({408, 429})
+# Statuses whose Retry-After header says how long to wait (RFC 9110 10.2.3), and the longest
+# wait honoured: a server asking for more fails the download at once, saying when to retry.
+_RETRY_AFTER_STATUS = frozenset({429, 503})
+MAX_RETRY_AFTER = 120.0
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-\d+|\*)/(\d+|\*)")
 MIN_RATE = 4000.0  # bytes/s; the schema's default of download.min_rate
 
@@ -247,22 +252,47 @@ def _retry(
             cause = exc
         except _TRANSIENT as exc:
             cause = exc
+        asked = _retry_after(url, cause)
         if _size(part) > before:
             deadline = time.monotonic() + _FAILURE_BUDGET
         if i + 1 < retries:
-            delay = backoff * 2**i
+            delay = backoff * 2**i if asked is None else max(asked, backoff * 2**i)
             log.warning(
-                "%s: attempt %d/%d failed (%s); retrying in %g s",
+                "%s: attempt %d/%d failed (%s); retrying in %g s%s",
                 url,
                 i + 1,
                 retries,
                 _describe(cause),
                 delay,
+                "" if asked is None else " (the server's Retry-After)",
             )
             _sleep(delay)
+            deadline += delay if asked is not None else 0.0  # a wait asked for is not a failure
     raise DownloadError(
         f"{url}: failed after {retries} attempt(s); last error: {_describe(cause)}"
     ) from cause
+
+
+def _retry_after(url: str, exc: BaseException | None) -> float | None:
+    """The seconds a 429 or 503 answer's Retry-After asks to wait (seconds or an HTTP date), or
+    None without one; a DownloadError when it asks for more than MAX_RETRY_AFTER."""
+    if not isinstance(exc, urllib.error.HTTPError) or exc.code not in _RETRY_AFTER_STATUS:
+        return None
+    value = (exc.headers.get("Retry-After") or "").strip() if exc.headers else ""
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None  # absent or unreadable: the usual backoff
+        seconds = max(when.timestamp() - time.time(), 0.0)
+    if seconds > MAX_RETRY_AFTER:
+        raise DownloadError(
+            f"{url}: {_describe(exc)}; the server asks to retry after {seconds:.0f} s, more "
+            f"than the {MAX_RETRY_AFTER:.0f} s a download waits: rerun the workflow later"
+        ) from exc
+    return seconds
 
 
 def _describe(exc: BaseException | None) -> str:
