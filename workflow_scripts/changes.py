@@ -9,13 +9,19 @@ from visionrepro.compare.changes import compare
 from visionrepro.compare.inputs import read_side
 from visionrepro.fileio import atomic_path
 from visionrepro.logs import setup_logging
+from visionrepro.report.verdicts import DEFAULT_TOLERANCE
 
 setup_logging(snakemake.log[0])
 setting = snakemake.params.compare
 # The earlier side as compare_with names it (a results folder gives its runs' settings).
 before = read_side(Path(setting["path"]))
 after = read_side(Path(snakemake.input.runs))
-table = compare(before, after, (setting["label"], "this run"))
+# The tolerances this run judges by (experiments.<name>.tolerance): the change that matters.
+tolerances = {
+    name: float(exp.get("tolerance", DEFAULT_TOLERANCE))
+    for name, exp in snakemake.config["experiments"].items()
+}
+table = compare(before, after, (setting["label"], "this run"), tolerances)
 logging.getLogger("changes").info("since %s:\n%s", setting["label"], terminal_table(table))
 with atomic_path(snakemake.output[0]) as tmp:
     table.to_csv(tmp, index=False)

@@ -4,16 +4,23 @@ and the comparisons between an experiment's networks and variants (paired or Wel
 as tables that both reports (and any other writer) read. The statistics are report/stats.py's.
 
 A reference is the write-up's one run, so the question is whether it is consistent with one new
-run of ours: inside mean ± t(0.975, n-1) · s · sqrt(1 + 1/n). Verdicts (`kind` in brackets):
-- "consistent" (consistent): inside, and the interval's half-width is within the tolerance;
-- "consistent, inconclusive" (inconclusive): inside, but run-to-run noise exceeds the
-  tolerance; the note says how many seeds would settle it, or that none can;
-- "below" / "above" (inconsistent): outside, with the predictive p-value;
+run of ours. The frame is equivalence testing on that predictive difference: d = reference -
+mean, se1 = s · sqrt(1 + 1/n), n - 1 degrees of freedom, r half the reference's rounding unit
+(counted once, at the least favourable point of the rounding interval). Verdicts (`kind`):
+- "consistent" (consistent): equivalence within ±tolerance shown, two one-sided tests at 5 %:
+  |d| + r + t(0.95, n-1) · se1 ≤ tolerance;
+- "below" / "above" (inconsistent): the gap shown to exceed the tolerance:
+  |d| - r - t(0.95, n-1) · se1 > tolerance;
+- "differs, by less than the tolerance can resolve" (inconclusive): neither, but outside the
+  95 % prediction interval; "compatible, not decisive" (inconclusive): neither, and inside; the
+  note says how many seeds would decide it at the present spread estimate, or that none can;
 - "not comparable: epochs 20 ≠ 200" (not comparable): the run's settings or data differ from
   the reference's; such rows leave the headline's denominator;
 - "within / outside ±tol, no noise estimate (n seeds)" (no estimate): fewer than 3 seeds or
   no spread, never a positive verdict;
 - "no reference".
+The p shown is the one the decision used. Each like-for-like reference is one test: the headline
+adds the Holm-adjusted reading over the family (one-sided p of a gap beyond the tolerance).
 Seeds at chance level are set aside ("k of n at chance; the rest ..."); a reference that is
 itself a divergence (at chance level) is judged on our divergence rate.
 """
@@ -76,6 +83,7 @@ GLANCE_COLUMNS = [
     "tolerance",
     "difference",
     "p_value",
+    "p_beyond",
     "verdict",
     "kind",
     "note",
@@ -154,6 +162,29 @@ def is_chance(
     return bool(near or few)
 
 
+def chance_margin(metric: str) -> float | None:
+    """The margin above 100 / classes within which a score is at chance level: CHANCE_MARGIN for
+    an accuracy of images, 0 for mIoU (predicting one class everywhere scores at most 100 /
+    classes), None where the score says nothing about it (pixel accuracy, dominated by the
+    background of a segmentation; losses)."""
+    if metric == "miou":
+        return 0.0
+    if metric.endswith("_accuracy") and metric != "pixel_accuracy":
+        return CHANCE_MARGIN
+    return None
+
+
+def chance_flags(group: pd.DataFrame, headline: str) -> np.ndarray:
+    """Each run's chance flag: the runs table's, or its `headline` score at chance level
+    (chance_margin), so that runs with the same score are flagged alike."""
+    flags = group["chance"].to_numpy(dtype=bool)
+    n_classes, margin = _n_classes(group), chance_margin(headline)
+    if not n_classes or margin is None or headline not in group:
+        return flags
+    scores = group[headline].to_numpy(dtype=float)
+    return flags | np.array([bool(is_chance(n_classes, v, margin=margin)) for v in scores])
+
+
 def reference_metrics(reference: Mapping[str, Any]) -> dict[str, float]:
     """A reference entry's metric values (its other keys say how it was made)."""
     return {k: float(v) for k, v in reference.items() if k not in REFERENCE_KEYS}
@@ -186,12 +217,18 @@ def mismatches(
 @dataclass(frozen=True)
 class Verdict:
     """A reference judged against our seeds: the verdict's words, its kind (VERDICT_COLOURS),
-    a note (p-value, seeds that would settle it, chance seeds) and the predictive p-value."""
+    a note (p-value, seeds that would decide it, chance seeds), the p-value the decision used
+    and the one-sided p that the gap exceeds the tolerance (the headline's family, Holm)."""
 
     text: str
     kind: str
     note: str = ""
     p_value: float = math.nan
+    p_beyond: float = math.nan
+
+
+COMPATIBLE = "compatible, not decisive"
+UNRESOLVED = "differs, by less than the tolerance can resolve"
 
 
 def _divergence_verdict(n: int, chance: int) -> Verdict:
@@ -202,7 +239,7 @@ def _divergence_verdict(n: int, chance: int) -> Verdict:
         )
     upper = 1 - (1 - LEVEL) ** (1 / n)  # the exact one-sided bound on a rate after 0 of n
     return Verdict(
-        "consistent, inconclusive",
+        COMPATIBLE,
         "inconclusive",
         f"none of {plural(n, 'seed')} diverged; a divergence rate up to {upper:.0%} fits that",
     )
@@ -218,7 +255,8 @@ def judge(
     reference_at_chance: bool = False,
 ) -> Verdict:
     """The verdict of `reference` against the seeds' `values` (see the module's docstring);
-    half the reference's rounding unit (`precision`) widens the tolerance and the interval."""
+    the reference's true value lies within half its rounding unit (`precision`) of it, and
+    every test is made at the least favourable point of that interval, once."""
     if reference is None or pd.isna(reference):
         return Verdict("no reference", "no reference")
     if mismatch:
@@ -231,26 +269,53 @@ def judge(
     rest = data[~flags]
     if rest.size == 0:
         return Verdict("below", "inconsistent", f"all {plural(data.size, 'seed')} at chance")
-    allowed = tolerance + precision / 2
-    interval = stats.prediction_interval(rest)
-    if interval is None:
-        side = "within" if abs(rest.mean() - reference) <= allowed else "outside"
+    found = stats.predictive(rest, reference, precision / 2)
+    if found is None:
+        side = "within" if abs(rest.mean() - reference) - precision / 2 <= tolerance else "outside"
         why = plural(rest.size, "seed") + (", no spread" if rest.size >= stats.MIN_SEEDS else "")
-        return Verdict(f"{side} ±{allowed:g}, no noise estimate ({why})", "no estimate", aside)
-    p_value = stats.predictive_p(rest, reference)
-    if abs(reference - rest.mean()) > interval.half_width + precision / 2:
-        side = "below" if rest.mean() < reference else "above"
-        return Verdict(side, "inconsistent", f"{aside}p = {p_value:.2g}", p_value)
-    if interval.half_width <= allowed:
-        return Verdict("consistent", "consistent", aside.rstrip(": "), p_value)
-    needed = stats.seeds_to_settle(float(rest.std(ddof=1)), allowed)
-    settle = (
-        f"about {needed} seeds would settle it"
-        if needed is not None
-        else f"no number of seeds can (1.96 s = {1.96 * rest.std(ddof=1):.2f} > {allowed:g})"
+        return Verdict(f"{side} ±{tolerance:g}, no noise estimate ({why})", "no estimate", aside)
+    return _predictive_verdict(found, tolerance, float(rest.std(ddof=1)), rest.size, aside)
+
+
+def _predictive_verdict(
+    found: stats.Predictive, tolerance: float, std: float, n: int, aside: str
+) -> Verdict:
+    """The three-way equivalence verdict of a reference as one new run (`found`): consistent
+    when shown within ±tolerance, below/above when shown beyond it, else undecided."""
+    alpha = 1 - LEVEL
+    equivalent, beyond = found.equivalence_p(tolerance), found.beyond_p(tolerance)
+    if equivalent <= alpha:
+        note = f"{aside}within ±{tolerance:g} shown, p = {equivalent:.3g}"
+        return Verdict("consistent", "consistent", note, equivalent, beyond)
+    if beyond < alpha:
+        side = "above" if found.gap < 0 else "below"
+        note = f"{aside}beyond ±{tolerance:g}, p = {beyond:.3g}"
+        return Verdict(side, "inconsistent", note, beyond, beyond)
+    p_value = found.p_value()
+    text = UNRESOLVED if p_value < alpha else COMPATIBLE
+    note = f"{aside}p = {p_value:.3g}; {_seeds_to_decide(found, tolerance, std, n)}"
+    return Verdict(text, "inconclusive", note, p_value, beyond)
+
+
+def _seeds_to_decide(found: stats.Predictive, tolerance: float, std: float, n: int) -> str:
+    """How many seeds would decide an undecided verdict at the present spread estimate."""
+    distance = abs(found.gap)
+    within, beyond = tolerance - distance - found.rounding, distance - found.rounding - tolerance
+    what, margin = ("within", within) if within > 0 else ("beyond", beyond)
+    if margin <= 0:
+        return f"no number of seeds can: the gap is within the rounding of ±{tolerance:g}"
+    floor = stats.one_run_floor(std)
+    needed = stats.seeds_to_show(std, margin)
+    if needed is None:
+        return (
+            f"no number of seeds can show it {what} ±{tolerance:g}: one run's own noise "
+            f"(1.64 s = {floor:.2f}) exceeds the margin {margin:.2f}"
+        )
+    guess = ", itself a rough guess" if n < 10 else ""
+    return (
+        f"about {needed} seeds would show it {what} ±{tolerance:g} at the present spread "
+        f"estimate (s = {std:.2f} from {n} seeds{guess})"
     )
-    note = f"{aside}noise ±{interval.half_width:.2f} > ±{allowed:g}: {settle}"
-    return Verdict("consistent, inconclusive", "inconclusive", note, p_value)
 
 
 def seed_draws(exp: Mapping[str, Any]) -> tuple[list[str], list[str]]:
@@ -448,7 +513,11 @@ def _reference_at_chance(group: pd.DataFrame, metric: str, value: float | None) 
 
 
 def _judged(
-    group: pd.DataFrame, metric: str, reference: Mapping[str, Any], tolerance: float
+    group: pd.DataFrame,
+    metric: str,
+    reference: Mapping[str, Any],
+    tolerance: float,
+    chance: np.ndarray,
 ) -> Verdict:
     """The verdict of a row: its reference against its seeds, like for like."""
     value = reference_metrics(reference).get(metric)
@@ -463,7 +532,7 @@ def _judged(
         tolerance,
         float(reference.get("precision", 0.0)),
         mismatches(reference, settings, data) if value is not None else (),
-        group["chance"].to_numpy(dtype=bool),
+        chance,
         _reference_at_chance(group, metric, value),
     )
 
@@ -495,15 +564,17 @@ def _glance_row(
     """One (experiment, variant, metric) row of the at-a-glance table."""
     first = group.iloc[0]
     values = group[metric].to_numpy(dtype=float)
-    chance = group["chance"].to_numpy(dtype=bool)
+    chance = chance_flags(group, str(setting.get("metric", metric)))
     value = reference_metrics(reference).get(metric)
     used = values if not chance.any() or chance.all() else values[~chance]
     seeds = seed_stats(used)
     precision = float(reference.get("precision", 0.0))
     tolerance = float(setting.get("tolerance", DEFAULT_TOLERANCE))
-    judged = _judged(group, metric, reference, tolerance)
-    # A reference at chance is judged on the divergence rate: no interval of the rest is used.
-    no_interval = _reference_at_chance(group, metric, value) and chance.any()
+    judged = _judged(group, metric, reference, tolerance, chance)
+    # A reference at chance is judged on the divergence rate: no interval of the rest is used;
+    # seeds all at chance have no interval either (their spread is that of diverged runs).
+    divergence = _reference_at_chance(group, metric, value) and chance.any()
+    no_interval = "all at chance" if chance.all() else "see verdict" if divergence else ""
     return {
         "experiment": first["experiment"],
         "variant": first["variant"],
@@ -517,13 +588,14 @@ def _glance_row(
         "min": seeds.min,
         "max": seeds.max,
         **_intervals(np.array([]) if no_interval else used, metric),
-        "no_interval": "see verdict" if no_interval else "",
+        "no_interval": no_interval,
         **_evaluation_set(group, metric, seeds.mean),
         "reference": math.nan if value is None else value,
         "precision": precision if value is not None else math.nan,
-        "tolerance": tolerance + precision / 2,
+        "tolerance": tolerance,
         "difference": math.nan if value is None else seeds.mean - value,
         "p_value": judged.p_value,
+        "p_beyond": judged.p_beyond,
         "verdict": judged.text,
         "kind": judged.kind,
         "note": judged.note,
@@ -581,10 +653,26 @@ def _count_of(kinds: pd.Series, kind: str, words: str) -> str:
     return f"{n} {words}" if n else ""
 
 
+def family_reading(glance: pd.DataFrame, alpha: float = 1 - LEVEL) -> str:
+    """The like-for-like references read as one family: Holm's adjustment of each one's p that
+    its gap exceeds the tolerance, and how many stay below or above at family-wise `alpha`."""
+    p = pd.to_numeric(glance["p_beyond"], errors="coerce") if "p_beyond" in glance else None
+    if p is None or p.notna().sum() < 2:
+        return ""
+    adjusted = np.array(stats.holm(list(p)))
+    shown = int((adjusted < alpha).sum())
+    found = "none" if shown == 0 else str(shown)
+    return (
+        f"Holm over the {int(p.notna().sum())} like-for-like references: {found} below or above "
+        f"at a family-wise {alpha:.0%} (per reference, {alpha:.0%} each: "
+        f"{1 - (1 - alpha) ** int(p.notna().sum()):.0%} chance of one false alarm)"
+    )
+
+
 def headline(glance: pd.DataFrame) -> str:
     """The count of verdicts, e.g. "13 reference numbers: 9 compared like for like (5
-    consistent, 2 consistent but inconclusive, 2 below), 4 not comparable (settings or data
-    differ)"."""
+    consistent, 2 compatible, not decisive, 2 below), 4 not comparable (settings or data
+    differ)", then the family's Holm-adjusted reading."""
     kinds = glance["kind"]
     total = int((kinds != "no reference").sum())
     if total == 0:
@@ -593,17 +681,19 @@ def headline(glance: pd.DataFrame) -> str:
     compared = total - int((kinds == "not comparable").sum())
     parts = [
         _count_of(kinds, "consistent", "consistent"),
-        _count_of(kinds, "inconclusive", "consistent but inconclusive"),
+        _count_of(verdicts, COMPATIBLE, COMPATIBLE),
+        _count_of(verdicts, UNRESOLVED, UNRESOLVED),
         _count_of(verdicts, "below", "below"),
         _count_of(verdicts, "above", "above"),
         _count_of(kinds, "no estimate", "without a noise estimate"),
     ]
     text = f"{plural(total, 'reference number')}: {compared} compared like for like"
     if compared:
-        text += f" ({', '.join(p for p in parts if p)})"
+        text += f" ({'; '.join(p for p in parts if p)})"
     if total > compared:
         text += f", {total - compared} not comparable (settings or data differ)"
-    return text
+    family = family_reading(glance)
+    return f"{text}. {family}" if family else text
 
 
 def metric_name(metric: str) -> str:
@@ -628,6 +718,8 @@ def _span(low: float, high: float, n: int, why: Any = "") -> str:
 
 def _ours(row: Any) -> str:
     text = mean_std(row.mean, row.std, row.n_used)
+    if row.chance_seeds and row.chance_seeds == row.n_seeds:
+        return f"all {row.n_seeds} at chance: {text}"
     if row.chance_seeds and row.n_used < row.n_seeds:
         return f"{row.chance_seeds} of {row.n_seeds} at chance; the rest {text}"
     return text
@@ -667,9 +759,7 @@ def glance_view(glance: pd.DataFrame) -> pd.DataFrame:
             ],
             "eval. set (SE)": [_eval_size(row) for row in rows],
             "reference ± tol.": [
-                f"{row.reference:g} ± {round(row.tolerance, 2):g}"
-                if pd.notna(row.reference)
-                else "–"
+                f"{row.reference:g} ± {row.tolerance:g}" if pd.notna(row.reference) else "–"
                 for row in rows
             ],
             "verdict": [_verdict_cell(row) for row in rows],
