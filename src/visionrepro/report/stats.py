@@ -92,10 +92,12 @@ class Predictive:
         return float(stats.t.sf(margin / self.se, self.df))
 
     def beyond_p(self, tolerance: float) -> float:
-        """The one-sided p that the difference exceeds the tolerance, at the rounding interval's
-        nearest point: below 1 - LEVEL exactly when |d| - r - t(LEVEL) · se1 exceeds it."""
+        """The p that the difference exceeds ±tolerance, at the rounding interval's nearest
+        point, two-sided (twice the tail beyond the nearer bound: a same-recipe reference is
+        called below or above at most 1 - LEVEL of the time, at tolerance 0 too): below
+        1 - LEVEL exactly when |d| - r - t((1 + LEVEL) / 2) · se1 exceeds the tolerance."""
         margin = abs(self.gap) - self.rounding - tolerance
-        return float(stats.t.sf(margin / self.se, self.df))
+        return float(min(1.0, 2 * stats.t.sf(margin / self.se, self.df)))
 
 
 def predictive(
@@ -134,10 +136,9 @@ def seeds_to_show(std: float, margin: float, level: float = LEVEL, max_n: int = 
         return MIN_SEEDS
     if one_run_floor(std, level) >= margin:
         return None
-    for n in range(MIN_SEEDS, max_n + 1):
-        if float(stats.t.ppf(level, n - 1)) * std * math.sqrt(1 + 1 / n) <= margin:
-            return n
-    return None
+    n = np.arange(MIN_SEEDS, max_n + 1)
+    enough = np.flatnonzero(stats.t.ppf(level, n - 1) * std * np.sqrt(1 + 1 / n) <= margin)
+    return int(n[enough[0]]) if enough.size else None
 
 
 def binomial_se(accuracy_percent: float, n_eval: int) -> float:

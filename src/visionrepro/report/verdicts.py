@@ -9,8 +9,8 @@ mean, se1 = s · sqrt(1 + 1/n), n - 1 degrees of freedom, r half the reference's
 (counted once, at the least favourable point of the rounding interval). Verdicts (`kind`):
 - "consistent" (consistent): equivalence within ±tolerance shown, two one-sided tests at 5 %:
   |d| + r + t(0.95, n-1) · se1 ≤ tolerance;
-- "below" / "above" (inconsistent): the gap shown to exceed the tolerance:
-  |d| - r - t(0.95, n-1) · se1 > tolerance;
+- "below" / "above" (inconsistent): the gap shown to exceed the tolerance, two-sided at 5 %:
+  |d| - r - t(0.975, n-1) · se1 > tolerance (so only outside the prediction interval);
 - "differs, by less than the tolerance can resolve" (inconclusive): neither, but outside the
   95 % prediction interval; "compatible, not decisive" (inconclusive): neither, and inside; the
   note says how many seeds would decide it at the present spread estimate, or that none can;
@@ -20,7 +20,7 @@ mean, se1 = s · sqrt(1 + 1/n), n - 1 degrees of freedom, r half the reference's
   no spread, never a positive verdict;
 - "no reference".
 The p shown is the one the decision used. Each like-for-like reference is one test: the headline
-adds the Holm-adjusted reading over the family (one-sided p of a gap beyond the tolerance).
+adds the Holm-adjusted reading over the family (each one's p of a gap beyond the tolerance).
 Seeds at chance level are set aside ("k of n at chance; the rest ..."); a reference that is
 itself a divergence (at chance level) is judged on our divergence rate.
 """
@@ -719,7 +719,7 @@ def _span(low: float, high: float, n: int, why: Any = "") -> str:
 def _ours(row: Any) -> str:
     text = mean_std(row.mean, row.std, row.n_used)
     if row.chance_seeds and row.chance_seeds == row.n_seeds:
-        return f"all {row.n_seeds} at chance: {text}"
+        return f"{'all ' * (row.n_seeds > 1)}{plural(row.n_seeds, 'seed')} at chance: {text}"
     if row.chance_seeds and row.n_used < row.n_seeds:
         return f"{row.chance_seeds} of {row.n_seeds} at chance; the rest {text}"
     return text
