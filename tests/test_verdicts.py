@@ -21,12 +21,12 @@ from visionrepro.report.verdicts import (
     judge,
     mismatches,
     plural,
+    reference_reading,
     seed_draws,
     seed_stats,
     shares_draws,
     synthetic,
 )
-
 
 PUBLISHED = PROJECT / "docs" / "published"
 
@@ -320,6 +320,66 @@ def test_comparison_table_ladder_compares_each_rung_with_the_previous() -> None:
         _values("l", {"base": [70], "wd": [72]}), {"l": comparison_groups(LADDER)}
     )
     assert few.loc[0, "reading"] == "no test: under 3 seeds a side"
+
+
+def test_comparison_readings_use_holms_p_and_the_detectable_difference_at_its_level() -> None:
+    """B - A is 1.5, 2, 2.5 in the three seeds: raw paired p = 0.020, Holm's over the three
+    comparisons 0.061, so no evidence; what the test would catch is at Holm's level 0.05 / 3."""
+    data = {
+        "A": [70.0, 72.0, 74.0],
+        "B": [71.5, 74.0, 76.5],
+        "C": [71.0, 71.0, 76.0],
+        "D": [69.0, 74.0, 73.0],
+    }
+    table = comparison_table(
+        _values("e", data), {"e": [("networks", ["A", "B", "C", "D"])]}, {"e": True}
+    )
+    b = table.iloc[0]
+    assert b["p_value"] == pytest.approx(0.0202, abs=1e-4)
+    assert b["p_holm"] == pytest.approx(3 * b["p_value"])
+    assert b["reading"].startswith("no evidence of a difference (Holm p = 0.06)")
+    result = stats.compare_seeds(data["B"], data["A"], paired=True, power=None)
+    assert b["detectable"] == pytest.approx(stats.detectable_difference(result, 0.05 / 3))
+    assert f"±{b['detectable']:.2f} 4 times in 5 at these seeds, at Holm's level" in b["reading"]
+
+
+def test_the_write_ups_difference_is_judged_against_one_new_difference() -> None:
+    data = {"A": [55.2, 54.9, 53.0], "B": [56.97, 56.54, 55.78]}
+    table = comparison_table(
+        _values("e", data),
+        {"e": [("networks", ["A", "B"])]},
+        {"e": True},
+        {"e": {"A": 55, "B": 58}},
+    )
+    row = table.iloc[0]
+    d = np.subtract(data["B"], data["A"])
+    half = scipy_stats.t.ppf(0.975, 2) * d.std(ddof=1) * math.sqrt(4 / 3)
+    assert (row["new_low"], row["new_high"]) == pytest.approx((d.mean() - half, d.mean() + half))
+    se = d.std(ddof=1) * math.sqrt(4 / 3)
+    assert row["reference_p"] == pytest.approx(2 * scipy_stats.t.sf(abs(3 - d.mean()) / se, 2))
+    # +3 is outside the mean difference's CI, but inside one new difference's PI.
+    assert not row["ci_low"] <= 3 <= row["ci_high"] and row["new_low"] <= 3 <= row["new_high"]
+    assert reference_reading(3.0, row["new_low"], row["new_high"], row["reference_p"]).startswith(
+        "+3.00: inside one new difference's 95 % PI"
+    )
+
+
+def test_comparisons_leave_seeds_at_chance_out_and_compare_their_rates_apart() -> None:
+    values = _values(
+        "e", {"A": [10.0, 87.1, 87.4, 87.2, 87.0], "B": [10.0, 10.0, 10.0, 10.0, 10.0]}
+    )
+    values["chance"] = values["value"] <= 15
+    values = pd.concat([values, _values("e", {"C": [86.0, 86.2, 86.1, 86.3, 86.4]})])
+    groups = {"e": [("networks", ["A", "B", "C"])]}
+    table = comparison_table(values, groups, {"e": False}).set_index("variant")
+    b = table.loc["B"]
+    assert b["test"] == "all at chance" and math.isnan(b["p_value"])
+    assert b["reading"].startswith("no test: a side's seeds are all at chance")
+    assert b["diverged"] == "5 of 5 vs 1 of 5 at chance (Fisher p = 0.048)"
+    c = table.loc["C"]  # against A's 4 trained seeds, not the diverged one
+    assert c["test"] == "Welch t" and c["n_seeds"] == 5
+    assert c["difference"] == pytest.approx(86.2 - 87.175)
+    assert c["diverged"] == "0 of 5 vs 1 of 5 at chance (Fisher p = 1)"
 
 
 def _runs(form: str = "original", epochs: int = 10) -> pd.DataFrame:

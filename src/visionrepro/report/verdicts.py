@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
 from visionrepro import grid
 from visionrepro.report import stats
@@ -103,8 +104,12 @@ COMPARISON_COLUMNS = [
     "relation",
     "n_seeds",
     "n_seeds_against",
+    "diverged",
     *stats.TEST_COLUMNS,
     "reference_difference",
+    "new_low",
+    "new_high",
+    "reference_p",
     "reading",
 ]
 
@@ -381,36 +386,115 @@ def _baselines(kind: str, names: list[str]) -> list[tuple[str, str]]:
     return [(name, names[0]) for name in names[1:]]
 
 
-def comparison_reading(result: stats.SeedComparison, p_holm: float) -> str:
-    """The plain-words reading of a comparison."""
+def comparison_reading(result: stats.SeedComparison, p_holm: float, detectable: float) -> str:
+    """The plain-words reading of a comparison: its Holm-adjusted p against 1 - LEVEL, and
+    `detectable` (at Holm's level) when it found nothing."""
     if result.test == "too few seeds":
         return "no test: under 3 seeds a side"  # the seeds column gives how many
     if result.test == "no spread":
         return "no test: all seeds agree"
+    if result.test == ALL_AT_CHANCE:
+        return "no test: a side's seeds are all at chance (their rates are compared apart)"
     if p_holm < 1 - LEVEL:
         direction = "higher" if result.difference > 0 else "lower"
         return f"{direction} by {abs(result.difference):.2f} (Holm p = {p_holm:.2g})"
-    if not math.isfinite(result.detectable):
+    if not math.isfinite(detectable):
         return (
             f"no evidence of a difference (Holm p = {p_holm:.2f}); one side barely varies, so "
             "what the test could catch is not computable"
         )
     return (
         f"no evidence of a difference (Holm p = {p_holm:.2f}); the test would catch "
-        f"±{result.detectable:.2f} 4 times in 5 at these seeds"
+        f"±{detectable:.2f} 4 times in 5 at these seeds, at Holm's level"
     )
+
+
+ALL_AT_CHANCE = "all at chance"  # the test of a comparison with a side all at chance level
+
+
+def _side(seeds: pd.DataFrame, variant: str) -> pd.DataFrame:
+    """One variant's seeds (value and chance flag), indexed by seed."""
+    side = seeds[seeds["variant"] == variant].set_index("seed")
+    chance = side["chance"] if "chance" in side else pd.Series(False, index=side.index)
+    return pd.DataFrame({"value": side["value"], "chance": chance.fillna(False).astype(bool)})
 
 
 def _pair(
     seeds: pd.DataFrame, variant: str, base: str, paired: bool
 ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Two variants' values, aligned by seed when both ran the same seeds and `paired`."""
-    a = seeds[seeds["variant"] == variant].set_index("seed")["value"]
-    b = seeds[seeds["variant"] == base].set_index("seed")["value"]
+    """Two variants' values of the seeds not at chance level, aligned by seed (both seeds of a
+    pair trained) when both ran the same seeds and `paired`."""
+    a, b = _side(seeds, variant), _side(seeds, base)
     if paired and set(a.index) == set(b.index):
-        order = sorted(a.index)
-        return a[order].to_numpy(), b[order].to_numpy(), True
-    return a.to_numpy(), b.to_numpy(), False
+        order = [s for s in sorted(a.index) if not (a.at[s, "chance"] or b.at[s, "chance"])]
+        return a.loc[order, "value"].to_numpy(), b.loc[order, "value"].to_numpy(), True
+    return a.loc[~a["chance"], "value"].to_numpy(), b.loc[~b["chance"], "value"].to_numpy(), False
+
+
+def divergence_rates(seeds: pd.DataFrame, variant: str, base: str) -> str:
+    """The two variants' seeds at chance level, with Fisher's exact test of the rates, or ""
+    when neither has any."""
+    a, b = _side(seeds, variant)["chance"], _side(seeds, base)["chance"]
+    if not (a.any() or b.any()):
+        return ""
+    table = [[int(a.sum()), int((~a).sum())], [int(b.sum()), int((~b).sum())]]
+    p = float(scipy_stats.fisher_exact(table).pvalue)
+    return f"{a.sum()} of {len(a)} vs {b.sum()} of {len(b)} at chance (Fisher p = {p:.2g})"
+
+
+def _tested(a: np.ndarray, b: np.ndarray, paired: bool, n_a: int, n_b: int) -> stats.SeedComparison:
+    """The comparison of the trained seeds, or none when a side is all at chance."""
+    if min(n_a, n_b) >= stats.MIN_SEEDS and not (a.size and b.size):
+        nan = math.nan
+        return stats.SeedComparison(nan, nan, nan, nan, ALL_AT_CHANCE, n_a, n_b, nan)
+    return stats.compare_seeds(a, b, paired, power=None)
+
+
+def new_difference_cells(
+    a: np.ndarray, b: np.ndarray, paired: bool, reference: float
+) -> dict[str, float]:
+    """The 95 % prediction interval of one new difference (one run of each recipe: what a
+    write-up's single difference is) and the predictive p of the write-up's `reference`."""
+    nan = math.nan
+    found = stats.new_difference(a, b, paired) if a.size and b.size else None
+    if found is None or not math.isfinite(found[2]):
+        return {"new_low": nan, "new_high": nan, "reference_p": nan}
+    mean, se, df = found
+    half = float(scipy_stats.t.ppf((1 + LEVEL) / 2, df)) * se
+    p = float(2 * scipy_stats.t.sf(abs(reference - mean) / se, df)) if pd.notna(reference) else nan
+    return {"new_low": mean - half, "new_high": mean + half, "reference_p": p}
+
+
+def reference_reading(difference: float, low: float, high: float, p: float) -> str:
+    """The write-up's single difference against the prediction interval of one new difference."""
+    if pd.isna(difference):
+        return ""
+    if pd.isna(low):
+        return f"{difference:+.2f} (no interval of one new difference)"
+    where = "inside" if low <= difference <= high else "outside"
+    span = f"{low:+.2f} to {high:+.2f}"
+    return f"{difference:+.2f}: {where} one new difference's 95 % PI, {span} (p = {p:.2f})"
+
+
+def _comparison_row(
+    seeds: pd.DataFrame, variant: str, base: str, paired: bool, reference: float
+) -> dict[str, Any]:
+    """One variant against its baseline: the trained seeds' test, their divergence rates apart,
+    and the write-up's difference against one new difference."""
+    a, b, is_paired = _pair(seeds, variant, base, paired)
+    n_a, n_b = int((seeds["variant"] == variant).sum()), int((seeds["variant"] == base).sum())
+    result = _tested(a, b, is_paired, n_a, n_b)
+    return {
+        "variant": variant,
+        "against": base,
+        "n_seeds": n_a,
+        "n_seeds_against": n_b,
+        "diverged": divergence_rates(seeds, variant, base),
+        **result.columns(),
+        "reference_difference": reference,
+        **new_difference_cells(a, b, is_paired, reference),
+        "result": result,
+    }
 
 
 def comparison_table(
@@ -420,10 +504,12 @@ def comparison_table(
     references: Mapping[str, Mapping[str, float]] | None = None,
 ) -> pd.DataFrame:
     """Per experiment and group (`groups[experiment]`, see comparison_groups): each variant
-    against its baseline on the per-seed `values` (experiment, variant, seed, value); a paired
-    t-test where `paired[experiment]` (shares_draws) and both ran the same seeds, else Welch;
-    Holm's adjustment over the experiment's comparisons; the write-up's own difference where
-    `references[experiment]` ({variant: value}) gives both sides."""
+    against its baseline on the per-seed `values` (experiment, variant, seed, value, and chance
+    where known: seeds at chance are left out, their rates compared apart); a paired t-test
+    where `paired[experiment]` (shares_draws) and both ran the same seeds, else Welch; Holm's
+    adjustment over the experiment's comparisons, the detectable difference at Holm's level;
+    the write-up's own difference where `references[experiment]` ({variant: value}) gives
+    both sides, against the prediction interval of one new difference."""
     frames = []
     for experiment, exp_groups in groups.items():
         seeds = values[values["experiment"] == experiment]
@@ -432,31 +518,28 @@ def comparison_table(
         rows = []
         for kind, names in exp_groups:
             for variant, base in _baselines(kind, [n for n in names if n in present]):
-                a, b, is_paired = _pair(seeds, variant, base, (paired or {}).get(experiment, False))
-                result = stats.compare_seeds(a, b, is_paired)
-                rows.append(
-                    {
-                        "experiment": experiment,
-                        "variant": variant,
-                        "against": base,
-                        "relation": RELATIONS[kind],
-                        "n_seeds": result.n_a,
-                        "n_seeds_against": result.n_b,
-                        **result.columns(),
-                        "reference_difference": refs.get(variant, math.nan)
-                        - refs.get(base, math.nan),
-                        "result": result,
-                    }
-                )
-        adjusted = stats.holm([row["p_value"] for row in rows])
-        for row, p_holm in zip(rows, adjusted, strict=True):
-            row["p_holm"] = p_holm
-            row["reading"] = comparison_reading(row.pop("result"), p_holm)
-        frames.append(pd.DataFrame(rows, columns=COMPARISON_COLUMNS))
+                reference = refs.get(variant, math.nan) - refs.get(base, math.nan)
+                pair = (paired or {}).get(experiment, False)
+                row = _comparison_row(seeds, variant, base, pair, reference)
+                rows.append({"experiment": experiment, "relation": RELATIONS[kind], **row})
+        frames.append(_read_comparisons(rows))
     frames = [f for f in frames if len(f)]
     return (
         pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COMPARISON_COLUMNS)
     )
+
+
+def _read_comparisons(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """An experiment's comparisons with Holm's p, the detectable difference at Holm's level
+    and the readings."""
+    adjusted = stats.holm([row["p_value"] for row in rows])
+    level = stats.holm_level(adjusted)
+    for row, p_holm in zip(rows, adjusted, strict=True):
+        result = row.pop("result")
+        row["p_holm"] = p_holm
+        row["detectable"] = stats.detectable_difference(result, level)
+        row["reading"] = comparison_reading(result, p_holm, row["detectable"])
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
 def _joined(values: pd.Series) -> str:
@@ -660,12 +743,11 @@ def family_reading(glance: pd.DataFrame, alpha: float = 1 - LEVEL) -> str:
     if p is None or p.notna().sum() < 2:
         return ""
     adjusted = np.array(stats.holm(list(p)))
-    shown = int((adjusted < alpha).sum())
-    found = "none" if shown == 0 else str(shown)
+    shown, m = int((adjusted < alpha).sum()), int(p.notna().sum())
     return (
-        f"Holm over the {int(p.notna().sum())} like-for-like references: {found} below or above "
-        f"at a family-wise {alpha:.0%} (per reference, {alpha:.0%} each: "
-        f"{1 - (1 - alpha) ** int(p.notna().sum()):.0%} chance of one false alarm)"
+        f"Holm over the {m} like-for-like references: {shown or 'none'} below or above "
+        f"(family-wise {alpha * 100:.0f} %; one by one, {m} same-recipe references would give "
+        f"a false one {(1 - (1 - alpha) ** m) * 100:.0f} % of the time)"
     )
 
 

@@ -10,7 +10,14 @@ from typing import Any
 import pandas as pd
 
 from visionrepro.report.tables import VERSION_COLUMNS
-from visionrepro.report.verdicts import LEVEL, glance_view, mean_std, metric_name, plural
+from visionrepro.report.verdicts import (
+    LEVEL,
+    glance_view,
+    mean_std,
+    metric_name,
+    plural,
+    reference_reading,
+)
 
 DASH = "–"
 
@@ -141,8 +148,9 @@ def per_class(table: pd.DataFrame) -> View | None:
 
 def comparisons(table: pd.DataFrame) -> View:
     """The comparisons (verdicts.comparison_table): each variant against its declared baseline,
-    the test used, raw and Holm-adjusted p, and the write-up's own difference where it gives
-    one; an experiment's name on its first row only."""
+    the test used, raw and Holm-adjusted p, the seeds at chance level (compared apart), and the
+    write-up's own difference where it gives one, against the prediction interval of one new
+    difference; an experiment's name on its first row only."""
     frame = pd.DataFrame(
         {
             "experiment": table["experiment"].where(~table["experiment"].duplicated(), ""),
@@ -163,11 +171,23 @@ def comparisons(table: pd.DataFrame) -> View:
             "p": [number(p, "{:.3f}") for p in table["p_value"]],
             "Holm p": [number(p, "{:.3f}") for p in table["p_holm"]],
             "detectable": [number(v, "±{:.2f}") for v in table["detectable"]],
-            "write-up's difference": [number(v, "{:+.2f}") for v in table["reference_difference"]],
+            "write-up's difference": [
+                reference_reading(d, lo, hi, p) or DASH
+                for d, lo, hi, p in zip(
+                    table["reference_difference"],
+                    table["new_low"],
+                    table["new_high"],
+                    table["reference_p"],
+                    strict=True,
+                )
+            ],
+            "at chance": [d if isinstance(d, str) and d else "" for d in table["diverged"]],
             "reading": table["reading"],
         }
     )
     frame = drop_repeats(frame, {"write-up's difference": "variant"})
+    if not (frame["at chance"] != "").any():
+        frame = frame.drop(columns="at chance")
     numeric = {
         "seeds",
         "difference",
@@ -177,7 +197,8 @@ def comparisons(table: pd.DataFrame) -> View:
         "detectable",
         "write-up's difference",
     }
-    wrap = frozenset({"against", "reading"})
+    wrap = frozenset({"against", "reading", "write-up's difference", "at chance"})
+    numeric.discard("write-up's difference")
     return View(frame, frozenset(numeric & set(frame.columns)), wrap=wrap)
 
 
