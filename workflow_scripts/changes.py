@@ -19,7 +19,7 @@ after = read_side(Path(snakemake.input.runs))
 # The tolerances this run judges by (experiments.<name>.tolerance): the change that matters.
 tolerances = {
     name: float(exp.get("tolerance", DEFAULT_TOLERANCE))
-    for name, exp in snakemake.config["experiments"].items()
+    for name, exp in (getattr(snakemake, "config", {}) or {}).get("experiments", {}).items()
 }
 table = compare(before, after, (setting["label"], "this run"), tolerances)
 logging.getLogger("changes").info("since %s:\n%s", setting["label"], terminal_table(table))

@@ -209,6 +209,8 @@ def reading(row: pd.Series, alpha: float = 1 - LEVEL) -> str:
 def correction_note(table: pd.DataFrame, alpha: float = 1 - LEVEL) -> str:
     """How better/worse were decided, for the summary line: Holm over the tested rows."""
     tested = int(pd.to_numeric(table.get("p_holm"), errors="coerce").notna().sum())
+    if tested == 0:
+        return "no row could be tested for better/worse"
     return (
         f"better/worse: a change beyond the tolerance, Holm over all {tested} tested rows "
         f"(family-wise error {alpha * 100:.0f} %)"

@@ -91,13 +91,7 @@ EXPLANATION = (
     "interval (PI) of one new run of our recipe, mean ± t · s · √(1 + 1/n), clipped to the "
     "metric's range; the 95 % confidence interval of the mean; the evaluation set's size with "
     "the binomial standard error of one run's accuracy on it. No interval for fewer than 3 "
-    "seeds or seeds without spread. A write-up's number is one run, so it is judged against "
-    "the PI: *consistent* (inside, and the PI's half-width within the tolerance plus half the "
-    "reference's rounding), *consistent, inconclusive* (inside, but the noise exceeds the "
-    "tolerance; the note says how many seeds would settle it), *below* / *above* (outside, "
-    "with the predictive p-value), *not comparable* (the reference was made with other "
-    "settings or data, named; left out of the like-for-like count). Seeds at chance level are "
-    "set aside; a reference at chance is judged on our divergence rate."
+    "seeds or seeds without spread. " + verdicts.verdict_rules()
 )
 
 

@@ -27,7 +27,7 @@ itself a divergence (at chance level) is judged on our divergence rate.
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -776,6 +776,32 @@ def headline(glance: pd.DataFrame) -> str:
         text += f", {total - compared} not comparable (settings or data differ)"
     family = family_reading(glance)
     return f"{text}. {family}" if family else text
+
+
+def _starred(words: str) -> str:
+    return f"*{words}*"
+
+
+def verdict_rules(em: Callable[[str], str] = _starred) -> str:
+    """How a reference is judged, in one paragraph that RESULTS.md, the HTML report and
+    Snakemake's report share; `em` marks a verdict's words (Markdown's *...* by default)."""
+    return (
+        "A write-up's number is one run, so it is judged as one new run of our recipe: d = the "
+        "reference - our mean, with one run's standard error se1 = s · √(1 + 1/n) and half the "
+        "reference's rounding unit r, counted once, at the least favourable end of its rounding "
+        f"interval. {em('consistent')}: equivalence within ± the experiment's tolerance shown "
+        "(two one-sided tests at 5 %: |d| + r + t(0.95) · se1 ≤ tolerance); "
+        f"{em('below')} / {em('above')}: a gap beyond the tolerance shown (|d| - r - "
+        f"t(0.975) · se1 > tolerance); otherwise {em(UNRESOLVED)} (outside the prediction "
+        f"interval) or {em(COMPATIBLE)} (inside), with how many seeds would decide it at the "
+        "present spread estimate (itself a rough guess from a few seeds), or that none can (one "
+        "run's own noise, 1.64 s, exceeds the margin). The p shown is the one the decision used. "
+        f"{em('not comparable')}: the reference was made with other settings or data (named), "
+        "left out of the like-for-like count. Each reference is one test at 5 %, so the "
+        "headline adds Holm's reading over the like-for-like family. Seeds at chance level are "
+        "set aside and a row all at chance is marked, without an interval; a reference at "
+        "chance is judged on our divergence rate."
+    )
 
 
 def metric_name(metric: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from visionrepro.compare.changes import correction_note
 from visionrepro.report.tables import VERSION_COLUMNS
 from visionrepro.report.verdicts import (
     LEVEL,
@@ -207,6 +208,7 @@ CHANGE_ORDER = [
     "worse",
     "better",
     "changed (too few seeds for a test)",
+    "changed (a side all at chance: no test)",
     "no detectable change",
     "new",
     "gone",
@@ -232,14 +234,18 @@ def changed_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 def changes_summary(table: pd.DataFrame) -> str:
     """A count of a changes table's readings, e.g. "2 of 45 rows changed (1 worse, 1 no
-    detectable change); 43 identical, every seed bit-equal"."""
+    detectable change); 43 identical, every seed bit-equal", and how better and worse were
+    decided (compare.changes.correction_note)."""
     counts = table["reading"].value_counts()
-    words = {"changed (too few seeds for a test)": "with too few seeds to test"}
+    words = {
+        "changed (too few seeds for a test)": "with too few seeds to test",
+        "changed (a side all at chance: no test)": "with a side all at chance",
+    }
     moved = [f"{counts[r]} {words.get(r, r)}" for r in CHANGE_ORDER[:-1] if r in counts]
     same = int(counts.get("identical", 0))
     text = f"{len(table) - same} of {plural(len(table), 'row')} changed"
     text += f" ({', '.join(moved)})" if moved else ""
-    return text + f"; {same} identical, every seed bit-equal"
+    return text + f"; {same} identical, every seed bit-equal; {correction_note(table)}"
 
 
 def changes(table: pd.DataFrame) -> View:
