@@ -422,6 +422,9 @@ def test_report_html_from_the_tables_packs_and_figures(tmp_path: Path, runs: dic
     assert "1 reference number: 1 compared like for like (1 without a noise estimate)" in html
     page = fragment.read_text()  # the at-a-glance page of Snakemake's report
     assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
-    assert page.split("</h1>")[1].split("</body>")[0] in html  # the table the page opens with
+    body = page.split("</h1>")[1].split("</body>")[0]
+    table, rules = body.rsplit("<p>", 1)
+    assert table in html  # the table the page opens with, then the verdicts' rules as in html
+    assert rules.removesuffix("</p>") in html and "<em>compatible, not decisive</em>" in rules
     # The variants' settings: what differs (lr) in the table, what they share below it.
     assert "<code>epochs: 3</code>" in html and 'normal">lr</th>' in html

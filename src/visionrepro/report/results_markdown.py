@@ -86,6 +86,7 @@ def experiment_markdown(
     return "\n".join(lines)
 
 
+VERDICT_HEADING = "How a verdict is reached"  # docs/configuration.md links to its anchor
 EXPLANATION = (
     "Ours: mean ± std over the seeds (the mean alone for one seed); the 95 % prediction "
     "interval (PI) of one new run of our recipe, mean ± t · s · √(1 + 1/n), clipped to the "
@@ -140,14 +141,12 @@ def results_markdown(
     if verdicts.synthetic(glance):
         lines += [f"> **Synthetic data.** {verdicts.SYNTHETIC_NOTE}", ""]
     lines += [f"**{verdicts.headline(glance)}.**", ""]
-    lines += [
-        EXPLANATION + " Config files: " + ", ".join(f"`{f}`" for f in configfiles) + ".",
-        "",
-    ]
+    lines += ["Config files: " + ", ".join(f"`{f}`" for f in configfiles) + ".", ""]
     if runs is not None and len(runs):
         lines += [*provenance_lines(runs), ""]
     if note:
         lines += [markdown_note(note.strip()), ""]
+    lines += [f"## {VERDICT_HEADING}", "", EXPLANATION, ""]
     if changes_table is not None:
         lines += changes_markdown(changes_table, compare_label)
     for name, rows in glance.groupby("experiment", sort=False):
