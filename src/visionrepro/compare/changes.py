@@ -31,7 +31,7 @@ from visionrepro.report.stats import (
     holm,
     holm_level,
 )
-from visionrepro.report.verdicts import DEFAULT_TOLERANCE, metric_range
+from visionrepro.report.verdicts import DEFAULT_TOLERANCE, metric_range, plural
 
 GROUP = ["experiment", "variant", "metric"]
 COLUMNS = [
@@ -212,7 +212,8 @@ def correction_note(table: pd.DataFrame, alpha: float = 1 - LEVEL) -> str:
     if tested == 0:
         return "no row could be tested for better/worse"
     return (
-        f"better/worse: a change beyond the tolerance, Holm over all {tested} tested rows "
+        f"better/worse: a change beyond the tolerance, Holm over "
+        f"{'all ' * (tested > 1)}{plural(tested, 'tested row')} "
         f"(family-wise error {alpha * 100:.0f} %)"
     )
 
