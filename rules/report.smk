@@ -111,6 +111,7 @@ rule changes:
         runtime=job("small", "runtime"),
     params:
         compare=comparison_setting(),
+        tolerances={name: e.spec()["tolerance"] for name, e in PLAN.experiments.items()},
     script:
         "../workflow_scripts/changes.py"
 

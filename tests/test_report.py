@@ -187,14 +187,14 @@ def test_report_page(tmp_path: Path) -> None:
     order += [html.index(f'id="{i}"') for i in ("datasets", "provenance", "config")]
     assert order == sorted(order) and 'id="exp-off"' not in html
     assert (
-        "2 reference numbers: 2 compared like for like (1 consistent but inconclusive, "
+        "2 reference numbers: 2 compared like for like (1 compatible, not decisive; "
         "1 below)." in html
     )
     assert "1 of 5 runs are at chance level" in html and "Synthetic data" not in html
     glance = html[order[0] : order[1]]
     assert "54.00 ± 1.00" in glance and "– (1 seed)" in glance and "49.03–58.97" in glance
     assert re.search(
-        r'normal;min-width:16em;background:#a86400[^"]*">consistent, inconclusive \(noise', glance
+        r'normal;min-width:16em;background:#a86400[^"]*">compatible, not decisive \(p = ', glance
     )
     assert re.search(
         r'normal;min-width:16em;background:#c62828[^"]*">below \(all 1 seed at chance', glance

@@ -304,7 +304,11 @@ def test_changes_since_an_earlier_run(tmp_path: Path, runs: dict) -> None:
     out = tmp_path / "changes.csv"
     inputs = {"earlier": str(tmp_path / "earlier.csv"), "runs": tables["runs"]}
     run_script(
-        "changes", tmp_path, input=inputs, output={"table": str(out)}, params={"compare": compare}
+        "changes",
+        tmp_path,
+        input=inputs,
+        output={"table": str(out)},
+        params={"compare": compare, "tolerances": {"mnist": 1.0}},
     )
     changes = pd.read_csv(out).set_index("variant")
     assert changes["reading"].to_dict() == {
@@ -333,7 +337,7 @@ def test_changes_since_an_earlier_run(tmp_path: Path, runs: dict) -> None:
     assert text.index("## Changes since yesterday") < text.index("## mnist")
     assert (
         "**1 of 2 rows changed (1 with too few seeds to test); 1 identical, every seed "
-        "bit-equal.**" in text
+        "bit-equal; no row could be tested for better/worse.**" in text
     )
     assert "| mnist        | CNN " in text and "MLP_lr1" not in text.split("## mnist")[0]
 
@@ -417,6 +421,9 @@ def test_report_html_from_the_tables_packs_and_figures(tmp_path: Path, runs: dic
     assert "1 reference number: 1 compared like for like (1 without a noise estimate)" in html
     page = fragment.read_text()  # the at-a-glance page of Snakemake's report
     assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
-    assert page.split("</h1>")[1].split("</body>")[0] in html  # the table the page opens with
+    body = page.split("</h1>")[1].split("</body>")[0]
+    table, rules = body.rsplit("<p>", 1)
+    assert table in html  # the table the page opens with, then the verdicts' rules as in html
+    assert rules.removesuffix("</p>") in html and "<em>compatible, not decisive</em>" in rules
     # The variants' settings: what differs (lr) in the table, what they share below it.
     assert "<code>epochs: 3</code>" in html and 'normal">lr</th>' in html

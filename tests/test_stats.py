@@ -53,14 +53,90 @@ def test_clip_keeps_an_interval_inside_the_metrics_range() -> None:
     assert (clipped.low, clipped.high, clipped.half_width) == (0.0, 32.5, 18.25)
 
 
-def test_seeds_to_settle_is_the_fewest_that_bring_the_half_width_within_tolerance() -> None:
-    for std, tolerance in [(0.3, 1.0), (0.5, 1.5), (0.45, 1.0)]:
-        n = stats.seeds_to_settle(std, tolerance)
-        half = [scipy_stats.t.ppf(0.975, k - 1) * std * math.sqrt(1 + 1 / k) for k in (n - 1, n)]
-        assert half[1] <= tolerance
-        assert n == stats.MIN_SEEDS or half[0] > tolerance
-    # 1.96 s above the tolerance: no number of seeds narrows one new run's spread enough.
-    assert stats.seeds_to_settle(1.0, 1.5) is None
+def test_seeds_to_show_is_the_fewest_whose_one_sided_bound_is_within_the_margin() -> None:
+    for std, margin in [(0.3, 1.0), (0.5, 1.5), (0.45, 1.0), (1.0, 2.5)]:
+        n = stats.seeds_to_show(std, margin)
+        bound = [scipy_stats.t.ppf(0.95, k - 1) * std * math.sqrt(1 + 1 / k) for k in (n - 1, n)]
+        assert bound[1] <= margin
+        assert n == stats.MIN_SEEDS or bound[0] > margin
+    # 1.645 s above the margin: no number of seeds narrows one new run's spread enough.
+    assert stats.seeds_to_show(1.0, 1.6) is None and stats.seeds_to_show(1.0, 0.0) is None
+
+
+S = [50.0, 50.1, 49.9]  # mean 50, s = 0.1, n = 3
+
+
+def test_the_predictive_difference_counts_the_rounding_once_at_the_least_favourable_point() -> None:
+    se1, df = 0.1 * math.sqrt(4 / 3), 2
+    found = stats.predictive(S, 51.0, rounding=0.1)
+    assert (found.gap, found.se, found.df) == pytest.approx((1.0, se1, df))
+    # Outside the prediction interval: the near point of 51 ± 0.1, 50.9.
+    assert found.p_value() == pytest.approx(2 * scipy_stats.t.sf(0.9 / se1, df))
+    assert stats.predictive_p(S, 51.0, 0.1) == found.p_value()
+    # Equivalence within ±1.5: the far point, 51.1.
+    assert found.equivalence_p(1.5) == pytest.approx(scipy_stats.t.sf((1.5 - 1.1) / se1, df))
+    # A gap beyond ±0.5: the near point, two-sided.
+    assert found.beyond_p(0.5) == pytest.approx(2 * scipy_stats.t.sf((0.9 - 0.5) / se1, df))
+    assert stats.predictive(S[:2], 51.0) is None
+
+
+@pytest.mark.parametrize("n", [3, 8])
+def test_equivalence_p_is_at_most_five_percent_exactly_when_the_tost_bound_is_inside(
+    n: int,
+) -> None:
+    rng = np.random.default_rng(n)
+    for _ in range(200):
+        values, reference = rng.normal(0, 1, n), rng.normal(0, 1.5)
+        found = stats.predictive(values, reference, rounding=0.05)
+        bound = abs(found.gap) + 0.05 + scipy_stats.t.ppf(0.95, n - 1) * found.se
+        assert (found.equivalence_p(2.0) <= 0.05) == (bound <= 2.0)
+        beyond = abs(found.gap) - 0.05 - scipy_stats.t.ppf(0.975, n - 1) * found.se
+        assert (found.beyond_p(0.5) < 0.05) == (beyond > 0.5)
+
+
+def test_one_new_difference_has_a_wider_interval_than_the_mean_difference() -> None:
+    a, b = [56.97, 56.54, 55.78], [55.2, 54.9, 53.0]
+    mean, se, df = stats.new_difference(a, b, paired=True)
+    d = np.subtract(a, b)
+    assert (mean, se, df) == pytest.approx((d.mean(), d.std(ddof=1) * math.sqrt(4 / 3), 2))
+    mean, se, df = stats.new_difference(a, b, paired=False)
+    va, vb = np.var(a, ddof=1) * 4 / 3, np.var(b, ddof=1) * 4 / 3
+    assert se == pytest.approx(math.sqrt(va + vb))
+    assert df == pytest.approx((va + vb) ** 2 / (va**2 / 2 + vb**2 / 2))
+    assert stats.new_difference(a[:2], b[:2], paired=True) is None
+
+
+def test_a_change_must_exceed_the_minimum_effect() -> None:
+    before = np.array([98.50, 98.58, 98.50])
+    after = before - 0.01  # one test image of 10,000 in every seed, the same way
+    result = stats.compare_seeds(after, before, paired=True, minimum=1.0)
+    assert result.test == "no spread" and result.p_value == 1.0
+    moved = stats.compare_seeds(before - 1.5, before, paired=True, minimum=1.0)
+    assert moved.p_value == 0.0  # every seed moved alike by more than what matters
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(3, 1, 8), rng.normal(0, 1, 8)
+    beyond = stats.compare_seeds(a, b, paired=False, minimum=1.0)
+    plain = stats.compare_seeds(a, b, paired=False)
+    se, df = beyond.se, beyond.df
+    assert beyond.p_value == pytest.approx(
+        2 * scipy_stats.t.sf((abs(plain.difference) - 1) / se, df)
+    )
+    assert plain.p_value < beyond.p_value
+    # What it would catch 4 times in 5 is the minimum plus what the t-test resolves.
+    assert stats.detectable_difference(beyond, 0.05) == pytest.approx(1 + plain.detectable)
+    assert stats.detectable_difference(beyond, 0.01) > stats.detectable_difference(beyond, 0.05)
+
+
+def test_the_exact_floor_of_a_sign_flip_or_permutation_test() -> None:
+    assert stats.exact_floor(3, 3, paired=True) == 0.25
+    assert stats.exact_floor(10, 10, paired=True) == pytest.approx(2 / 1024)
+    assert stats.exact_floor(3, 3, paired=False) == pytest.approx(0.1)
+
+
+def test_holms_level_for_the_rows_it_did_not_reject() -> None:
+    assert stats.holm_level([0.001, 0.3, 0.5, math.nan]) == pytest.approx(0.05 / 2)
+    assert stats.holm_level([0.2, 0.3]) == pytest.approx(0.025)
+    assert stats.holm_level([]) == pytest.approx(0.05)
 
 
 def test_paired_and_welch_agree_with_scipy() -> None:

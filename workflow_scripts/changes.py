@@ -15,7 +15,8 @@ setting = snakemake.params.compare
 # The earlier side as compare_with names it (a results folder gives its runs' settings).
 before = read_side(Path(setting["path"]))
 after = read_side(Path(snakemake.input.runs))
-table = compare(before, after, (setting["label"], "this run"))
+# The tolerances this run judges by (each experiment's): the change that matters.
+table = compare(before, after, (setting["label"], "this run"), dict(snakemake.params.tolerances))
 logging.getLogger("changes").info("since %s:\n%s", setting["label"], terminal_table(table))
 with atomic_path(snakemake.output[0]) as tmp:
     table.to_csv(tmp, index=False)

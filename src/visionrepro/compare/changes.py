@@ -1,15 +1,37 @@
 """Per (experiment, variant, metric): the two sides' seeds compared (paired when both ran the
-same seeds, Welch otherwise, Holm within an experiment), read as identical, no detectable
-change, better or worse, new or gone, with what changed between them (settings, code)."""
+same seeds, Welch otherwise), read as identical, no detectable change, better or worse, new or
+gone, with what changed between them (settings, code).
+
+"Better" and "worse" need a change that matters, shown over the whole table: the test asks
+whether the difference exceeds a minimum effect (the experiment's tolerance, never below the
+metric's resolution 100 / the evaluation set's size; a metric without a 0-100 scale, a loss, has
+none, and its p is never below what an exact test could give at these seeds, 0.25 for 3 paired
+seeds), and Holm's adjustment runs over every tested row of the table, so that `--fail-on worse`
+raises a false alarm at most 5 % of the time when nothing changed. Seeds at chance level are
+left out of the test (their rate is compared apart, Fisher's exact test); a side all at chance
+is not tested."""
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
 from visionrepro.errors import UserError
-from visionrepro.report.stats import LEVEL, TEST_COLUMNS, compare_seeds, holm
+from visionrepro.report.stats import (
+    LEVEL,
+    POWER,
+    TEST_COLUMNS,
+    SeedComparison,
+    compare_seeds,
+    detectable_difference,
+    exact_floor,
+    holm,
+    holm_level,
+)
+from visionrepro.report.verdicts import DEFAULT_TOLERANCE, metric_range, plural
 
 GROUP = ["experiment", "variant", "metric"]
 COLUMNS = [
@@ -21,9 +43,12 @@ COLUMNS = [
     "after_std",
     "after_n",
     *TEST_COLUMNS,
+    "minimum",
+    "diverged",
     "reading",
     "what_differs",
 ]
+ALL_AT_CHANCE = "all at chance"  # the test of a side whose every seed is at chance level
 
 
 def lower_is_better(metric: str) -> bool:
@@ -75,12 +100,73 @@ def _side(values: pd.Series) -> dict[str, float]:
     }
 
 
-def compare_group(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, object]:
-    """One (experiment, variant, metric): after minus before, with the statistics (reading and
-    Holm's p are filled in by `compare`)."""
+def minimum_effect(metric: str, tolerance: float, n_eval: float) -> float:
+    """The change a row must be shown to exceed: the tolerance, never below the resolution of an
+    evaluation set of `n_eval` items (100 / n_eval points), for a metric on a 0-100 scale; 0 for
+    others (losses), whose p gets the exact test's floor instead."""
+    if metric_range(metric) != (0.0, 100.0):
+        return 0.0
+    resolution = 100.0 / n_eval if n_eval and np.isfinite(n_eval) else 0.0
+    return max(tolerance, resolution)
+
+
+def _chance(frame: pd.DataFrame) -> np.ndarray:
+    if "chance" not in frame:
+        return np.zeros(len(frame), bool)
+    return frame["chance"].fillna(False).astype(bool).to_numpy()
+
+
+def divergence(before: pd.DataFrame, after: pd.DataFrame) -> str:
+    """The seeds at chance level on each side, with Fisher's exact test of the two rates, or ""
+    when neither side has any."""
+    nb, na = int(_chance(before).sum()), int(_chance(after).sum())
+    if nb == na == 0:
+        return ""
+    table = [[nb, len(before) - nb], [na, len(after) - na]]
+    p = float(scipy_stats.fisher_exact(table).pvalue)
+    return f"{nb} of {len(before)} at chance, then {na} of {len(after)} (Fisher p = {p:.2g})"
+
+
+def row_test(
+    after: np.ndarray, before: np.ndarray, paired: bool, metric: str, minimum: float
+) -> SeedComparison:
+    """after minus before, tested against a change beyond ±`minimum`; a metric without a 0-100
+    scale (a loss) gets, instead, the exact test's floor on its p."""
+    result = compare_seeds(after, before, paired=paired, power=None, minimum=minimum)
+    if metric_range(metric) == (0.0, 100.0):
+        return result
+    floor = exact_floor(result.n_a, result.n_b, paired)
+    if result.test == "no spread" and result.difference != 0:
+        return replace(result, p_value=floor)  # every seed moved alike: the exact test's p
+    if np.isfinite(result.p_value):
+        return replace(result, p_value=max(result.p_value, floor))
+    return result
+
+
+def _tested(b: pd.DataFrame, a: pd.DataFrame, paired: bool, minimum: float) -> SeedComparison:
+    """The test of the seeds not at chance level (aligned when paired), or none when a side is
+    all at chance."""
+    ok_b, ok_a = ~_chance(b), ~_chance(a)
+    if paired:
+        ok_b = ok_a = ok_b & ok_a
+    x, y = a["value"].to_numpy(dtype=float)[ok_a], b["value"].to_numpy(dtype=float)[ok_b]
+    if not (x.size and y.size):
+        difference = float(a["value"].mean() - b["value"].mean())
+        nan = math.nan
+        return SeedComparison(difference, nan, nan, nan, ALL_AT_CHANCE, len(a), len(b), nan)
+    return row_test(x, y, paired, str(b["metric"].iloc[0]), minimum)
+
+
+def compare_group(
+    before: pd.DataFrame, after: pd.DataFrame, tolerance: float = DEFAULT_TOLERANCE
+) -> dict[str, object]:
+    """One (experiment, variant, metric): after minus before, with the statistics (reading,
+    Holm's p and the detectable difference are filled in by `compare`)."""
     b, a = before.sort_values("seed"), after.sort_values("seed")
     paired = list(b["seed"]) == list(a["seed"])
-    result = compare_seeds(a["value"], b["value"], paired=paired)
+    n_eval = pd.to_numeric(pd.concat([_column(b, "n_eval"), _column(a, "n_eval")])).max()
+    minimum = minimum_effect(str(b["metric"].iloc[0]), tolerance, n_eval)
+    result = _tested(b, a, paired, minimum)
     identical = paired and np.array_equal(
         a["value"].to_numpy(), b["value"].to_numpy(), equal_nan=True
     )
@@ -92,28 +178,57 @@ def compare_group(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, object
     return {
         **sides,
         **result.columns(),
+        "minimum": minimum,
+        "diverged": divergence(b, a),
         "identical": identical,
         "what_differs": what_changed(b, a),
+        "result": result,
     }
 
 
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame else pd.Series(math.nan, index=frame.index)
+
+
 def reading(row: pd.Series, alpha: float = 1 - LEVEL) -> str:
-    """What a compared row says: identical, better/worse (Holm-adjusted p below alpha, or
-    every seed moved alike), no detectable change, or changed with too few seeds to say."""
+    """What a compared row says: identical, better/worse (a change beyond its minimum effect,
+    Holm-adjusted p over the whole table below alpha), no detectable change, or changed with
+    too few seeds (or a side all at chance) to test."""
     if row["identical"]:
         return "identical"
-    unanimous = row["test"] == "no spread" and row["difference"] != 0
-    if unanimous or row["p_holm"] < alpha:
+    if row["p_holm"] < alpha:
         improved = (row["difference"] < 0) == lower_is_better(row["metric"])
         return "better" if improved else "worse"
     if row["test"] == "too few seeds":
         return "changed (too few seeds for a test)"
+    if row["test"] == ALL_AT_CHANCE:
+        return "changed (a side all at chance: no test)"
     return "no detectable change"
 
 
-def compare(before: pd.DataFrame, after: pd.DataFrame, names: tuple[str, str]) -> pd.DataFrame:
+def correction_note(table: pd.DataFrame, alpha: float = 1 - LEVEL) -> str:
+    """How better/worse were decided, for the summary line: Holm over the tested rows."""
+    tested = int(pd.to_numeric(table.get("p_holm"), errors="coerce").notna().sum())
+    if tested == 0:
+        return "no row could be tested for better/worse"
+    return (
+        f"better/worse: a change beyond the tolerance, Holm over "
+        f"{'all ' * (tested > 1)}{plural(tested, 'tested row')} "
+        f"(family-wise error {alpha * 100:.0f} %)"
+    )
+
+
+def compare(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    names: tuple[str, str],
+    tolerances: dict[str, float] | None = None,
+    power: float | None = POWER,
+) -> pd.DataFrame:
     """Every (experiment, variant, metric) of either side (`inputs.read_side` tables), in the
-    order they come (before's first, then after's new ones), as COLUMNS."""
+    order they come (before's first, then after's new ones), as COLUMNS; `tolerances` gives an
+    experiment's tolerance (else DEFAULT_TOLERANCE); `power` None leaves the detectable
+    difference out (for simulations: it is the slow part)."""
     check_metrics(before, after, names)
     b_groups = dict(list(before.groupby(GROUP, sort=False)))
     a_groups = dict(list(after.groupby(GROUP, sort=False)))
@@ -127,13 +242,31 @@ def compare(before: pd.DataFrame, after: pd.DataFrame, names: tuple[str, str]) -
             row.update({f"after_{k}": v for k, v in _side(a_groups[key]["value"]).items()})
             row["reading"] = "new"
         else:
-            row.update(compare_group(b_groups[key], a_groups[key]))
+            tolerance = (tolerances or {}).get(key[0], DEFAULT_TOLERANCE)
+            row.update(compare_group(b_groups[key], a_groups[key], tolerance))
         rows.append(row)
-    table = pd.DataFrame(rows)
-    for column in ("identical", "p_value", "test", "what_differs"):
+    return decided(pd.DataFrame(rows), power)
+
+
+def decided(table: pd.DataFrame, power: float | None = POWER) -> pd.DataFrame:
+    """Holm over the whole table (rows with `metric`, `identical`, `reading` None where to be
+    read, and the test's columns and `result`), the readings, and the detectable difference at
+    the level Holm tests a row that was not rejected."""
+    for column in ("identical", "p_value", "test", "what_differs", "result"):
         if column not in table:
             table[column] = math.nan
-    table["p_holm"] = table.groupby("experiment")["p_value"].transform(lambda p: holm(list(p)))
+    # An identical row is no test: it stays out of the family.
+    tested = table["p_value"].where(table["identical"].ne(True))
+    table["p_holm"] = holm(list(tested))
     compared = table["reading"].isna()
     table.loc[compared, "reading"] = table[compared].apply(reading, axis=1)
+    level = holm_level(list(table["p_holm"]))
+    table["detectable"] = [
+        detectable_difference(result, level, power)
+        if power is not None
+        and isinstance(result, SeedComparison)
+        and text == "no detectable change"
+        else math.nan
+        for result, text in zip(table["result"], table["reading"], strict=True)
+    ]
     return table.reindex(columns=COLUMNS)

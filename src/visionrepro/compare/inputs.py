@@ -3,6 +3,7 @@ settings from their metrics.json) or a per-seed CSV table with the same columns,
 of (experiment, variant, seed, metric, value) with each run's code version and settings."""
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -42,7 +43,7 @@ IGNORED_SETTINGS = (
     "dataset.train",
     "dataset.val",
 )
-LONG_COLUMNS = [*KEYS, "metric", "value", "code_version", "settings"]
+LONG_COLUMNS = [*KEYS, "metric", "value", "code_version", "settings", "chance", "n_eval"]
 
 
 def flatten(settings: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -133,8 +134,16 @@ def read_side(side: Path) -> pd.DataFrame:
             f"{path}: a run's settings are not readable ({reason}); the `settings` column (or "
             "each run's metrics.json provenance) must hold the resolved settings as a JSON object"
         ) from error
+    wide = wide.assign(
+        chance=wide["chance"].astype(str).str.lower().isin(["true", "1"])
+        if "chance" in wide
+        else False,
+        n_eval=pd.to_numeric(wide["n_eval"], errors="coerce") if "n_eval" in wide else math.nan,
+    )
     long = wide.melt(
-        id_vars=[*KEYS, "code_version", "settings"], value_vars=metrics, var_name="metric"
+        id_vars=[*KEYS, "code_version", "settings", "chance", "n_eval"],
+        value_vars=metrics,
+        var_name="metric",
     )
     # runs.csv is wide over every experiment's metrics: keep each experiment's own.
     scored = long.groupby(["experiment", "metric"])["value"].transform(lambda v: v.notna().any())
@@ -166,6 +175,30 @@ def check_rows(wide: pd.DataFrame, path: Path) -> None:
         if not re.fullmatch(r"\d+", str(row[2]).removesuffix(".0")):
             raise _row_error(path, index, f"seed {row[2]!r} is not an integer of 0 or more")
     wide["seed"] = wide["seed"].astype(float).astype(int)
+
+
+def tolerances(side: Path) -> dict[str, float]:
+    """Each experiment's tolerance from the verdict settings a results folder's report wrote
+    (report/RESULTS.json, or RESULTS.json beside a published runs.csv); {} when there are none."""
+    folder = side if side.is_dir() else side.parent
+    for candidate in (
+        folder / "report" / "RESULTS.json",
+        folder / "RESULTS.json",
+        folder.parent / "report" / "RESULTS.json",
+    ):
+        if candidate.is_file():
+            try:
+                settings = json.loads(candidate.read_text()).get("experiments", {})
+            except (json.JSONDecodeError, AttributeError) as error:
+                raise UserError(
+                    f"{candidate}: not a RESULTS.json the report wrote ({error})"
+                ) from error
+            return {
+                name: float(exp["tolerance"])
+                for name, exp in settings.items()
+                if isinstance(exp, Mapping) and "tolerance" in exp
+            }
+    return {}
 
 
 def _settings_column(wide: pd.DataFrame, results: Path | None) -> pd.Series:

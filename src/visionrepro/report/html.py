@@ -23,6 +23,7 @@ from visionrepro.report.verdicts import (
     VERDICT_COLOURS,
     headline,
     synthetic,
+    verdict_rules,
 )
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -128,6 +129,11 @@ def banner(glance: pd.DataFrame) -> Markup:
     ).format(SYNTHETIC_NOTE)
 
 
+def verdict_rules_html() -> Markup:
+    """The verdicts' rules (verdicts.verdict_rules) with each verdict's words emphasised."""
+    return Markup(verdict_rules(lambda words: str(Markup("<em>{}</em>").format(words))))
+
+
 def glance_page(glance: pd.DataFrame) -> Markup:
     """The at-a-glance fragment as a page of its own: Snakemake's report shows it full width
     (its landing page puts the workflow description in a narrow column beside the rule graph,
@@ -136,9 +142,9 @@ def glance_page(glance: pd.DataFrame) -> Markup:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         "<title>Reproduction at a glance</title><style>body{{font-family:sans-serif;"
         "font-size:13px;margin:1em}}td,th{{padding:2px 6px}}</style></head>"
-        "<body><h1>Reproduction at a glance</h1>{}</body></html>\n"
+        "<body><h1>Reproduction at a glance</h1>{}<p>{}</p></body></html>\n"
     )
-    return page.format(glance_fragment(glance))
+    return page.format(glance_fragment(glance), verdict_rules_html())
 
 
 def changes_fragment(changes: pd.DataFrame) -> Markup:
@@ -271,6 +277,7 @@ def render(
         glance=glance_fragment(tables.glance, with_banner=False),
         chance=int(tables.runs["chance"].sum()),
         chance_margin=CHANCE_MARGIN,
+        verdict_rules=verdict_rules_html(),
         n_runs=len(tables.runs),
         experiments=sections,
         comparisons=(

@@ -112,18 +112,13 @@ def experiment_markdown(
     return "\n".join(lines)
 
 
+VERDICT_HEADING = "How a verdict is reached"  # docs/configuration.md links to its anchor
 EXPLANATION = (
     "Ours: mean ± std over the seeds (the mean alone for one seed); the 95 % prediction "
     "interval (PI) of one new run of our recipe, mean ± t · s · √(1 + 1/n), clipped to the "
     "metric's range; the 95 % confidence interval of the mean; the evaluation set's size with "
     "the binomial standard error of one run's accuracy on it. No interval for fewer than 3 "
-    "seeds or seeds without spread. A write-up's number is one run, so it is judged against "
-    "the PI: *consistent* (inside, and the PI's half-width within the tolerance plus half the "
-    "reference's rounding), *consistent, inconclusive* (inside, but the noise exceeds the "
-    "tolerance; the note says how many seeds would settle it), *below* / *above* (outside, "
-    "with the predictive p-value), *not comparable* (the reference was made with other "
-    "settings or data, named; left out of the like-for-like count). Seeds at chance level are "
-    "set aside; a reference at chance is judged on our divergence rate."
+    "seeds or seeds without spread. " + verdicts.verdict_rules()
 )
 
 
@@ -172,17 +167,12 @@ def results_markdown(
     if verdicts.synthetic(glance):
         lines += [f"> **Synthetic data.** {verdicts.SYNTHETIC_NOTE}", ""]
     lines += [f"**{verdicts.headline(glance)}.**", ""]
-    lines += [
-        EXPLANATION
-        + " Config files: "
-        + ", ".join(code_span(plain_line(f)) for f in configfiles)
-        + ".",
-        "",
-    ]
+    lines += ["Config files: " + ", ".join(code_span(plain_line(f)) for f in configfiles) + ".", ""]
     if runs is not None and len(runs):
         lines += [*provenance_lines(runs), ""]
     if note:
         lines += [markdown_note(note.strip()), ""]
+    lines += [f"## {VERDICT_HEADING}", "", EXPLANATION, ""]
     if changes_table is not None:
         lines += changes_markdown(changes_table, compare_label)
     for name, rows in glance.groupby("experiment", sort=False):

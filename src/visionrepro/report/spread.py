@@ -53,13 +53,13 @@ def curve_key(history: dict, metric: str) -> str | None:
 def epoch_spread(runs: Iterable[tuple[str, str, float, dict, str]], last: int) -> pd.DataFrame:
     """Per (experiment, variant), mean ± std over seeds of: the reported value, the last
     epoch's per-epoch score and the mean of the `last` epochs' scores (on the split scored per
-    epoch); and the wobble, the mean over seeds of the std of those epochs' scores. `runs` holds
-    (experiment, variant, reported value, history, metric)."""
+    epoch); and the wobble, the mean over seeds of the sample std of those epochs' scores.
+    `runs` holds (experiment, variant, reported value, history, metric)."""
     rows = []
     for experiment, variant, final, history, metric in runs:
         key = curve_key(history, metric)
         curve = np.asarray(history[key][-last:], dtype=float) if key else np.array([final])
-        rows.append((experiment, variant, final, curve[-1], curve.mean(), curve.std(), key or "-"))
+        rows.append((experiment, variant, final, curve[-1], curve.mean(), _std(curve), key or "-"))
     columns = ["experiment", "variant", "reported", "last", "tail", "wobble", "on"]
     frame = pd.DataFrame(rows, columns=columns)
     out = []
@@ -85,7 +85,8 @@ def _mean_std(values: pd.Series) -> str:
     return mean_std(values.mean(), _std(values), len(values))
 
 
-def _std(values: pd.Series) -> float:
+def _std(values: pd.Series | np.ndarray) -> float:
+    """The sample standard deviation (ddof 1, as every std of the reports), 0 for one value."""
     return float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 

@@ -15,7 +15,12 @@ from visionrepro.engine.metrics import summarise
 from visionrepro.errors import UserError
 from visionrepro.plan.tasks import TASKS
 from visionrepro.provenance import PACKAGES
-from visionrepro.report.verdicts import is_chance, reference_metrics
+from visionrepro.report.verdicts import (
+    CHANCE_MARGIN,
+    chance_margin,
+    is_chance,
+    reference_metrics,
+)
 
 RUN_KEYS = ("experiment", "variant", "network", "params", "seed")
 PROVENANCE_COLUMNS = ("device", "device_name", "threads", "host", "created")
@@ -75,16 +80,19 @@ def predicted_classes(run: Mapping[str, Any]) -> int | None:
 
 
 def at_chance(run: Mapping[str, Any]) -> bool:
-    """Whether a run is at chance level (verdicts.is_chance): its accuracy (classification and
-    colorization; segmentation's pixel accuracy is dominated by the background) or the number
-    of classes it predicts."""
+    """Whether a run is at chance level (verdicts.is_chance): by its score (classification and
+    colorization accuracy within a margin of 100 / classes; segmentation's mIoU at most
+    100 / classes, what predicting one class everywhere scores; its pixel accuracy is dominated
+    by the background) or by the number of classes it predicts."""
     kind = TASKS[run.get("task", "classification")]
-    accuracy = None
+    score, margin = None, CHANCE_MARGIN
     if not kind.dense:
-        accuracy = run[run_metrics(run)[0]]
+        score = run[run_metrics(run)[0]]
     elif kind.palette:
-        accuracy = run["pixel_accuracy"]
-    return is_chance(len(run["classes"]), accuracy, predicted_classes(run))
+        score = run["pixel_accuracy"]
+    elif "miou" in run:
+        score, margin = run["miou"], chance_margin("miou")
+    return is_chance(len(run["classes"]), score, predicted_classes(run), margin)
 
 
 def code_version(record: Mapping[str, Any]) -> str:

@@ -4,28 +4,36 @@ and the comparisons between an experiment's networks and variants (paired or Wel
 as tables that both reports (and any other writer) read. The statistics are report/stats.py's.
 
 A reference is the write-up's one run, so the question is whether it is consistent with one new
-run of ours: inside mean ± t(0.975, n-1) · s · sqrt(1 + 1/n). Verdicts (`kind` in brackets):
-- "consistent" (consistent): inside, and the interval's half-width is within the tolerance;
-- "consistent, inconclusive" (inconclusive): inside, but run-to-run noise exceeds the
-  tolerance; the note says how many seeds would settle it, or that none can;
-- "below" / "above" (inconsistent): outside, with the predictive p-value;
+run of ours. The frame is equivalence testing on that predictive difference: d = reference -
+mean, se1 = s · sqrt(1 + 1/n), n - 1 degrees of freedom, r half the reference's rounding unit
+(counted once, at the least favourable point of the rounding interval). Verdicts (`kind`):
+- "consistent" (consistent): equivalence within ±tolerance shown, two one-sided tests at 5 %:
+  |d| + r + t(0.95, n-1) · se1 ≤ tolerance;
+- "below" / "above" (inconsistent): the gap shown to exceed the tolerance, two-sided at 5 %:
+  |d| - r - t(0.975, n-1) · se1 > tolerance (so only outside the prediction interval);
+- "differs, by less than the tolerance can resolve" (inconclusive): neither, but outside the
+  95 % prediction interval; "compatible, not decisive" (inconclusive): neither, and inside; the
+  note says how many seeds would decide it at the present spread estimate, or that none can;
 - "not comparable: epochs 20 ≠ 200" (not comparable): the run's settings or data differ from
   the reference's; such rows leave the headline's denominator;
 - "within / outside ±tol, no noise estimate (n seeds)" (no estimate): fewer than 3 seeds or
   no spread, never a positive verdict;
 - "no reference".
+The p shown is the one the decision used. Each like-for-like reference is one test: the headline
+adds the Holm-adjusted reading over the family (each one's p of a gap beyond the tolerance).
 Seeds at chance level are set aside ("k of n at chance; the rest ..."); a reference that is
 itself a divergence (at chance level) is judged on our divergence rate.
 """
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
 from visionrepro.plan.model import DEFAULT_TOLERANCE, reference_metrics
 from visionrepro.report import stats
@@ -74,6 +82,7 @@ GLANCE_COLUMNS = [
     "tolerance",
     "difference",
     "p_value",
+    "p_beyond",
     "verdict",
     "kind",
     "note",
@@ -93,8 +102,12 @@ COMPARISON_COLUMNS = [
     "relation",
     "n_seeds",
     "n_seeds_against",
+    "diverged",
     *stats.TEST_COLUMNS,
     "reference_difference",
+    "new_low",
+    "new_high",
+    "reference_p",
     "reading",
 ]
 
@@ -143,6 +156,29 @@ def is_chance(
     return bool(near or few)
 
 
+def chance_margin(metric: str) -> float | None:
+    """The margin above 100 / classes within which a score is at chance level: CHANCE_MARGIN for
+    an accuracy of images, 0 for mIoU (predicting one class everywhere scores at most 100 /
+    classes), None where the score says nothing about it (pixel accuracy, dominated by the
+    background of a segmentation; losses)."""
+    if metric == "miou":
+        return 0.0
+    if metric.endswith("_accuracy") and metric != "pixel_accuracy":
+        return CHANCE_MARGIN
+    return None
+
+
+def chance_flags(group: pd.DataFrame, headline: str) -> np.ndarray:
+    """Each run's chance flag: the runs table's, or its `headline` score at chance level
+    (chance_margin), so that runs with the same score are flagged alike."""
+    flags = group["chance"].to_numpy(dtype=bool)
+    n_classes, margin = _n_classes(group), chance_margin(headline)
+    if not n_classes or margin is None or headline not in group:
+        return flags
+    scores = group[headline].to_numpy(dtype=float)
+    return flags | np.array([bool(is_chance(n_classes, v, margin=margin)) for v in scores])
+
+
 def _shown(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -170,12 +206,18 @@ def mismatches(
 @dataclass(frozen=True)
 class Verdict:
     """A reference judged against our seeds: the verdict's words, its kind (VERDICT_COLOURS),
-    a note (p-value, seeds that would settle it, chance seeds) and the predictive p-value."""
+    a note (p-value, seeds that would decide it, chance seeds), the p-value the decision used
+    and the one-sided p that the gap exceeds the tolerance (the headline's family, Holm)."""
 
     text: str
     kind: str
     note: str = ""
     p_value: float = math.nan
+    p_beyond: float = math.nan
+
+
+COMPATIBLE = "compatible, not decisive"
+UNRESOLVED = "differs, by less than the tolerance can resolve"
 
 
 def _divergence_verdict(n: int, chance: int) -> Verdict:
@@ -186,7 +228,7 @@ def _divergence_verdict(n: int, chance: int) -> Verdict:
         )
     upper = 1 - (1 - LEVEL) ** (1 / n)  # the exact one-sided bound on a rate after 0 of n
     return Verdict(
-        "consistent, inconclusive",
+        COMPATIBLE,
         "inconclusive",
         f"none of {plural(n, 'seed')} diverged; a divergence rate up to {upper:.0%} fits that",
     )
@@ -202,7 +244,8 @@ def judge(
     reference_at_chance: bool = False,
 ) -> Verdict:
     """The verdict of `reference` against the seeds' `values` (see the module's docstring);
-    half the reference's rounding unit (`precision`) widens the tolerance and the interval."""
+    the reference's true value lies within half its rounding unit (`precision`) of it, and
+    every test is made at the least favourable point of that interval, once."""
     if reference is None or pd.isna(reference):
         return Verdict("no reference", "no reference")
     if mismatch:
@@ -215,26 +258,53 @@ def judge(
     rest = data[~flags]
     if rest.size == 0:
         return Verdict("below", "inconsistent", f"all {plural(data.size, 'seed')} at chance")
-    allowed = tolerance + precision / 2
-    interval = stats.prediction_interval(rest)
-    if interval is None:
-        side = "within" if abs(rest.mean() - reference) <= allowed else "outside"
+    found = stats.predictive(rest, reference, precision / 2)
+    if found is None:
+        side = "within" if abs(rest.mean() - reference) - precision / 2 <= tolerance else "outside"
         why = plural(rest.size, "seed") + (", no spread" if rest.size >= stats.MIN_SEEDS else "")
-        return Verdict(f"{side} ±{allowed:g}, no noise estimate ({why})", "no estimate", aside)
-    p_value = stats.predictive_p(rest, reference)
-    if abs(reference - rest.mean()) > interval.half_width + precision / 2:
-        side = "below" if rest.mean() < reference else "above"
-        return Verdict(side, "inconsistent", f"{aside}p = {p_value:.2g}", p_value)
-    if interval.half_width <= allowed:
-        return Verdict("consistent", "consistent", aside.rstrip(": "), p_value)
-    needed = stats.seeds_to_settle(float(rest.std(ddof=1)), allowed)
-    settle = (
-        f"about {needed} seeds would settle it"
-        if needed is not None
-        else f"no number of seeds can (1.96 s = {1.96 * rest.std(ddof=1):.2f} > {allowed:g})"
+        return Verdict(f"{side} ±{tolerance:g}, no noise estimate ({why})", "no estimate", aside)
+    return _predictive_verdict(found, tolerance, float(rest.std(ddof=1)), rest.size, aside)
+
+
+def _predictive_verdict(
+    found: stats.Predictive, tolerance: float, std: float, n: int, aside: str
+) -> Verdict:
+    """The three-way equivalence verdict of a reference as one new run (`found`): consistent
+    when shown within ±tolerance, below/above when shown beyond it, else undecided."""
+    alpha = 1 - LEVEL
+    equivalent, beyond = found.equivalence_p(tolerance), found.beyond_p(tolerance)
+    if equivalent <= alpha:
+        note = f"{aside}within ±{tolerance:g} shown, p = {equivalent:.3g}"
+        return Verdict("consistent", "consistent", note, equivalent, beyond)
+    if beyond < alpha:
+        side = "above" if found.gap < 0 else "below"
+        note = f"{aside}beyond ±{tolerance:g}, p = {beyond:.3g}"
+        return Verdict(side, "inconsistent", note, beyond, beyond)
+    p_value = found.p_value()
+    text = UNRESOLVED if p_value < alpha else COMPATIBLE
+    note = f"{aside}p = {p_value:.3g}; {_seeds_to_decide(found, tolerance, std, n)}"
+    return Verdict(text, "inconclusive", note, p_value, beyond)
+
+
+def _seeds_to_decide(found: stats.Predictive, tolerance: float, std: float, n: int) -> str:
+    """How many seeds would decide an undecided verdict at the present spread estimate."""
+    distance = abs(found.gap)
+    within, beyond = tolerance - distance - found.rounding, distance - found.rounding - tolerance
+    what, margin = ("within", within) if within > 0 else ("beyond", beyond)
+    if margin <= 0:
+        return f"no number of seeds can: the gap is within the rounding of ±{tolerance:g}"
+    floor = stats.one_run_floor(std)
+    needed = stats.seeds_to_show(std, margin)
+    if needed is None:
+        return (
+            f"no number of seeds can show it {what} ±{tolerance:g}: one run's own noise "
+            f"(1.64 s = {floor:.2f}) exceeds the margin {margin:.2f}"
+        )
+    guess = ", itself a rough guess" if n < 10 else ""
+    return (
+        f"about {needed} seeds would show it {what} ±{tolerance:g} at the present spread "
+        f"estimate (s = {std:.2f} from {n} seeds{guess})"
     )
-    note = f"{aside}noise ±{interval.half_width:.2f} > ±{allowed:g}: {settle}"
-    return Verdict("consistent, inconclusive", "inconclusive", note, p_value)
 
 
 def _baselines(kind: str, names: list[str]) -> list[tuple[str, str]]:
@@ -244,36 +314,115 @@ def _baselines(kind: str, names: list[str]) -> list[tuple[str, str]]:
     return [(name, names[0]) for name in names[1:]]
 
 
-def comparison_reading(result: stats.SeedComparison, p_holm: float) -> str:
-    """The plain-words reading of a comparison."""
+def comparison_reading(result: stats.SeedComparison, p_holm: float, detectable: float) -> str:
+    """The plain-words reading of a comparison: its Holm-adjusted p against 1 - LEVEL, and
+    `detectable` (at Holm's level) when it found nothing."""
     if result.test == "too few seeds":
         return "no test: under 3 seeds a side"  # the seeds column gives how many
     if result.test == "no spread":
         return "no test: all seeds agree"
+    if result.test == ALL_AT_CHANCE:
+        return "no test: a side's seeds are all at chance (their rates are compared apart)"
     if p_holm < 1 - LEVEL:
         direction = "higher" if result.difference > 0 else "lower"
         return f"{direction} by {abs(result.difference):.2f} (Holm p = {p_holm:.2g})"
-    if not math.isfinite(result.detectable):
+    if not math.isfinite(detectable):
         return (
             f"no evidence of a difference (Holm p = {p_holm:.2f}); one side barely varies, so "
             "what the test could catch is not computable"
         )
     return (
         f"no evidence of a difference (Holm p = {p_holm:.2f}); the test would catch "
-        f"±{result.detectable:.2f} 4 times in 5 at these seeds"
+        f"±{detectable:.2f} 4 times in 5 at these seeds, at Holm's level"
     )
+
+
+ALL_AT_CHANCE = "all at chance"  # the test of a comparison with a side all at chance level
+
+
+def _side(seeds: pd.DataFrame, variant: str) -> pd.DataFrame:
+    """One variant's seeds (value and chance flag), indexed by seed."""
+    side = seeds[seeds["variant"] == variant].set_index("seed")
+    chance = side["chance"] if "chance" in side else pd.Series(False, index=side.index)
+    return pd.DataFrame({"value": side["value"], "chance": chance.fillna(False).astype(bool)})
 
 
 def _pair(
     seeds: pd.DataFrame, variant: str, base: str, paired: bool
 ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Two variants' values, aligned by seed when both ran the same seeds and `paired`."""
-    a = seeds[seeds["variant"] == variant].set_index("seed")["value"]
-    b = seeds[seeds["variant"] == base].set_index("seed")["value"]
+    """Two variants' values of the seeds not at chance level, aligned by seed (both seeds of a
+    pair trained) when both ran the same seeds and `paired`."""
+    a, b = _side(seeds, variant), _side(seeds, base)
     if paired and set(a.index) == set(b.index):
-        order = sorted(a.index)
-        return a[order].to_numpy(), b[order].to_numpy(), True
-    return a.to_numpy(), b.to_numpy(), False
+        order = [s for s in sorted(a.index) if not (a.at[s, "chance"] or b.at[s, "chance"])]
+        return a.loc[order, "value"].to_numpy(), b.loc[order, "value"].to_numpy(), True
+    return a.loc[~a["chance"], "value"].to_numpy(), b.loc[~b["chance"], "value"].to_numpy(), False
+
+
+def divergence_rates(seeds: pd.DataFrame, variant: str, base: str) -> str:
+    """The two variants' seeds at chance level, with Fisher's exact test of the rates, or ""
+    when neither has any."""
+    a, b = _side(seeds, variant)["chance"], _side(seeds, base)["chance"]
+    if not (a.any() or b.any()):
+        return ""
+    table = [[int(a.sum()), int((~a).sum())], [int(b.sum()), int((~b).sum())]]
+    p = float(scipy_stats.fisher_exact(table).pvalue)
+    return f"{a.sum()} of {len(a)} vs {b.sum()} of {len(b)} at chance (Fisher p = {p:.2g})"
+
+
+def _tested(a: np.ndarray, b: np.ndarray, paired: bool, n_a: int, n_b: int) -> stats.SeedComparison:
+    """The comparison of the trained seeds, or none when a side is all at chance."""
+    if min(n_a, n_b) >= stats.MIN_SEEDS and not (a.size and b.size):
+        nan = math.nan
+        return stats.SeedComparison(nan, nan, nan, nan, ALL_AT_CHANCE, n_a, n_b, nan)
+    return stats.compare_seeds(a, b, paired, power=None)
+
+
+def new_difference_cells(
+    a: np.ndarray, b: np.ndarray, paired: bool, reference: float
+) -> dict[str, float]:
+    """The 95 % prediction interval of one new difference (one run of each recipe: what a
+    write-up's single difference is) and the predictive p of the write-up's `reference`."""
+    nan = math.nan
+    found = stats.new_difference(a, b, paired) if a.size and b.size else None
+    if found is None or not math.isfinite(found[2]):
+        return {"new_low": nan, "new_high": nan, "reference_p": nan}
+    mean, se, df = found
+    half = float(scipy_stats.t.ppf((1 + LEVEL) / 2, df)) * se
+    p = float(2 * scipy_stats.t.sf(abs(reference - mean) / se, df)) if pd.notna(reference) else nan
+    return {"new_low": mean - half, "new_high": mean + half, "reference_p": p}
+
+
+def reference_reading(difference: float, low: float, high: float, p: float) -> str:
+    """The write-up's single difference against the prediction interval of one new difference."""
+    if pd.isna(difference):
+        return ""
+    if pd.isna(low):
+        return f"{difference:+.2f} (no interval of one new difference)"
+    where = "inside" if low <= difference <= high else "outside"
+    span = f"{low:+.2f} to {high:+.2f}"
+    return f"{difference:+.2f}: {where} one new difference's 95 % PI, {span} (p = {p:.2f})"
+
+
+def _comparison_row(
+    seeds: pd.DataFrame, variant: str, base: str, paired: bool, reference: float
+) -> dict[str, Any]:
+    """One variant against its baseline: the trained seeds' test, their divergence rates apart,
+    and the write-up's difference against one new difference."""
+    a, b, is_paired = _pair(seeds, variant, base, paired)
+    n_a, n_b = int((seeds["variant"] == variant).sum()), int((seeds["variant"] == base).sum())
+    result = _tested(a, b, is_paired, n_a, n_b)
+    return {
+        "variant": variant,
+        "against": base,
+        "n_seeds": n_a,
+        "n_seeds_against": n_b,
+        "diverged": divergence_rates(seeds, variant, base),
+        **result.columns(),
+        "reference_difference": reference,
+        **new_difference_cells(a, b, is_paired, reference),
+        "result": result,
+    }
 
 
 def comparison_table(
@@ -283,11 +432,12 @@ def comparison_table(
     references: Mapping[str, Mapping[str, float]] | None = None,
 ) -> pd.DataFrame:
     """Per experiment and group (`groups[experiment]`, plan.load.comparison_groups): each
-    variant against its baseline on the per-seed `values` (experiment, variant, seed, value); a
-    paired t-test where `paired[experiment]` (plan.draws.SeedDraws.shared) and both ran the
-    same seeds, else Welch;
-    Holm's adjustment over the experiment's comparisons; the write-up's own difference where
-    `references[experiment]` ({variant: value}) gives both sides."""
+    variant against its baseline on the per-seed `values` (experiment, variant, seed, value,
+    and chance where known: seeds at chance are left out, their rates compared apart); a paired
+    t-test where `paired[experiment]` (plan.draws.SeedDraws.shared) and both ran the same seeds,
+    else Welch; Holm's adjustment over the experiment's comparisons, the detectable difference
+    at Holm's level; the write-up's own difference where `references[experiment]` ({variant:
+    value}) gives both sides, against the prediction interval of one new difference."""
     frames = []
     for experiment, exp_groups in groups.items():
         seeds = values[values["experiment"] == experiment]
@@ -296,31 +446,28 @@ def comparison_table(
         rows = []
         for kind, names in exp_groups:
             for variant, base in _baselines(kind, [n for n in names if n in present]):
-                a, b, is_paired = _pair(seeds, variant, base, (paired or {}).get(experiment, False))
-                result = stats.compare_seeds(a, b, is_paired)
-                rows.append(
-                    {
-                        "experiment": experiment,
-                        "variant": variant,
-                        "against": base,
-                        "relation": RELATIONS[kind],
-                        "n_seeds": result.n_a,
-                        "n_seeds_against": result.n_b,
-                        **result.columns(),
-                        "reference_difference": refs.get(variant, math.nan)
-                        - refs.get(base, math.nan),
-                        "result": result,
-                    }
-                )
-        adjusted = stats.holm([row["p_value"] for row in rows])
-        for row, p_holm in zip(rows, adjusted, strict=True):
-            row["p_holm"] = p_holm
-            row["reading"] = comparison_reading(row.pop("result"), p_holm)
-        frames.append(pd.DataFrame(rows, columns=COMPARISON_COLUMNS))
+                reference = refs.get(variant, math.nan) - refs.get(base, math.nan)
+                pair = (paired or {}).get(experiment, False)
+                row = _comparison_row(seeds, variant, base, pair, reference)
+                rows.append({"experiment": experiment, "relation": RELATIONS[kind], **row})
+        frames.append(_read_comparisons(rows))
     frames = [f for f in frames if len(f)]
     return (
         pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COMPARISON_COLUMNS)
     )
+
+
+def _read_comparisons(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """An experiment's comparisons with Holm's p, the detectable difference at Holm's level
+    and the readings."""
+    adjusted = stats.holm([row["p_value"] for row in rows])
+    level = stats.holm_level(adjusted)
+    for row, p_holm in zip(rows, adjusted, strict=True):
+        result = row.pop("result")
+        row["p_holm"] = p_holm
+        row["detectable"] = stats.detectable_difference(result, level)
+        row["reading"] = comparison_reading(result, p_holm, row["detectable"])
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
 def _joined(values: pd.Series) -> str:
@@ -377,7 +524,11 @@ def _reference_at_chance(group: pd.DataFrame, metric: str, value: float | None) 
 
 
 def _judged(
-    group: pd.DataFrame, metric: str, reference: Mapping[str, Any], tolerance: float
+    group: pd.DataFrame,
+    metric: str,
+    reference: Mapping[str, Any],
+    tolerance: float,
+    chance: np.ndarray,
 ) -> Verdict:
     """The verdict of a row: its reference against its seeds, like for like."""
     value = reference_metrics(reference).get(metric)
@@ -392,7 +543,7 @@ def _judged(
         tolerance,
         float(reference.get("precision", 0.0)),
         mismatches(reference, settings, data) if value is not None else (),
-        group["chance"].to_numpy(dtype=bool),
+        chance,
         _reference_at_chance(group, metric, value),
     )
 
@@ -424,15 +575,17 @@ def _glance_row(
     """One (experiment, variant, metric) row of the at-a-glance table."""
     first = group.iloc[0]
     values = group[metric].to_numpy(dtype=float)
-    chance = group["chance"].to_numpy(dtype=bool)
+    chance = chance_flags(group, str(setting.get("metric", metric)))
     value = reference_metrics(reference).get(metric)
     used = values if not chance.any() or chance.all() else values[~chance]
     seeds = seed_stats(used)
     precision = float(reference.get("precision", 0.0))
     tolerance = float(setting.get("tolerance", DEFAULT_TOLERANCE))
-    judged = _judged(group, metric, reference, tolerance)
-    # A reference at chance is judged on the divergence rate: no interval of the rest is used.
-    no_interval = _reference_at_chance(group, metric, value) and chance.any()
+    judged = _judged(group, metric, reference, tolerance, chance)
+    # A reference at chance is judged on the divergence rate: no interval of the rest is used;
+    # seeds all at chance have no interval either (their spread is that of diverged runs).
+    divergence = _reference_at_chance(group, metric, value) and chance.any()
+    no_interval = "all at chance" if chance.all() else "see verdict" if divergence else ""
     return {
         "experiment": first["experiment"],
         "variant": first["variant"],
@@ -446,13 +599,14 @@ def _glance_row(
         "min": seeds.min,
         "max": seeds.max,
         **_intervals(np.array([]) if no_interval else used, metric),
-        "no_interval": "see verdict" if no_interval else "",
+        "no_interval": no_interval,
         **_evaluation_set(group, metric, seeds.mean),
         "reference": math.nan if value is None else value,
         "precision": precision if value is not None else math.nan,
-        "tolerance": tolerance + precision / 2,
+        "tolerance": tolerance,
         "difference": math.nan if value is None else seeds.mean - value,
         "p_value": judged.p_value,
+        "p_beyond": judged.p_beyond,
         "verdict": judged.text,
         "kind": judged.kind,
         "note": judged.note,
@@ -510,10 +664,25 @@ def _count_of(kinds: pd.Series, kind: str, words: str) -> str:
     return f"{n} {words}" if n else ""
 
 
+def family_reading(glance: pd.DataFrame, alpha: float = 1 - LEVEL) -> str:
+    """The like-for-like references read as one family: Holm's adjustment of each one's p that
+    its gap exceeds the tolerance, and how many stay below or above at family-wise `alpha`."""
+    p = pd.to_numeric(glance["p_beyond"], errors="coerce") if "p_beyond" in glance else None
+    if p is None or p.notna().sum() < 2:
+        return ""
+    adjusted = np.array(stats.holm(list(p)))
+    shown, m = int((adjusted < alpha).sum()), int(p.notna().sum())
+    return (
+        f"Holm over the {m} like-for-like references: {shown or 'none'} below or above "
+        f"(family-wise {alpha * 100:.0f} %; one by one, {m} same-recipe references would give "
+        f"a false one {(1 - (1 - alpha) ** m) * 100:.0f} % of the time)"
+    )
+
+
 def headline(glance: pd.DataFrame) -> str:
     """The count of verdicts, e.g. "13 reference numbers: 9 compared like for like (5
-    consistent, 2 consistent but inconclusive, 2 below), 4 not comparable (settings or data
-    differ)"."""
+    consistent, 2 compatible, not decisive, 2 below), 4 not comparable (settings or data
+    differ)", then the family's Holm-adjusted reading."""
     kinds = glance["kind"]
     total = int((kinds != "no reference").sum())
     if total == 0:
@@ -522,17 +691,45 @@ def headline(glance: pd.DataFrame) -> str:
     compared = total - int((kinds == "not comparable").sum())
     parts = [
         _count_of(kinds, "consistent", "consistent"),
-        _count_of(kinds, "inconclusive", "consistent but inconclusive"),
+        _count_of(verdicts, COMPATIBLE, COMPATIBLE),
+        _count_of(verdicts, UNRESOLVED, UNRESOLVED),
         _count_of(verdicts, "below", "below"),
         _count_of(verdicts, "above", "above"),
         _count_of(kinds, "no estimate", "without a noise estimate"),
     ]
     text = f"{plural(total, 'reference number')}: {compared} compared like for like"
     if compared:
-        text += f" ({', '.join(p for p in parts if p)})"
+        text += f" ({'; '.join(p for p in parts if p)})"
     if total > compared:
         text += f", {total - compared} not comparable (settings or data differ)"
-    return text
+    family = family_reading(glance)
+    return f"{text}. {family}" if family else text
+
+
+def _starred(words: str) -> str:
+    return f"*{words}*"
+
+
+def verdict_rules(em: Callable[[str], str] = _starred) -> str:
+    """How a reference is judged, in one paragraph that RESULTS.md, the HTML report and
+    Snakemake's report share; `em` marks a verdict's words (Markdown's *...* by default)."""
+    return (
+        "A write-up's number is one run, so it is judged as one new run of our recipe: d = the "
+        "reference - our mean, with one run's standard error se1 = s · √(1 + 1/n) and half the "
+        "reference's rounding unit r, counted once, at the least favourable end of its rounding "
+        f"interval. {em('consistent')}: equivalence within ± the experiment's tolerance shown "
+        "(two one-sided tests at 5 %: |d| + r + t(0.95) · se1 ≤ tolerance); "
+        f"{em('below')} / {em('above')}: a gap beyond the tolerance shown (|d| - r - "
+        f"t(0.975) · se1 > tolerance); otherwise {em(UNRESOLVED)} (outside the prediction "
+        f"interval) or {em(COMPATIBLE)} (inside), with how many seeds would decide it at the "
+        "present spread estimate (itself a rough guess from a few seeds), or that none can (one "
+        "run's own noise, 1.64 s, exceeds the margin). The p shown is the one the decision used. "
+        f"{em('not comparable')}: the reference was made with other settings or data (named), "
+        "left out of the like-for-like count. Each reference is one test at 5 %, so the "
+        "headline adds Holm's reading over the like-for-like family. Seeds at chance level are "
+        "set aside and a row all at chance is marked, without an interval; a reference at "
+        "chance is judged on our divergence rate."
+    )
 
 
 def metric_name(metric: str) -> str:
@@ -557,6 +754,8 @@ def _span(low: float, high: float, n: int, why: Any = "") -> str:
 
 def _ours(row: Any) -> str:
     text = mean_std(row.mean, row.std, row.n_used)
+    if row.chance_seeds and row.chance_seeds == row.n_seeds:
+        return f"{'all ' * (row.n_seeds > 1)}{plural(row.n_seeds, 'seed')} at chance: {text}"
     if row.chance_seeds and row.n_used < row.n_seeds:
         return f"{row.chance_seeds} of {row.n_seeds} at chance; the rest {text}"
     return text
@@ -596,9 +795,7 @@ def glance_view(glance: pd.DataFrame) -> pd.DataFrame:
             ],
             "eval. set (SE)": [_eval_size(row) for row in rows],
             "reference ± tol.": [
-                f"{row.reference:g} ± {round(row.tolerance, 2):g}"
-                if pd.notna(row.reference)
-                else "–"
+                f"{row.reference:g} ± {row.tolerance:g}" if pd.notna(row.reference) else "–"
                 for row in rows
             ],
             "verdict": [_verdict_cell(row) for row in rows],

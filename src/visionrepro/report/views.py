@@ -9,8 +9,16 @@ from typing import Any
 
 import pandas as pd
 
+from visionrepro.compare.changes import correction_note
 from visionrepro.report.tables import VERSION_COLUMNS
-from visionrepro.report.verdicts import LEVEL, glance_view, mean_std, metric_name, plural
+from visionrepro.report.verdicts import (
+    LEVEL,
+    glance_view,
+    mean_std,
+    metric_name,
+    plural,
+    reference_reading,
+)
 
 DASH = "–"
 
@@ -141,8 +149,9 @@ def per_class(table: pd.DataFrame) -> View | None:
 
 def comparisons(table: pd.DataFrame) -> View:
     """The comparisons (verdicts.comparison_table): each variant against its declared baseline,
-    the test used, raw and Holm-adjusted p, and the write-up's own difference where it gives
-    one; an experiment's name on its first row only."""
+    the test used, raw and Holm-adjusted p, the seeds at chance level (compared apart), and the
+    write-up's own difference where it gives one, against the prediction interval of one new
+    difference; an experiment's name on its first row only."""
     frame = pd.DataFrame(
         {
             "experiment": table["experiment"].where(~table["experiment"].duplicated(), ""),
@@ -163,11 +172,23 @@ def comparisons(table: pd.DataFrame) -> View:
             "p": [number(p, "{:.3f}") for p in table["p_value"]],
             "Holm p": [number(p, "{:.3f}") for p in table["p_holm"]],
             "detectable": [number(v, "±{:.2f}") for v in table["detectable"]],
-            "write-up's difference": [number(v, "{:+.2f}") for v in table["reference_difference"]],
+            "write-up's difference": [
+                reference_reading(d, lo, hi, p) or DASH
+                for d, lo, hi, p in zip(
+                    table["reference_difference"],
+                    table["new_low"],
+                    table["new_high"],
+                    table["reference_p"],
+                    strict=True,
+                )
+            ],
+            "at chance": [d if isinstance(d, str) and d else "" for d in table["diverged"]],
             "reading": table["reading"],
         }
     )
     frame = drop_repeats(frame, {"write-up's difference": "variant"})
+    if not (frame["at chance"] != "").any():
+        frame = frame.drop(columns="at chance")
     numeric = {
         "seeds",
         "difference",
@@ -177,7 +198,8 @@ def comparisons(table: pd.DataFrame) -> View:
         "detectable",
         "write-up's difference",
     }
-    wrap = frozenset({"against", "reading"})
+    wrap = frozenset({"against", "reading", "write-up's difference", "at chance"})
+    numeric.discard("write-up's difference")
     return View(frame, frozenset(numeric & set(frame.columns)), wrap=wrap)
 
 
@@ -186,6 +208,7 @@ CHANGE_ORDER = [
     "worse",
     "better",
     "changed (too few seeds for a test)",
+    "changed (a side all at chance: no test)",
     "no detectable change",
     "new",
     "gone",
@@ -211,14 +234,18 @@ def changed_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 def changes_summary(table: pd.DataFrame) -> str:
     """A count of a changes table's readings, e.g. "2 of 45 rows changed (1 worse, 1 no
-    detectable change); 43 identical, every seed bit-equal"."""
+    detectable change); 43 identical, every seed bit-equal", and how better and worse were
+    decided (compare.changes.correction_note)."""
     counts = table["reading"].value_counts()
-    words = {"changed (too few seeds for a test)": "with too few seeds to test"}
+    words = {
+        "changed (too few seeds for a test)": "with too few seeds to test",
+        "changed (a side all at chance: no test)": "with a side all at chance",
+    }
     moved = [f"{counts[r]} {words.get(r, r)}" for r in CHANGE_ORDER[:-1] if r in counts]
     same = int(counts.get("identical", 0))
     text = f"{len(table) - same} of {plural(len(table), 'row')} changed"
     text += f" ({', '.join(moved)})" if moved else ""
-    return text + f"; {same} identical, every seed bit-equal"
+    return text + f"; {same} identical, every seed bit-equal; {correction_note(table)}"
 
 
 def changes(table: pd.DataFrame) -> View:
