@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from torch.optim.swa_utils import update_bn
 
-from visionrepro.data.colour import load_palette, with_colour_targets
+from visionrepro.data.color import load_palette, with_color_targets
 from visionrepro.data.datasets import ArrayDataset
 from visionrepro.engine.checkpoints import load_trained
 from visionrepro.engine.model_inputs import to_model_input, to_targets
@@ -40,7 +40,7 @@ def scores(
     """(score with the stored statistics, score with statistics over the training split)."""
     trained = load_trained(run_dir / "model.pt")
     settings = trained.settings
-    test = with_colour_targets(test, load_palette(palette))
+    test = with_color_targets(test, load_palette(palette))
     test_x, test_y = to_model_input(test.images, settings), to_targets(test, settings).long()
     model = trained.build()
     stored = pixel_accuracy(model, test_x, test_y)

@@ -36,11 +36,11 @@ def horses(data_dir: str, split: str) -> np.ndarray:
         return data["images"][data["labels"] == horse].astype(np.float32) / 255
 
 
-def nearest(images: np.ndarray, colours: np.ndarray) -> np.ndarray:
+def nearest(images: np.ndarray, colors: np.ndarray) -> np.ndarray:
     """Each pixel's nearest palette colour (index), N x H x W."""
     out = []
     for i in range(0, len(images), 500):
-        d = ((images[i : i + 500, None] - colours[None, :, :, None, None]) ** 2).sum(axis=2)
+        d = ((images[i : i + 500, None] - colors[None, :, :, None, None]) ** 2).sum(axis=2)
         out.append(d.argmin(axis=1))
     return np.concatenate(out)
 
@@ -52,7 +52,7 @@ def block(layer: nn.Module, channels: int) -> nn.Sequential:
 class Net(nn.Module):
     """ConvTransposeNet, or with `skips` UNet, as the write-up builds them."""
 
-    def __init__(self, colours: int, skips: bool, library_order: bool = False) -> None:
+    def __init__(self, colors: int, skips: bool, library_order: bool = False) -> None:
         super().__init__()
         self.library_order = library_order
         nf, k = FILTERS, KERNEL
@@ -61,8 +61,8 @@ class Net(nn.Module):
         self.layer2 = block(nn.Conv2d(nf, 2 * nf, k, stride=2, padding=1), 2 * nf)
         self.layer3 = block(nn.ConvTranspose2d(2 * nf, nf, k, 2, 1, output_padding=1), nf)
         c_in = 2 * nf if skips else nf
-        self.layer4 = block(nn.ConvTranspose2d(c_in, colours, k, 2, 1, output_padding=1), colours)
-        self.layer5 = nn.Conv2d(colours + 1 if skips else colours, colours, k, padding=1)
+        self.layer4 = block(nn.ConvTranspose2d(c_in, colors, k, 2, 1, output_padding=1), colors)
+        self.layer5 = nn.Conv2d(colors + 1 if skips else colors, colors, k, padding=1)
 
     def forward(self, x: Tensor) -> Tensor:
         out1 = self.layer1(x)
@@ -90,7 +90,7 @@ def parse_args() -> argparse.Namespace:
 def prepare(
     train_rgb: np.ndarray,
     test_rgb: np.ndarray,
-    colours: np.ndarray,
+    colors: np.ndarray,
     seed: int,
     pipeline_order: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -101,7 +101,7 @@ def prepare(
     else:
         np.random.shuffle(train_rgb)
     grey = (train_rgb.mean(1, keepdims=True), test_rgb.mean(1, keepdims=True))
-    return grey[0], nearest(train_rgb, colours), grey[1], nearest(test_rgb, colours)
+    return grey[0], nearest(train_rgb, colors), grey[1], nearest(test_rgb, colors)
 
 
 def train_plain(
@@ -148,10 +148,10 @@ def main() -> None:
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     with np.load(args.palette) as data:
-        colours = data["palette"]
+        colors = data["palette"]
     train_rgb, test_rgb = horses(args.data_dir, "train"), horses(args.data_dir, "test")
-    data = prepare(train_rgb, test_rgb, colours, args.seed, args.pipeline_order)
-    model = Net(len(colours), skips=args.network == "UNet", library_order=args.pipeline_init)
+    data = prepare(train_rgb, test_rgb, colors, args.seed, args.pipeline_order)
+    model = Net(len(colors), skips=args.network == "UNet", library_order=args.pipeline_init)
     train_plain(data, model)
 
 

@@ -52,14 +52,14 @@ rule deeplab_weights:
         "../workflow_scripts/deeplab_weights.py"
 
 
-rule colour_palette:
+rule color_palette:
     input:
         train=pack("train"),
-        code=code("colour_palette"),
+        code=code("color_palette"),
     output:
         LAYOUT.palette("{experiment}", "{palette_seed}"),
     log:
-        f"{LOGS}/data/colour_palette_{{experiment}}_seed{{palette_seed}}.log",
+        f"{LOGS}/data/color_palette_{{experiment}}_seed{{palette_seed}}.log",
     wildcard_constraints:
         experiment=one_of(PLAN.of_task("colorization")),
         palette_seed=r"\d+",
@@ -76,4 +76,4 @@ rule colour_palette:
             "seed": int(w.palette_seed),
         },
     script:
-        "../workflow_scripts/colour_palette.py"
+        "../workflow_scripts/color_palette.py"

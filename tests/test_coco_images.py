@@ -27,7 +27,7 @@ from visionrepro.data.coco import (
 )
 from visionrepro.data.coco_subset import load_coco, select_subset
 from visionrepro.data.datasets import ArrayDataset
-from visionrepro.data.demo.coco import ANNOTATIONS_ZIP, STYLES, make_demo_mirror
+from visionrepro.data.demo.coco_mirror import ANNOTATIONS_ZIP, STYLES, make_demo_mirror
 from visionrepro.data.transport.archives import extract_members
 from visionrepro.data.transport.fetch import DownloadError
 from visionrepro.errors import UserError
@@ -154,11 +154,11 @@ def test_refetches_exactly_missing_and_corrupt(
         np.testing.assert_array_equal(_load(_cached(cache, row)), _expected(mirror, row))
 
 
-def test_conversion_and_colours(mirror: Mirror, served: Served, tmp_path: Path) -> None:
+def test_conversion_and_colors(mirror: Mirror, served: Served, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     obtain_images(mirror.manifest, served.url, cache, size=SIZE, workers=4, **FAST)
     modes = {}
-    strongly_coloured = 0
+    strongly_colored = 0
     for row in _rows(mirror):
         mode = modes[_key(row)] = _source_mode(mirror, row)
         got = _load(_cached(cache, row))
@@ -173,7 +173,7 @@ def test_conversion_and_colours(mirror: Mirror, served: Served, tmp_path: Path) 
         got_mean = got.astype(float).mean(axis=(0, 1))
         np.testing.assert_allclose(got_mean, src_mean, atol=2.0)
         if abs(src_mean[0] - src_mean[2]) > 10:
-            strongly_coloured += 1  # a red/blue swap would move these by more than 2
+            strongly_colored += 1  # a red/blue swap would move these by more than 2
 
         # Inside the drawn object the colour is the category's (jitter +-10 plus JPEG loss).
         coco = mirror.cocos[row["annotation_set"]]
@@ -186,14 +186,14 @@ def test_conversion_and_colours(mirror: Mirror, served: Served, tmp_path: Path) 
         mask = Image.fromarray(coco.annToMask(ann).astype(np.float32))
         inside = np.asarray(mask.resize((SIZE, SIZE), Image.Resampling.BOX)) > 0.999
         assert inside.sum() >= 20, row
-        colour = np.array(STYLES[row["category"]][1], dtype=float)
+        color = np.array(STYLES[row["category"]][1], dtype=float)
         if mode == "L":
-            colour = np.full(3, 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2])
+            color = np.full(3, 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2])
         object_mean = got[inside].astype(float).mean(axis=0)
-        np.testing.assert_allclose(object_mean, colour, atol=20, err_msg=f"{row} ({mode})")
+        np.testing.assert_allclose(object_mean, color, atol=20, err_msg=f"{row} ({mode})")
     assert sorted(set(modes.values())) == ["CMYK", "L", "RGB"]
     assert list(modes.values()).count("CMYK") == 4 and list(modes.values()).count("L") == 4
-    assert strongly_coloured >= 3
+    assert strongly_colored >= 3
 
 
 def test_fetch_one_reports_fetched_or_cached(

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from pycocotools.coco import COCO
 
-from visionrepro.data.demo.coco import DEMO_CATEGORIES, make_demo_mirror
+from visionrepro.data.demo.coco_mirror import DEMO_CATEGORIES, make_demo_mirror
 
 COUNTS = {"train2017": 8, "val2017": 4}
 MEMBERS = {s: f"annotations/instances_{s}.json" for s in COUNTS}

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from visionrepro.data.colour import colour_names, save_palette, with_colour_targets
+from visionrepro.data.color import color_names, save_palette, with_color_targets
 from visionrepro.data.datasets import ArrayDataset
 from visionrepro.engine.checkpoints import load_trained, save_trained
 from visionrepro.engine.model_inputs import resolve_normalization, to_model_input
@@ -35,7 +35,7 @@ def _digits(n: int, seed: int) -> ArrayDataset:
     return ArrayDataset(images, labels.astype(np.int64), np.arange(n), DIGITS)
 
 
-def _colour_images(n: int, seed: int, side: int = 8) -> ArrayDataset:
+def _color_images(n: int, seed: int, side: int = 8) -> ArrayDataset:
     """3 x side x side images: a red left half and a blue right half, with noise."""
     rng = np.random.default_rng(seed)
     images = np.zeros((n, 3, side, side), dtype=np.uint8)
@@ -111,8 +111,8 @@ def test_grad_means_of_the_first_steps() -> None:
     assert history["grad_mean"][0] == pytest.approx(first, rel=1e-5)
 
 
-def test_colour_jitter_is_seeded_and_changes_training() -> None:
-    data = replace(_colour_images(12, 0, side=32), labels=np.arange(12) % 2, classes=("a", "b"))
+def test_color_jitter_is_seeded_and_changes_training() -> None:
+    data = replace(_color_images(12, 0, side=32), labels=np.arange(12) % 2, classes=("a", "b"))
     base = TrainSettings(epochs=1, batch_size=4, lr=1e-3, hflip=0.5, log_every=1)
     jitter = replace(base, color_jitter=(0.2, 0.2, 0.2))
 
@@ -124,10 +124,10 @@ def test_colour_jitter_is_seeded_and_changes_training() -> None:
     assert losses(jitter) != losses(base)
 
 
-def test_colourization_trains_a_grey_to_palette_network() -> None:
+def test_colorization_trains_a_grey_to_palette_network() -> None:
     palette = np.array([[0.9, 0.05, 0.05], [0.05, 0.05, 0.9]], dtype=np.float32)
-    train_set = with_colour_targets(_colour_images(16, 0), palette)
-    test_set = with_colour_targets(_colour_images(8, 1), palette)
+    train_set = with_color_targets(_color_images(16, 0), palette)
+    test_set = with_color_targets(_color_images(8, 1), palette)
     settings = TrainSettings(
         epochs=3,
         batch_size=8,
@@ -200,18 +200,18 @@ def test_held_out_split_loads_the_training_pack_once(
         np.testing.assert_array_equal(got.labels, want.labels)
 
 
-def test_colourization_splits_get_palette_targets(tmp_path: Path) -> None:
+def test_colorization_splits_get_palette_targets(tmp_path: Path) -> None:
     palette = np.array([[0.9, 0.05, 0.05], [0.05, 0.05, 0.9]], dtype=np.float32)
     save_palette(tmp_path / "palette.npz", palette)
-    data = _colour_images(6, 0)
+    data = _color_images(6, 0)
     data.save(tmp_path / "train.npz")
-    _colour_images(4, 1).save(tmp_path / "test.npz")
+    _color_images(4, 1).save(tmp_path / "test.npz")
     train_set, test_set = training_splits(
         tmp_path / "train.npz", tmp_path / "test.npz", palette=tmp_path / "palette.npz"
     )
     assert len(test_set) == 4
-    np.testing.assert_array_equal(train_set.masks, with_colour_targets(data, palette).masks)
-    assert train_set.mask_classes == colour_names(palette)
+    np.testing.assert_array_equal(train_set.masks, with_color_targets(data, palette).masks)
+    assert train_set.mask_classes == color_names(palette)
 
 
 def test_shuffle_once_keeps_one_seeded_order_for_every_epoch() -> None:

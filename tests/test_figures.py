@@ -196,8 +196,8 @@ def test_headline_shows_every_seed_the_mean_interval_verdict_and_reference() -> 
     assert sum(len(s) for s in scatters) == 14  # one point per seed (the chance one a cross)
     means = [line for line in ax.get_lines() if line.get_marker() == "o"]
     assert [m.get_ydata()[0] for m in means] == pytest.approx([72.0, 77.5, 10.0])
-    colours = [m.get_color() for m in means]
-    assert colours == [figures.VERDICT_COLOURS[kind] for kind in glance["kind"]]
+    colors = [m.get_color() for m in means]
+    assert colors == [figures.VERDICT_COLORS[kind] for kind in glance["kind"]]
     stars = [line.get_ydata()[0] for line in ax.get_lines() if line.get_marker() == "*"]
     assert stars == pytest.approx([71.77, 79.7])  # a star, not an error-bar cap
     intervals = [
@@ -278,7 +278,7 @@ def test_headline_legend_has_reference_entries_only_where_there_is_a_reference()
     assert {"reference", "reference ± tolerance"} <= set(legend)
 
 
-def test_colour_examples_rows_grey_each_variant_in_its_palette_target_and_truth() -> None:
+def test_color_examples_rows_grey_each_variant_in_its_palette_target_and_truth() -> None:
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (8, 3, 4, 4), dtype=np.uint8)
     palette = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], np.float32)
@@ -286,7 +286,7 @@ def test_colour_examples_rows_grey_each_variant_in_its_palette_target_and_truth(
     masks = np.zeros((8, 4, 4), np.uint8)
     masks[:, :2] = 1
     predictions = {"UNet": (masks, palette), "CNN": (1 - masks, green)}
-    fig = figures.colour_examples(images, predictions, n=3)
+    fig = figures.color_examples(images, predictions, n=3)
     axes = np.array(fig.axes).reshape(5, 3)
     labels = ["grey input", "UNet", "CNN", "target (2 colours)", "truth"]
     assert [row[0].get_ylabel() for row in axes] == labels
@@ -303,12 +303,12 @@ def test_colour_examples_rows_grey_each_variant_in_its_palette_target_and_truth(
     assert axes[4][0].images[0].get_array().tolist() == images[0].transpose(1, 2, 0).tolist()
 
 
-def test_sample_grid_says_the_images_size_and_colour() -> None:
+def test_sample_grid_says_the_images_size_and_color() -> None:
     fig = figures.sample_grid(_digits(), "mnist", per_class=2)
     assert sum(bool(ax.images) for ax in fig.axes) == 6
     assert fig.get_suptitle() == "mnist (28x28 grey)"
-    colour = np.zeros((2, 3, 32, 32), np.uint8)
-    assert figures.image_format(colour) == "32x32 colour"
+    color = np.zeros((2, 3, 32, 32), np.uint8)
+    assert figures.image_format(color) == "32x32 colour"
 
 
 def test_confusion_matrices_in_percent_of_each_true_class(tmp_path: Path) -> None:

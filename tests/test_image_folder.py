@@ -19,13 +19,13 @@ from visionrepro.data.image_folder import (
 from visionrepro.data.torchvision_config import SourceError
 
 KEY = "image_folders.mine"
-COLOURS = {"blue": (20, 20, 220), "red": (220, 20, 20)}
+COLORS = {"blue": (20, 20, 220), "red": (220, 20, 20)}
 
 
 def write_images(folder: Path, n: int, *, seed: int = 0) -> None:
     """n images per class of varying sizes and formats: each class a colour, with noise."""
     rng = np.random.default_rng(seed)
-    for name, rgb in COLOURS.items():
+    for name, rgb in COLORS.items():
         (folder / name).mkdir(parents=True, exist_ok=True)
         for i in range(n):
             h, w = rng.integers(10, 40, size=2)

@@ -135,9 +135,9 @@ def test_segmentation_net_counts_and_shapes(name: str) -> None:
     assert out.shape == (2, NC, 64, 64)
     assert torch.isfinite(out).all()
     # The colourization set-up of the write-up: grey in, 24 colours out, 32x32.
-    colour = build_network(name, 24, in_channels=1)
+    color = build_network(name, 24, in_channels=1)
     with torch.no_grad():
-        assert colour.eval()(torch.randn(2, 1, 32, 32)).shape == (2, 24, 32, 32)
+        assert color.eval()(torch.randn(2, 1, 32, 32)).shape == (2, 24, 32, 32)
 
 
 def test_unet_skips_set_the_channels_of_block_four_and_the_final_conv() -> None:

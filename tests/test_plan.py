@@ -79,9 +79,9 @@ def test_what_a_seed_draws() -> None:
     fixed = seed_draws([{"shuffle": False}], [{}], None)
     assert fixed.varies == ("initial weights",) and not fixed.shared
     assert fixed.fixed == ("the data and its splits", "the evaluation set", "batch order")
-    colour = seed_draws([{}], [{"dropout": 0.3}], {"seed": "run"})
-    assert colour.varies == ("initial weights", "batch order", "palette", "dropout masks")
-    assert colour.note().startswith("A seed draws the initial weights, batch order, palette")
+    color = seed_draws([{}], [{"dropout": 0.3}], {"seed": "run"})
+    assert color.varies == ("initial weights", "batch order", "palette", "dropout masks")
+    assert color.note().startswith("A seed draws the initial weights, batch order, palette")
 
 
 def test_one_layout_for_rules_compare_and_report() -> None:
@@ -143,3 +143,15 @@ def test_parsing_the_workflow_imports_no_torch_pandas_or_scipy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_an_old_figure_name_says_its_new_one() -> None:
+    from visionrepro.plan.load import check_figures
+
+    with pytest.raises(
+        ValueError, match=r"\['colour_examples'\] are now called \['color_examples'\]"
+    ):
+        check_figures("e", {"figures": ["colour_examples"]})
+    with pytest.raises(ValueError, match=r"unknown \['nope'\]; figures: \["):
+        check_figures("e", {"figures": ["nope"]})
+    check_figures("e", {"figures": ["color_examples", "curves"]})

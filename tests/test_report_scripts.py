@@ -258,7 +258,7 @@ def test_every_figure_kind_has_a_drawing_and_a_caption() -> None:
     assert all((captions / f"{kind}.rst").is_file() for kind in KINDS)
 
 
-def _colour_inputs(tmp_path: Path) -> dict[str, Any]:
+def _color_inputs(tmp_path: Path) -> dict[str, Any]:
     """A CIFAR-like test split (cats and horses), two variants' predicted masks of the horses
     (ids 1, 3, 5) and their runs' palettes."""
     rng = np.random.default_rng(0)
@@ -276,21 +276,21 @@ def _colour_inputs(tmp_path: Path) -> dict[str, Any]:
     return {"eval_pack": str(tmp_path / "test.npz"), "palettes": palettes, "first_masks": predicted}
 
 
-def test_colour_examples_script_takes_the_predicted_horses(tmp_path: Path) -> None:
-    inputs = _colour_inputs(tmp_path)
+def test_color_examples_script_takes_the_predicted_horses(tmp_path: Path) -> None:
+    inputs = _color_inputs(tmp_path)
     params = {"variants": ["UNet", "CNN"], "classes": ["horse"], "n": 2}
-    out = tmp_path / "colour_examples.png"
+    out = tmp_path / "color_examples.png"
     wildcards = {"experiment": "colour"}
-    plot(tmp_path, "colour_examples", out, inputs, params, wildcards)
+    plot(tmp_path, "color_examples", out, inputs, params, wildcards)
     assert _png(out)
     masks = inputs["first_masks"]
     np.savez(masks[1], masks=np.zeros((3, 8, 8), np.uint8), ids=np.array([1, 2, 5]))
     with pytest.raises(ValueError, match="other images"):
-        plot(tmp_path, "colour_examples", out, inputs, params, wildcards)
+        plot(tmp_path, "color_examples", out, inputs, params, wildcards)
     params["n"] = 3
     np.savez(masks[0], masks=np.zeros((3, 8, 8), np.uint8), ids=np.array([1, 2, 5]))
     with pytest.raises(ValueError, match=r"restricted to \['horse'\]"):
-        plot(tmp_path, "colour_examples", out, inputs, params, wildcards)
+        plot(tmp_path, "color_examples", out, inputs, params, wildcards)
 
 
 def test_changes_since_an_earlier_run(tmp_path: Path, runs: dict) -> None:

@@ -80,13 +80,13 @@ def test_results_markdown_has_the_count_and_a_section_per_experiment() -> None:
     assert "`config.yaml`, `real.yaml`" in text and "prediction interval" in text
     assert "- Data: sha256 0123456789ab" in text and "CPU: Test CPU @ 2 GHz" in text
     assert "torch 2.14.1" in text
-    mnist, colour = text.split("## mnist_mlp_vs_cnn")[1].split("## cifar10_colour")
+    mnist, color = text.split("## mnist_mlp_vs_cnn")[1].split("## cifar10_colour")
     assert "| MnistCNN " in mnist and "❌ below (beyond ±1, p = 0.029" in mnist
     assert "96.40 ± 0.10" in mnist
-    assert "Colourization of CIFAR-10 horses." in colour and "✅ consistent" in colour
-    assert "A seed draws the initial weights, batch order." in colour
-    assert "over 3 runs; code git abc1234; data sha256 0123456789ab; trained 2026-12-01." in colour
-    assert "1 h 02 min" in colour  # the experiment's training time
+    assert "Colourization of CIFAR-10 horses." in color and "✅ consistent" in color
+    assert "A seed draws the initial weights, batch order." in color
+    assert "over 3 runs; code git abc1234; data sha256 0123456789ab; trained 2026-12-01." in color
+    assert "1 h 02 min" in color  # the experiment's training time
     header = next(line for line in mnist.splitlines() if line.startswith("| variant"))
     assert "one new run, 95 % PI" in header and "verdict" in header
 

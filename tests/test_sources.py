@@ -15,7 +15,7 @@ from torchvision.datasets import CIFAR10, MNIST, FashionMNIST
 
 from visionrepro.data import torchvision_data as sources
 from visionrepro.data.datasets import ArrayDataset
-from visionrepro.data.demo.torchvision_data import (
+from visionrepro.data.demo.source_copies import (
     idx_bytes,
     make_cifar10_source,
     make_demo_source,
@@ -492,7 +492,7 @@ def test_demo_sources_are_reproducible(tmp_path: Path) -> None:
         assert gz.read_bytes() == (tmp_path / "b" / gz.name).read_bytes()
 
 
-def test_demo_horses_vary_in_colour(tmp_path: Path) -> None:
+def test_demo_horses_vary_in_color(tmp_path: Path) -> None:
     make_cifar10_source(tmp_path, {"train": 30, "test": 0}, seed=0)
     obtain("cifar10", tmp_path / "raw", tmp_path / "dl", local_dir=str(tmp_path))
     train = pack("cifar10", tmp_path / "raw", "train")

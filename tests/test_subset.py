@@ -14,7 +14,7 @@ from visionrepro.data.coco_subset import (
     reference_json,
     select_subset,
 )
-from visionrepro.data.demo.coco import DEMO_CATEGORIES, make_demo_mirror
+from visionrepro.data.demo.coco_mirror import DEMO_CATEGORIES, make_demo_mirror
 from visionrepro.data.transport.archives import extract_members
 
 PER_CLASS = {"train2017": 12, "val2017": 6}  # exclusive images per category in the mirror

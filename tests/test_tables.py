@@ -76,10 +76,10 @@ def test_runs_at_chance_level_are_flagged() -> None:
     assert run_table([seg])["chance"].tolist() == [False]
     seg["confusion_matrix"] = [[9, 0, 1], [3, 0, 0], [4, 0, 1]]  # background and dog only
     assert run_table([seg])["chance"].tolist() == [True]
-    colour = {**_fashion_run("UNet", 0, 0.0), "task": "colorization", "pixel_accuracy": 5.0}
-    del colour["confusion_matrix"]
-    colour["classes"] = [f"#{i:06x}" for i in range(24)]  # chance 4.2 %: 5 % is near it
-    assert run_table([colour])["chance"].tolist() == [True]
+    color = {**_fashion_run("UNet", 0, 0.0), "task": "colorization", "pixel_accuracy": 5.0}
+    del color["confusion_matrix"]
+    color["classes"] = [f"#{i:06x}" for i in range(24)]  # chance 4.2 %: 5 % is near it
+    assert run_table([color])["chance"].tolist() == [True]
 
 
 def test_records_from_before_code_versions_give_their_commit() -> None:

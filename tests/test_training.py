@@ -233,7 +233,7 @@ def test_gray_training_runs() -> None:
     assert 0.0 <= history["val_accuracy"][0] <= 100.0
 
 
-def test_settings_reject_unknown_colour() -> None:
+def test_settings_reject_unknown_color() -> None:
     with pytest.raises(ValueError, match="'hsv'"):
         TrainSettings(epochs=1, batch_size=4, lr=1e-3, color="hsv")
 

@@ -323,8 +323,8 @@ def test_the_write_ups_difference_is_judged_against_one_new_difference() -> None
     difference's CI +0.51 to +3.14, with the write-up's +3 at its edge; one new difference (what
     the write-up's is) falls within -2.12 to +5.77, where +3 has a predictive p of 0.50."""
     runs = pd.read_csv(PUBLISHED / "runs.csv")
-    colour = runs[runs["experiment"] == "cifar10_colour"]
-    values = colour[["experiment", "variant", "seed"]].assign(value=colour["pixel_accuracy"])
+    color = runs[runs["experiment"] == "cifar10_colour"]
+    values = color[["experiment", "variant", "seed"]].assign(value=color["pixel_accuracy"])
     groups = {"cifar10_colour": [("networks", ["ConvTransposeNet", "UNet"])]}
     refs = {"cifar10_colour": {"ConvTransposeNet": 55.0, "UNet": 58.0}}
     row = comparison_table(values, groups, {"cifar10_colour": True}, refs).iloc[0]
@@ -332,8 +332,8 @@ def test_the_write_ups_difference_is_judged_against_one_new_difference() -> None
     assert (round(row["ci_low"], 2), round(row["ci_high"], 2)) == (0.51, 3.14)
     assert (round(row["new_low"], 2), round(row["new_high"], 2)) == (-2.12, 5.77)
     d = (
-        colour[colour["variant"] == "UNet"].set_index("seed")["pixel_accuracy"]
-        - colour[colour["variant"] == "ConvTransposeNet"].set_index("seed")["pixel_accuracy"]
+        color[color["variant"] == "UNet"].set_index("seed")["pixel_accuracy"]
+        - color[color["variant"] == "ConvTransposeNet"].set_index("seed")["pixel_accuracy"]
     )
     se = d.std(ddof=1) * math.sqrt(1 + 1 / len(d))
     assert row["reference_p"] == pytest.approx(2 * scipy_stats.t.sf(abs(3 - d.mean()) / se, 7))

@@ -27,7 +27,7 @@ DOWNSTREAM_OF_SEGNETS = {
     "evaluate_dense",
     "plot_segmentation",
     "plot_per_class_iou",
-    "plot_colour_examples",
+    "plot_color_examples",
     *PER_EXPERIMENT,
 } | SUMMARY_AND_REPORT
 REPORT_ONLY = {
@@ -39,7 +39,7 @@ REPORT_ONLY = {
     "plot_misclassified",
     "plot_grad_mean",
     "plot_curves",
-    "plot_colour_examples",
+    "plot_color_examples",
     "plot_samples",
     "plot_masks",
     "report_html",
@@ -154,10 +154,10 @@ def test_editing_a_model_reruns_its_training_and_what_follows(demo_run: tuple[Pa
     assert jobs["train"] == 9  # coco_seg, coco_seg_iou and cifar10_colour x 3 networks x 1 seed
 
 
-def test_editing_the_palette_fit_retrains_only_colourization(demo_run: tuple[Path, str]) -> None:
+def test_editing_the_palette_fit_retrains_only_colorization(demo_run: tuple[Path, str]) -> None:
     workdir, config = demo_run
     jobs = _edit_then_plan(workdir, config, "src/visionrepro/data/palette.py")
-    assert jobs["colour_palette"] == 1
+    assert jobs["color_palette"] == 1
     assert jobs["train"] == 3  # cifar10_colour's 3 networks x 1 seed, nothing else
 
 
@@ -295,12 +295,12 @@ def test_each_experiment_runs_alone_as_a_target(tmp_path: Path) -> None:
         "demo_source": 1,
         "source_fetch": 1,
         "source_pack": 1,
-        "colour_palette": 1,
+        "color_palette": 1,
         "train": 3,
         "evaluate_dense": 3,
         "plot_headline": 1,
         "plot_loss": 1,
-        "plot_colour_examples": 1,
+        "plot_color_examples": 1,
         "cifar10_colour": 1,
     }
     jobs = planned_jobs(workdir, "fashion_mlp", "--configfile", config)
@@ -335,17 +335,17 @@ def test_the_fast_preset_trains_in_bf16_the_experiments_of_every_config_file(
     assert precisions == ["bf16", "bf16", "fp32"]
 
 
-def test_each_colourization_seed_draws_its_palette_unless_the_seed_is_fixed(
+def test_each_colorization_seed_draws_its_palette_unless_the_seed_is_fixed(
     tmp_path: Path,
 ) -> None:
     workdir = copy_workflow(tmp_path)
     config = demo_like_config()
-    colour = config["experiments"]["cifar10_colour"]
-    colour["seeds"] = [0, 1, 2]
+    color = config["experiments"]["cifar10_colour"]
+    color["seeds"] = [0, 1, 2]
     path = str(write_config(workdir, config))
     jobs = planned_jobs(workdir, "cifar10_colour", "--configfile", path)
-    assert jobs["colour_palette"] == 3 and jobs["train"] == 9
-    colour["palette"]["seed"] = 7
+    assert jobs["color_palette"] == 3 and jobs["train"] == 9
+    color["palette"]["seed"] = 7
     path = str(write_config(workdir, config))
     jobs = planned_jobs(workdir, "cifar10_colour", "--configfile", path)
-    assert jobs["colour_palette"] == 1 and jobs["train"] == 9
+    assert jobs["color_palette"] == 1 and jobs["train"] == 9

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from visionrepro.data.demo.coco import make_demo_mirror
+from visionrepro.data.demo.coco_mirror import make_demo_mirror
 from visionrepro.logs import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from visionrepro.data.demo.torchvision_data import make_demo_source
+from visionrepro.data.demo.source_copies import make_demo_source
 from visionrepro.logs import setup_logging
 
 setup_logging(snakemake.log[0])

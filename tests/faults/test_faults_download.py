@@ -27,7 +27,7 @@ from visionrepro.data.coco import (
     pack,
 )
 from visionrepro.data.coco_subset import load_coco, select_subset
-from visionrepro.data.demo.coco import ANNOTATIONS_ZIP, make_demo_mirror
+from visionrepro.data.demo.coco_mirror import ANNOTATIONS_ZIP, make_demo_mirror
 from visionrepro.data.transport.archives import (
     ArchiveError,
     check_archive,

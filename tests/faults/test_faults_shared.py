@@ -24,9 +24,9 @@ from workflow_helpers import copy_workflow, demo_like_config, snakemake, write_c
 from visionrepro import fileio
 from visionrepro.data.coco import obtain_annotations, obtain_images
 from visionrepro.data.coco_subset import load_coco
-from visionrepro.data.colour import load_palette, save_palette
+from visionrepro.data.color import load_palette, save_palette
 from visionrepro.data.datasets import ArrayDataset, DamagedFileError
-from visionrepro.data.demo.coco import ANNOTATIONS_ZIP, make_demo_mirror
+from visionrepro.data.demo.coco_mirror import ANNOTATIONS_ZIP, make_demo_mirror
 from visionrepro.data.torchvision_data import building_dir
 from visionrepro.data.transport.archives import extract_members
 from visionrepro.data.transport.fetch import ChecksumError, ContentError, fetch_file

@@ -56,7 +56,7 @@ def _state_of(run: object) -> tuple[torch.nn.Module, dict]:
 
 
 @pytest.mark.usefixtures("one_thread")
-def test_resume_with_dropout_and_colour_jitter_equals_uninterrupted_run(tmp_path: Path) -> None:
+def test_resume_with_dropout_and_color_jitter_equals_uninterrupted_run(tmp_path: Path) -> None:
     """Dropout and colour jitter draw from torch's global generator: the checkpoint restores it."""
     data = brightness_dataset(24, seed=4, side=32)
     settings = replace(SETTINGS, epochs=3, color_jitter=(0.2, 0.2, 0.2))

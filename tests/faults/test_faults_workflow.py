@@ -103,7 +103,7 @@ def test_a_deleted_experiment_folder_is_rebuilt(finished: Path, tmp_path: Path) 
     shutil.rmtree(workdir / "results/runs/cifar10_colour")
     jobs = planned_jobs(workdir, "--configfile", "tiny.yaml")
     assert jobs["train"] == jobs["evaluate_dense"] == 1  # its one network and seed
-    assert {"aggregate", "plot_colour_examples", "report_html"} <= set(jobs)
+    assert {"aggregate", "plot_color_examples", "report_html"} <= set(jobs)
     run(workdir)
     run_dir = workdir / "results/runs/cifar10_colour/UNet/seed0"
     for name in ("model.pt", "train.json", "metrics.json", "predictions.csv"):

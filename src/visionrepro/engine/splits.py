@@ -5,7 +5,7 @@ import logging
 import os
 from collections.abc import Sequence
 
-from visionrepro.data.colour import load_palette, with_colour_targets
+from visionrepro.data.color import load_palette, with_color_targets
 from visionrepro.data.datasets import ArrayDataset
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def load_split(
     if classes:
         data = data.select_classes(classes)
     if palette:
-        data = with_colour_targets(data, load_palette(palette))
+        data = with_color_targets(data, load_palette(palette))
     return data
 
 

@@ -14,7 +14,7 @@ _ENGINE = (
     "engine/checkpoints",
     "engine/splits",
     "data/datasets",
-    "data/colour",
+    "data/color",
 )
 _SCORES = (
     "engine/losses",
@@ -40,13 +40,13 @@ _REPORT = (
 )
 _TRANSPORT = ("data/transport/urls", "data/transport/fetch")
 CODE: dict[str, tuple[str, ...]] = {
-    "demo_mirror": ("data/demo/coco",),
+    "demo_mirror": ("data/demo/coco_mirror",),
     "coco_annotations": ("data/coco", *_TRANSPORT, "data/transport/archives"),
     "coco_subset": ("data/coco_subset",),
     "coco_images": ("data/coco", *_TRANSPORT),
     "coco_pack": ("data/coco", "data/datasets"),
     "coco_masks": ("data/coco_subset", "data/coco_masks", "data/datasets"),
-    "demo_source": ("data/demo/torchvision_data", "data/torchvision_config"),
+    "demo_source": ("data/demo/source_copies", "data/torchvision_config"),
     "source_fetch": (
         "data/torchvision_data",
         "data/torchvision_config",
@@ -58,9 +58,9 @@ CODE: dict[str, tuple[str, ...]] = {
     "train": ("engine/training", *_ENGINE, "engine/gpus", *_SCORES),
     "evaluate": ("engine/evaluation", "engine/training", *_ENGINE, *_SCORES),
     "deeplab_weights": ("models/deeplab",),
-    "colour_palette": ("data/palette", "data/colour", "data/datasets"),
+    "color_palette": ("data/palette", "data/color", "data/datasets"),
     "aggregate": ("report/aggregate", *_REPORT),
-    "plot": ("report/plots", "report/figures", *_REPORT, "data/datasets", "data/colour"),
+    "plot": ("report/plots", "report/figures", *_REPORT, "data/datasets", "data/color"),
     "changes": ("compare/changes", "compare/inputs", "compare/__main__", "plan/layout", *_REPORT),
     "report_html": ("report/html", "report/views", "compare/changes", *_REPORT),
     "results_md": ("report/results_markdown", "report/views", "compare/changes", *_REPORT),

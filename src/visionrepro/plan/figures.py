@@ -71,7 +71,7 @@ KINDS: dict[str, FigureKind] = {
         _kind("per_class_iou", "IoU per class", ("metrics",), folded=True),
         _kind("curves", "Loss and accuracy per epoch", ("histories",), folded=True, extra=True),
         _kind(
-            "colour_examples",
+            "color_examples",
             "Grey input, predicted and true colours",
             ("eval_pack", "palettes", "first_masks"),
             folded=True,

@@ -130,8 +130,16 @@ def check_experiment(
         )
 
 
+# Figure kinds under their old names (one spelling of color in code names).
+RENAMED_FIGURES = {"colour_examples": "color_examples"}
+
+
 def check_figures(name: str, exp: Mapping[str, Any]) -> None:
     """Each extra figure is a kind an experiment may add (plan/figures.py)."""
+    renamed = [k for k in exp.get("figures", []) if k in RENAMED_FIGURES]
+    if renamed:
+        new = [RENAMED_FIGURES[k] for k in renamed]
+        raise ValueError(f"experiments.{name}.figures: {renamed} are now called {new}")
     unknown = [kind for kind in exp.get("figures", []) if kind not in EXTRA]
     if unknown:
         raise ValueError(f"experiments.{name}.figures: unknown {unknown}; figures: {EXTRA}")

@@ -18,10 +18,10 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullFormatter
 from sklearn.metrics import ConfusionMatrixDisplay
 
-from visionrepro.data.colour import nearest_colour
+from visionrepro.data.color import nearest_color
 from visionrepro.data.datasets import ArrayDataset
 from visionrepro.fileio import atomic_path
-from visionrepro.report.verdicts import VERDICT_COLOURS, plural
+from visionrepro.report.verdicts import VERDICT_COLORS, plural
 
 # Every text in the figures (labels, class and variant names from the config) is shown as
 # written: a `$` starts no mathtext, so `$\frac{1}{$` in a label is text, not a parse error.
@@ -36,7 +36,7 @@ def by_variant(runs: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str,
     return groups
 
 
-def monitored_split(history: Mapping[str, Any]) -> str | None:
+def history_split(history: Mapping[str, Any]) -> str | None:
     """The split scored after every epoch: "val", else "test" (None if the history has
     neither's loss)."""
     return next((m for m in ("val", "test") if f"{m}_loss" in history), None)
@@ -72,22 +72,22 @@ def loss_curves(histories: Sequence[Mapping[str, Any]], title: str) -> Figure:
     ax = fig.subplots()
     handles, plotted, splits = [], [], set()
     for index, (variant, runs) in enumerate(by_variant(histories).items()):
-        colour = f"C{index % 10}"
+        color = f"C{index % 10}"
         logs = [pd.DataFrame(run["history"]["loss"]) for run in runs]
         table = pd.concat([log.set_index("iteration")["loss"] for log in logs], axis=1)
         _band(
-            ax, table.index.to_numpy(), table.to_numpy().T, color=colour, label=f"{variant}: train"
+            ax, table.index.to_numpy(), table.to_numpy().T, color=color, label=f"{variant}: train"
         )
         plotted.append(table.to_numpy().ravel())
         handles.append(
-            Line2D([], [], color=colour, label=f"{variant} ({plural(len(runs), 'seed')})")
+            Line2D([], [], color=color, label=f"{variant} ({plural(len(runs), 'seed')})")
         )
-        split = monitored_split(runs[0]["history"])
+        split = history_split(runs[0]["history"])
         if split is not None:
             losses = np.array([run["history"][f"{split}_loss"] for run in runs], dtype=float)
             ends = logs[0].groupby("epoch")["iteration"].max().to_numpy()[: losses.shape[1]]
             ax.plot(
-                ends, losses.mean(axis=0), "o--", color=colour, ms=3, label=f"{variant}: {split}"
+                ends, losses.mean(axis=0), "o--", color=color, ms=3, label=f"{variant}: {split}"
             )
             plotted.append(losses.ravel())
             splits.add(split)
@@ -130,15 +130,15 @@ def training_curves(histories: Sequence[Mapping[str, Any]], title: str) -> Figur
     fig = Figure(figsize=(9, 2.3 * len(groups) + 0.5), layout="constrained")
     axes = fig.subplots(len(groups), 2, sharex=True, sharey="col", squeeze=False)
     for row, (variant, runs) in enumerate(groups.items()):
-        split = monitored_split(runs[0]["history"])
+        split = history_split(runs[0]["history"])
         for ax, quantity in zip(axes[row], ("loss", "accuracy"), strict=True):
             for name in ["train", *([split] if split else [])]:
                 key = f"{name}_{quantity}"
                 if key in runs[0]["history"]:
                     table = np.array([run["history"][key] for run in runs], dtype=float)
                     epochs = np.arange(1, table.shape[1] + 1)
-                    fmt, colour = ("-", "C0") if name == "train" else ("--", "C1")
-                    _band(ax, epochs, table, fmt, color=colour, label=name)
+                    fmt, color = ("-", "C0") if name == "train" else ("--", "C1")
+                    _band(ax, epochs, table, fmt, color=color, label=name)
             ax.grid(alpha=0.3)
             ax.set_title(f"{variant} ({plural(len(runs), 'seed')}): {quantity}", fontsize=9)
         axes[row][1].set_ylabel("%")
@@ -233,11 +233,11 @@ def headline(values: pd.DataFrame, glance: pd.DataFrame, metric: str, title: str
         ax.scatter(
             (x - 0.15 + jitter)[chance], seeds["value"][chance], s=30, marker="x", color="C3"
         )
-        colour = VERDICT_COLOURS[row.kind]
+        color = VERDICT_COLORS[row.kind]
         if pd.notna(row.pred_low):
-            ax.vlines(x + 0.05, row.pred_low, row.pred_high, color=colour, lw=1, zorder=3)
-            ax.vlines(x + 0.05, row.mean_low, row.mean_high, color=colour, lw=3.5, zorder=3)
-        ax.plot(x + 0.05, row.mean, "o", color=colour, ms=8, zorder=4)
+            ax.vlines(x + 0.05, row.pred_low, row.pred_high, color=color, lw=1, zorder=3)
+            ax.vlines(x + 0.05, row.mean_low, row.mean_high, color=color, lw=3.5, zorder=3)
+        ax.plot(x + 0.05, row.mean, "o", color=color, ms=8, zorder=4)
         if pd.notna(row.reference):
             ax.vlines(
                 x + 0.25,
@@ -286,8 +286,8 @@ def _headline_legend(values: pd.DataFrame, glance: pd.DataFrame) -> list[Line2D 
             else []
         ),
         *(
-            Patch(color=VERDICT_COLOURS[kind], label=kind)
-            for kind in VERDICT_COLOURS
+            Patch(color=VERDICT_COLORS[kind], label=kind)
+            for kind in VERDICT_COLORS
             if kind in set(glance["kind"])
         ),
     ]
@@ -351,17 +351,17 @@ def misclassified(
     return fig
 
 
-def mask_colours(n_classes: int) -> np.ndarray:
+def mask_colors(n_classes: int) -> np.ndarray:
     """RGB colours (uint8) of mask values 0..n_classes-1: black background, then tab10."""
-    colours = np.array([(0, 0, 0), *colormaps["tab10"].colors[: n_classes - 1]]) * 255
-    return colours.round().astype(np.uint8)
+    colors = np.array([(0, 0, 0), *colormaps["tab10"].colors[: n_classes - 1]]) * 255
+    return colors.round().astype(np.uint8)
 
 
 def overlay(image: np.ndarray, mask: np.ndarray, n_classes: int, alpha: float = 0.6) -> np.ndarray:
     """An image (3 x H x W) in grey with its mask's objects tinted in their class colours
     (H x W x 3): on grey, a tint reads as the colour of its class in the key."""
     grey = np.repeat(image.astype(float).mean(axis=0)[..., None], 3, axis=2)
-    tint = mask_colours(n_classes)[mask].astype(float)
+    tint = mask_colors(n_classes)[mask].astype(float)
     on = (mask > 0)[..., None]
     return np.where(on, (1 - alpha) * grey + alpha * tint, grey).round().astype(np.uint8)
 
@@ -422,10 +422,10 @@ def per_class_iou(table: pd.DataFrame, title: str) -> Figure:
 
 def class_key(fig: Figure, mask_classes: Sequence[str]) -> None:
     """A legend of the mask classes' tints (background: no tint) below the figure."""
-    colours = mask_colours(len(mask_classes))
+    colors = mask_colors(len(mask_classes))
     handles = [Patch(facecolor="white", edgecolor="0.5", label=f"{mask_classes[0]} (no tint)")]
     handles += [
-        Patch(color=colours[c] / 255, label=name) for c, name in enumerate(mask_classes) if c
+        Patch(color=colors[c] / 255, label=name) for c, name in enumerate(mask_classes) if c
     ]
     ncols = min(len(handles), max(2, int(fig.get_figwidth() // 1.5)))
     fig.legend(handles=handles, loc="outside lower center", ncols=ncols, fontsize=8)
@@ -459,7 +459,7 @@ def segmentation_comparison(
     return fig
 
 
-def colour_examples(
+def color_examples(
     images: np.ndarray, predictions: Mapping[str, tuple[np.ndarray, np.ndarray]], n: int = 6
 ) -> Figure:
     """The first `n` images (columns; RGB uint8, N x 3 x H x W): grey input (the mean of RGB),
@@ -468,12 +468,12 @@ def colour_examples(
     true colours (rows). `predictions` maps each variant to its (masks, palette)."""
     count = min(n, len(images))
     palette = next(iter(predictions.values()))[1]
-    targets = nearest_colour(images[:count], palette)
+    targets = nearest_color(images[:count], palette)
     rows = [
         ("grey input", [images[i].mean(axis=0) for i in range(count)]),
         *(
-            (name, [colours[masks[i]] for i in range(count)])
-            for name, (masks, colours) in predictions.items()
+            (name, [colors[masks[i]] for i in range(count)])
+            for name, (masks, colors) in predictions.items()
         ),
         (f"target ({len(palette)} colours)", [palette[t] for t in targets]),
         ("truth", [images[i].transpose(1, 2, 0) for i in range(count)]),

@@ -20,7 +20,7 @@ from visionrepro.report import views
 from visionrepro.report.verdicts import (
     CHANCE_MARGIN,
     SYNTHETIC_NOTE,
-    VERDICT_COLOURS,
+    VERDICT_COLORS,
     headline,
     synthetic,
     verdict_rules,
@@ -99,8 +99,8 @@ def html_table(view: views.View, caption_text: str | None = None) -> Markup:
         for column, value in zip(view.frame.columns, row, strict=True):
             style = ""
             if column == "verdict" and view.verdicts:
-                colour = VERDICT_COLOURS[view.verdicts[index]]
-                style = f";background:{colour};color:#fff;font-weight:600"
+                color = VERDICT_COLORS[view.verdicts[index]]
+                style = f";background:{color};color:#fff;font-weight:600"
             cells.append(f'<td {align(column)}{style}">{escape(value)}</td>')
         body.append(f"<tr>{''.join(cells)}</tr>")
     title = f"<caption>{escape(caption_text)}</caption>" if caption_text else ""

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from visionrepro.data.colour import load_palette
+from visionrepro.data.color import load_palette
 from visionrepro.data.datasets import ArrayDataset
 from visionrepro.fileio import read_json
 from visionrepro.report import figures
@@ -79,7 +79,7 @@ def misclassified(inputs: Inputs, params: Mapping[str, Any], w: Mapping[str, str
     return figures.misclassified(dataset, predictions, title, n=params["n"])
 
 
-def colour_examples(inputs: Inputs, params: Mapping[str, Any], w: Mapping[str, str]) -> Figure:
+def color_examples(inputs: Inputs, params: Mapping[str, Any], w: Mapping[str, str]) -> Figure:
     """Grey input, each variant's predicted colours (first seed, in its palette), the truth."""
     n, predictions, ids = params["n"], {}, None
     runs = zip(params["variants"], inputs["first_masks"], inputs["palettes"], strict=True)
@@ -91,7 +91,7 @@ def colour_examples(inputs: Inputs, params: Mapping[str, Any], w: Mapping[str, s
             ids = data["ids"][:n]
     dataset = ArrayDataset.load(inputs["eval_pack"])
     images = dataset.images[figures.positions(dataset, ids, params["classes"])]
-    return figures.colour_examples(images, predictions, n=n)
+    return figures.color_examples(images, predictions, n=n)
 
 
 def segmentation(inputs: Inputs, params: Mapping[str, Any], w: Mapping[str, str]) -> Figure:
@@ -125,7 +125,7 @@ DRAW: dict[str, Draw] = {
     "confusion": confusion,
     "per_class_iou": per_class_iou,
     "misclassified": misclassified,
-    "colour_examples": colour_examples,
+    "color_examples": color_examples,
     "segmentation": segmentation,
     "samples": samples,
     "masks": samples,

@@ -43,7 +43,7 @@ LEVEL = stats.LEVEL  # of every interval; 1 - LEVEL is the tests' significance l
 ORIGINAL_DATA = "original"  # a reference's data unless it says otherwise
 # The verdicts' colours by kind, in figures and tables: consistent green, inconclusive amber,
 # inconsistent (below and above alike) red, the rest greys.
-VERDICT_COLOURS = {
+VERDICT_COLORS = {
     "consistent": "#2e7d32",
     "inconclusive": "#a86400",
     "inconsistent": "#c62828",

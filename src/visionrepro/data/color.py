@@ -10,7 +10,7 @@ from visionrepro.data.datasets import ArrayDataset, open_npz
 from visionrepro.fileio import atomic_path
 
 
-def nearest_colour(images: np.ndarray, palette: np.ndarray, chunk: int = 512) -> np.ndarray:
+def nearest_color(images: np.ndarray, palette: np.ndarray, chunk: int = 512) -> np.ndarray:
     """Index of the nearest palette colour (Euclidean, RGB in [0, 1]) of every pixel: uint8
     N x H x W for uint8 N x 3 x H x W images."""
     out = np.empty((len(images), *images.shape[2:]), dtype=np.uint8)
@@ -21,16 +21,16 @@ def nearest_colour(images: np.ndarray, palette: np.ndarray, chunk: int = 512) ->
     return out
 
 
-def colour_names(palette: np.ndarray) -> tuple[str, ...]:
+def color_names(palette: np.ndarray) -> tuple[str, ...]:
     """The palette's colours as hex strings (the class names of a colourization run)."""
     rgb = np.clip(np.rint(palette * 255), 0, 255).astype(int)
     return tuple(f"#{r:02x}{g:02x}{b:02x}" for r, g, b in rgb)
 
 
-def with_colour_targets(dataset: ArrayDataset, palette: np.ndarray) -> ArrayDataset:
+def with_color_targets(dataset: ArrayDataset, palette: np.ndarray) -> ArrayDataset:
     """The dataset with per-pixel targets: each pixel's nearest palette colour (as its masks)."""
     return replace(
-        dataset, masks=nearest_colour(dataset.images, palette), mask_names=colour_names(palette)
+        dataset, masks=nearest_color(dataset.images, palette), mask_names=color_names(palette)
     )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from visionrepro.data.colour import with_colour_targets
+from visionrepro.data.color import with_color_targets
 from visionrepro.data.datasets import ArrayDataset
 from visionrepro.engine.train_settings import TrainSettings
 from visionrepro.engine.training import train
@@ -39,7 +39,7 @@ def _plain() -> ModuleType:
 def _horses(images: np.ndarray, palette: np.ndarray) -> ArrayDataset:
     n = len(images)
     data = ArrayDataset(images, np.zeros(n, dtype=np.int64), np.arange(n), ("horse",))
-    return with_colour_targets(data, palette)
+    return with_color_targets(data, palette)
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 from visionrepro.fileio import atomic_path
 from visionrepro.data.torchvision_config import CIFAR10_CLASSES, SPLITS
 
-Colour = tuple[int, int, int]
+Color = tuple[int, int, int]
 Points = Sequence[tuple[float, float]]
 
 IDX_PREFIX = {"train": "train", "test": "t10k"}
@@ -138,7 +138,7 @@ class Part:
 
     kind: str
     points: Points
-    colour: str
+    color: str
     width: float = 0.06
 
 
@@ -146,23 +146,23 @@ class Part:
 class Scene:
     """One CIFAR class: background colours above/below the horizon, the object and its colours."""
 
-    sky: tuple[Colour, ...]
-    ground: tuple[Colour, ...]
+    sky: tuple[Color, ...]
+    ground: tuple[Color, ...]
     horizon: float
     parts: tuple[Part, ...]
-    colours: Mapping[str, tuple[Colour, ...]] = field(default_factory=dict)
+    colors: Mapping[str, tuple[Color, ...]] = field(default_factory=dict)
 
 
-def _poly(colour: str, *points: tuple[float, float]) -> Part:
-    return Part("poly", points, colour)
+def _poly(color: str, *points: tuple[float, float]) -> Part:
+    return Part("poly", points, color)
 
 
-def _ellipse(colour: str, x0: float, y0: float, x1: float, y1: float) -> Part:
-    return Part("ellipse", ((x0, y0), (x1, y1)), colour)
+def _ellipse(color: str, x0: float, y0: float, x1: float, y1: float) -> Part:
+    return Part("ellipse", ((x0, y0), (x1, y1)), color)
 
 
-def _line(colour: str, width: float, *points: tuple[float, float]) -> Part:
-    return Part("line", points, colour, width)
+def _line(color: str, width: float, *points: tuple[float, float]) -> Part:
+    return Part("line", points, color, width)
 
 
 WHEELS = (_ellipse("wheel", 0.12, 0.7, 0.34, 0.95), _ellipse("wheel", 0.66, 0.7, 0.88, 0.95))
@@ -414,7 +414,7 @@ def make_idx_source(
     return write_idx_files(folder, splits)
 
 
-def _pick(rng: np.random.Generator, options: Sequence[Colour], spread: int = 25) -> Colour:
+def _pick(rng: np.random.Generator, options: Sequence[Color], spread: int = 25) -> Color:
     """One of the colours, randomly shifted per channel."""
     base = np.array(options[int(rng.integers(len(options)))])
     r, g, b = np.clip(base + rng.integers(-spread, spread + 1, size=3), 0, 255)
@@ -429,13 +429,13 @@ def scene_image(rng: np.random.Generator, name: str, size: int = 32) -> Image.Im
     draw = ImageDraw.Draw(canvas)
     horizon = min(scene.horizon + rng.uniform(-0.08, 0.08), 1.0) * big
     draw.rectangle([0, horizon, big, big], fill=_pick(rng, scene.ground))
-    colours = {key: _pick(rng, options) for key, options in scene.colours.items()}
+    colors = {key: _pick(rng, options) for key, options in scene.colors.items()}
     affine = _affine(rng, 0.1)
     flip = rng.random() < 0.5  # facing left or right
     for part in scene.parts:
         points = [(1 - x, y) for x, y in part.points] if flip else part.points
         points = _map(points, affine, big)
-        fill = colours[part.colour]
+        fill = colors[part.color]
         if part.kind == "poly":
             draw.polygon(points, fill=fill)
         elif part.kind == "ellipse":

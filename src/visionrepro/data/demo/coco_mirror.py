@@ -141,9 +141,9 @@ def _fill_fraction(outline: np.ndarray) -> float:
     return abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))) / 2
 
 
-def _luminance(colour: Sequence[int]) -> float:
+def _luminance(color: Sequence[int]) -> float:
     """ITU-R 601 luma, as PIL uses when converting to 'L'."""
-    r, g, b = colour
+    r, g, b = color
     return 0.299 * r + 0.587 * g + 0.114 * b
 
 
@@ -180,11 +180,11 @@ def _plan_set(rng: np.random.Generator, per_class: int) -> list[_Plan]:
 
 
 def _background(
-    rng: np.random.Generator, size: tuple[int, int], colours: Sequence[Sequence[int]]
+    rng: np.random.Generator, size: tuple[int, int], colors: Sequence[Sequence[int]]
 ) -> Image.Image:
     """Noisy, slightly tinted grey background whose luminance stays clear of the objects."""
     levels = np.arange(256)
-    object_levels = np.array([_luminance(c) for c in colours])
+    object_levels = np.array([_luminance(c) for c in colors])
     distance = np.abs(levels[:, None] - object_levels[None, :]).min(axis=1)
     base = float(rng.choice(levels[distance >= BACKGROUND_CONTRAST]))
     tint = rng.integers(-12, 13, size=3)
@@ -192,9 +192,9 @@ def _background(
     return Image.fromarray(np.clip(base + tint + noise, 0, 255).astype(np.uint8))
 
 
-def _jitter(rng: np.random.Generator, colour: Sequence[int]) -> tuple[int, int, int]:
+def _jitter(rng: np.random.Generator, color: Sequence[int]) -> tuple[int, int, int]:
     """Colour with a small random per-channel offset."""
-    values = np.clip(np.array(colour) + rng.integers(-10, 11, size=3), 0, 255)
+    values = np.clip(np.array(color) + rng.integers(-10, 11, size=3), 0, 255)
     return int(values[0]), int(values[1]), int(values[2])
 
 
@@ -236,11 +236,11 @@ def _rle_fields(rle: dict) -> dict:
 def _draw_polygon(
     draw: ImageDraw.ImageDraw,
     polygon: list[float],
-    colour: tuple[int, int, int],
+    color: tuple[int, int, int],
     size: tuple[int, int],
 ) -> dict:
     """Fill the polygon and return its iscrowd=0 annotation fields."""
-    draw.polygon(polygon, fill=colour)
+    draw.polygon(polygon, fill=color)
     rle = mask_utils.merge(mask_utils.frPyObjects([polygon], size[1], size[0]))
     return {"segmentation": [polygon], "iscrowd": 0, **_rle_fields(rle)}
 
@@ -259,7 +259,7 @@ def _draw_crowd(
     rng: np.random.Generator,
     image: Image.Image,
     box: Box,
-    colour: tuple[int, int, int],
+    color: tuple[int, int, int],
 ) -> dict:
     """Paint a blob of overlapping discs in box and return its iscrowd=1 RLE annotation fields."""
     x, y, w, h = box
@@ -269,7 +269,7 @@ def _draw_crowd(
         r = min(w, h) * rng.uniform(0.2, 0.35)
         cx, cy = rng.uniform(x + r, x + w - r), rng.uniform(y + r, y + h - r)
         blob_draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=255)
-    image.paste(colour, mask=blob)
+    image.paste(color, mask=blob)
     binary = np.asarray(blob) > 0
     segmentation = _uncompressed_rle(binary)
     rle = mask_utils.frPyObjects(segmentation, *segmentation["size"])
@@ -294,11 +294,11 @@ def _render(rng: np.random.Generator, plan: _Plan) -> tuple[Image.Image, list[di
     cells = _cells(rng, size, len(names) + plan.crowd)
     annotations = []
     for index, name in enumerate(names):
-        shape, base_colour = STYLES[name]
+        shape, base_color = STYLES[name]
         coverage = _coverage(rng, len(cells) == 1, index < len(plan.targets))
         fraction = coverage * len(cells) / _fill_fraction(OUTLINES[shape])
         box = _place(rng, cells[index], fraction)
-        fields = _draw_polygon(draw, _polygon(shape, box), _jitter(rng, base_colour), size)
+        fields = _draw_polygon(draw, _polygon(shape, box), _jitter(rng, base_color), size)
         annotations.append({"category_id": CATEGORY_IDS[name], **fields})
     if plan.crowd:
         box = _place(rng, cells[-1], rng.uniform(0.06, 0.12) * len(cells))
