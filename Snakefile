@@ -17,6 +17,7 @@ sys.path.insert(0, str(SRC.resolve()))
 
 from visionrepro.plan import writeups  # noqa: E402
 from visionrepro.plan.load import load_plan  # noqa: E402
+from visionrepro.report.rst import rst_text  # noqa: E402
 
 
 # config.yaml beside this Snakefile, named relative to the working directory like every path of
@@ -64,7 +65,7 @@ PLAN = load_plan(
     + [{"experiments": w.experiments} for w in WRITEUPS],
 )
 # The report's notes on how the pipeline differs from each write-up that runs (workflow.rst).
-config["differences"] = writeups.differences(WRITEUPS, list(PLAN.experiments))
+config["differences"] = writeups.differences(WRITEUPS, list(PLAN.experiments), rst_text)
 
 
 report: "report/workflow.rst"

@@ -5,7 +5,7 @@ import re
 from visionrepro.engine.gpus import GpuSettings
 from visionrepro.fileio import set_aside_unreadable_json
 from visionrepro.plan import figures as plots, outputs
-from visionrepro.plan.code import code_inputs
+from visionrepro.code_inputs import code_inputs
 
 # The captions and notes of the reports, relative to the working directory like SRC.
 REPORT_DIR = os.path.relpath(Path(workflow.basedir) / "report")
@@ -59,7 +59,7 @@ def check_experiment_names():
 
 
 def code(rule):
-    """The code inputs of a rule: the library modules it runs (plan/code.py)."""
+    """The code inputs of a rule: the library modules it runs (code_inputs.py)."""
     return code_inputs(rule, SRC)
 
 

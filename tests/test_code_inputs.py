@@ -1,5 +1,5 @@
-"""Each rule's code inputs (plan/code.py) are the library modules its script imports, but for
-the differences plan/code.py names as intended."""
+"""Each rule's code inputs (code_inputs.py) are the library modules its script imports, but for
+the differences code_inputs.py names as intended."""
 
 import ast
 import re
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from workflow_helpers import PROJECT
 
-from visionrepro.plan.code import CODE, HELPERS, INTENDED, UNIMPORTED
+from visionrepro.code_inputs import CODE, HELPERS, INTENDED, UNIMPORTED
 
 SRC = PROJECT / "src"
 

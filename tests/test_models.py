@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from visionrepro.models import build_network, count_parameters
-from visionrepro.plan.networks import parse_network
+from visionrepro.networks import parse_network
 from visionrepro.registry import NETWORKS
 
 NUM_CLASSES = 5

@@ -11,13 +11,13 @@ import yaml
 from workflow_helpers import PROJECT
 
 from visionrepro.data.sources import Torchvision
+from visionrepro.networks import parse_network
 from visionrepro.plan import writeups
 from visionrepro.plan.draws import seed_draws
 from visionrepro.plan.layout import Layout, run_path
 from visionrepro.plan.load import comparison_groups, resolved_variants
 from visionrepro.plan.model import Experiment
-from visionrepro.plan.networks import parse_network
-from visionrepro.plan.tasks import task
+from visionrepro.tasks import task
 
 SWEEP = {
     "networks": ["MLP"],
@@ -134,7 +134,7 @@ def test_parsing_the_workflow_imports_no_torch_pandas_or_scipy() -> None:
     code = (
         "import sys\n"
         "import visionrepro.plan, visionrepro.plan.figures, visionrepro.plan.outputs\n"
-        "import visionrepro.plan.code, visionrepro.report.landing, visionrepro.engine.gpus\n"
+        "import visionrepro.code_inputs, visionrepro.report.landing, visionrepro.engine.gpus\n"
         "import visionrepro.report.shown_params, visionrepro.data.transport.fetch\n"
         "import visionrepro.data.torchvision_config\n"
         "print(sorted({'torch', 'pandas', 'scipy', 'matplotlib', 'sklearn'} & set(sys.modules)))\n"

@@ -12,7 +12,7 @@ from visionrepro.engine.training import predict_with_loss, train
 from visionrepro.grid import expand
 from visionrepro.models import build_network, count_parameters
 from visionrepro.models.user import NetworkFileError, check_file_network
-from visionrepro.plan.networks import parse_network
+from visionrepro.networks import parse_network
 
 TINY = "nets/tiny.py:TinyNet"
 SOURCE = '''

@@ -18,7 +18,7 @@ from visionrepro.engine.training import configure_threads, select_device, train
 from visionrepro.fileio import read_json, write_json
 from visionrepro.logs import setup_logging
 from visionrepro.models import count_parameters
-from visionrepro.plan.networks import parse_network
+from visionrepro.networks import parse_network
 from visionrepro.provenance import data_digests, provenance
 
 setup_logging(snakemake.log[0])

@@ -14,7 +14,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from visionrepro.data.torchvision_config import CLASSES
 from visionrepro.grid import Variant, sweep_variants
-from visionrepro.plan.networks import parse_network
+from visionrepro.networks import parse_network
 from visionrepro.registry import NETWORKS
 
 # Channels of each dataset's images (COCO's 64x64 copies are RGB; image folders are packed RGB).

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from visionrepro.plan.networks import parse_network
+from visionrepro.networks import parse_network
 
 Variant = dict[str, Any]
 

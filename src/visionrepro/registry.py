@@ -2,7 +2,7 @@
 
 Besides these built-in names, a network can be a class in a file of the user's project, named
 `<file>.py:<Class>` (e.g. `nets/tiny.py:TinyNet`, the path relative to the project folder, which
-is the working directory of every job); plan/networks.py parses either kind of reference.
+is the working directory of every job); networks.py parses either kind of reference.
 """
 
 from collections.abc import Mapping

@@ -23,8 +23,9 @@ from pathlib import Path
 import pandas as pd
 
 from visionrepro import cli
-from visionrepro.compare.changes import compare, correction_note
+from visionrepro.compare.changes import compare
 from visionrepro.compare.inputs import read_side, tolerances
+from visionrepro.report.views import correction_note
 
 FORMATS = ("text", "markdown", "csv", "json")
 

@@ -31,7 +31,7 @@ from visionrepro.report.stats import (
     holm,
     holm_level,
 )
-from visionrepro.report.verdicts import DEFAULT_TOLERANCE, metric_range, plural
+from visionrepro.report.verdicts import DEFAULT_TOLERANCE, metric_range
 
 GROUP = ["experiment", "variant", "metric"]
 COLUMNS = [
@@ -204,18 +204,6 @@ def reading(row: pd.Series, alpha: float = 1 - LEVEL) -> str:
     if row["test"] == ALL_AT_CHANCE:
         return "changed (a side all at chance: no test)"
     return "no detectable change"
-
-
-def correction_note(table: pd.DataFrame, alpha: float = 1 - LEVEL) -> str:
-    """How better/worse were decided, for the summary line: Holm over the tested rows."""
-    tested = int(pd.to_numeric(table.get("p_holm"), errors="coerce").notna().sum())
-    if tested == 0:
-        return "no row could be tested for better/worse"
-    return (
-        f"better/worse: a change beyond the tolerance, Holm over "
-        f"{'all ' * (tested > 1)}{plural(tested, 'tested row')} "
-        f"(family-wise error {alpha * 100:.0f} %)"
-    )
 
 
 def compare(

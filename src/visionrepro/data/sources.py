@@ -16,7 +16,7 @@ from typing import Any
 
 from visionrepro.data.image_folder import FolderLayout, read_layout
 from visionrepro.data.torchvision_config import CLASSES, DATASETS, IMAGE_SIZES, data_form
-from visionrepro.plan.tasks import task
+from visionrepro.tasks import task
 
 # Channels of each built-in dataset's images (COCO's 64x64 copies are RGB).
 CHANNELS = {"coco": 3, "mnist": 1, "fashion_mnist": 1, "cifar10": 3}

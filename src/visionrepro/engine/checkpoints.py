@@ -17,13 +17,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from visionrepro.code_inputs import CODE
 from visionrepro.data.datasets import ArrayDataset
 from visionrepro.engine.train_settings import TrainSettings
 from visionrepro.errors import UserError
 from visionrepro.fileio import atomic_path
 from visionrepro.models import build_network
-from visionrepro.plan.code import CODE
-from visionrepro.plan.networks import parse_network
+from visionrepro.networks import parse_network
 from visionrepro.registry import PACKAGE_DIR
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class TrainState:
         self.epoch = saved["epoch"]
 
 
-# The library modules a training run executes (the train rule's code inputs, plan/code.py): a
+# The library modules a training run executes (the train rule's code inputs, code_inputs.py): a
 # checkpoint written by other code is not resumed. The train job passes the rule's own list.
 TRAINING_CODE = CODE["train"]
 

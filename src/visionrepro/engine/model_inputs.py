@@ -15,7 +15,7 @@ from torch import Tensor
 
 from visionrepro.data.datasets import ArrayDataset
 from visionrepro.engine.train_settings import TrainSettings
-from visionrepro.plan.tasks import TASKS
+from visionrepro.tasks import TASKS
 
 LUMA = (0.2989, 0.587, 0.114)  # ITU-R 601-2 weights of R, G, B, as torchvision's rgb_to_grayscale
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from visionrepro.engine.losses import LOSSES
 from visionrepro.engine.precision import PRECISIONS
-from visionrepro.plan.tasks import TASKS, Task
+from visionrepro.tasks import TASKS, Task
 
 COLORS = ("rgb", "gray", "gray_mean")
 OPTIMIZERS = ("adam", "sgd")
@@ -44,7 +44,7 @@ class TrainSettings:
 
     @property
     def kind(self) -> Task:
-        """The record of the run's task (plan/tasks.py)."""
+        """The record of the run's task (tasks.py)."""
         return TASKS[self.task]
 
     def __post_init__(self) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 from torch import nn
 
 from visionrepro.models.user import build_file_network
-from visionrepro.plan.networks import parse_network
+from visionrepro.networks import parse_network
 from visionrepro.registry import network_entry
 
 

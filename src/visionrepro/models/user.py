@@ -23,8 +23,8 @@ import torch
 from torch import nn
 
 from visionrepro.errors import UserError
-from visionrepro.plan.networks import parse_network
-from visionrepro.plan.tasks import TASKS
+from visionrepro.networks import parse_network
+from visionrepro.tasks import TASKS
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from typing import Any
 from visionrepro import config_checks, grid
 from visionrepro.data.sources import DataSource, ImageFolder, data_sources
 from visionrepro.data.torchvision_config import DATASETS, check_local_dirs
+from visionrepro.networks import NetworkRef, parse_network
 from visionrepro.plan.figures import EXTRA
 from visionrepro.plan.layout import Layout
 from visionrepro.plan.model import Experiment, Plan, Variant
-from visionrepro.plan.networks import NetworkRef, parse_network
-from visionrepro.plan.tasks import task
 from visionrepro.registry import NETWORKS
+from visionrepro.tasks import task
 
 
 def load_plan(

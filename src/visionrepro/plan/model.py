@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from visionrepro.networks import NetworkRef
 from visionrepro.plan.draws import SeedDraws, seed_draws
-from visionrepro.plan.networks import NetworkRef
-from visionrepro.plan.tasks import Task
+from visionrepro.tasks import Task
 
 if TYPE_CHECKING:  # the report imports this module; it needs no data source's code
     from visionrepro.data.sources import DataSource

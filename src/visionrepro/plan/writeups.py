@@ -6,7 +6,7 @@ their experiments become the config's, under whatever `experiments` the config f
 """
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,6 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
-
-from visionrepro.report.rst import rst_text
 
 
 @dataclass(frozen=True)
@@ -91,11 +89,13 @@ def experiments(
     return merged(base, configured)
 
 
-def differences(writeups: Sequence[Writeup], enabled: Sequence[str]) -> list[dict[str, Any]]:
-    """The differences of each write-up with an enabled experiment, for the report (the title
-    escaped: it is shown as written; the items are reStructuredText by design)."""
+def differences(
+    writeups: Sequence[Writeup], enabled: Sequence[str], escape: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """The differences of each write-up with an enabled experiment, for the report: the title
+    through `escape` (shown as written), the items as they are (reStructuredText by design)."""
     return [
-        {"title": rst_text(w.title), "items": list(w.differences)}
+        {"title": escape(w.title), "items": list(w.differences)}
         for w in writeups
         if w.differences and set(w.experiments) & set(enabled)
     ]

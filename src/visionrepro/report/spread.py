@@ -20,7 +20,7 @@ import pandas as pd
 from visionrepro import cli
 from visionrepro.errors import UserError
 from visionrepro.plan.layout import run_path
-from visionrepro.plan.tasks import task
+from visionrepro.tasks import task
 
 from .verdicts import mean_std
 

@@ -13,7 +13,6 @@ import pandas as pd
 
 from visionrepro.engine.metrics import summarise
 from visionrepro.errors import UserError
-from visionrepro.plan.tasks import TASKS
 from visionrepro.provenance import PACKAGES
 from visionrepro.report.verdicts import (
     CHANCE_MARGIN,
@@ -21,6 +20,7 @@ from visionrepro.report.verdicts import (
     is_chance,
     reference_metrics,
 )
+from visionrepro.tasks import TASKS
 
 RUN_KEYS = ("experiment", "variant", "network", "params", "seed")
 PROVENANCE_COLUMNS = ("device", "device_name", "threads", "host", "created")

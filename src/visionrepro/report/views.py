@@ -9,7 +9,6 @@ from typing import Any
 
 import pandas as pd
 
-from visionrepro.compare.changes import correction_note
 from visionrepro.report.tables import VERSION_COLUMNS
 from visionrepro.report.verdicts import (
     LEVEL,
@@ -232,10 +231,22 @@ def changed_rows(table: pd.DataFrame) -> pd.DataFrame:
     return moved.iloc[order]
 
 
+def correction_note(table: pd.DataFrame, alpha: float = 1 - LEVEL) -> str:
+    """How compare decided better/worse, for its summary line: Holm over the tested rows."""
+    tested = int(pd.to_numeric(table.get("p_holm"), errors="coerce").notna().sum())
+    if tested == 0:
+        return "no row could be tested for better/worse"
+    return (
+        f"better/worse: a change beyond the tolerance, Holm over "
+        f"{'all ' * (tested > 1)}{plural(tested, 'tested row')} "
+        f"(family-wise error {alpha * 100:.0f} %)"
+    )
+
+
 def changes_summary(table: pd.DataFrame) -> str:
     """A count of a changes table's readings, e.g. "2 of 45 rows changed (1 worse, 1 no
     detectable change); 43 identical, every seed bit-equal", and how better and worse were
-    decided (compare.changes.correction_note)."""
+    decided (correction_note)."""
     counts = table["reading"].value_counts()
     words = {
         "changed (too few seeds for a test)": "with too few seeds to test",

@@ -21,9 +21,9 @@ _SCORES = (
     "engine/metrics",
     "models/__init__",
     "engine/precision",
-    "plan/tasks",
-    "plan/networks",
-    "plan/code",
+    "tasks",
+    "networks",
+    "code_inputs",
 )
 _REPORT = (
     "report/tables",
@@ -34,8 +34,8 @@ _REPORT = (
     "provenance",
     "plan/model",
     "plan/draws",
-    "plan/networks",
-    "plan/tasks",
+    "networks",
+    "tasks",
     "registry",
 )
 _TRANSPORT = ("data/transport/urls", "data/transport/fetch")
@@ -61,9 +61,16 @@ CODE: dict[str, tuple[str, ...]] = {
     "color_palette": ("data/palette", "data/color", "data/datasets"),
     "aggregate": ("report/aggregate", *_REPORT),
     "plot": ("report/plots", "report/figures", *_REPORT, "data/datasets", "data/color"),
-    "changes": ("compare/changes", "compare/inputs", "compare/__main__", "plan/layout", *_REPORT),
-    "report_html": ("report/html", "report/views", "compare/changes", *_REPORT),
-    "results_md": ("report/results_markdown", "report/views", "compare/changes", *_REPORT),
+    "changes": (
+        "compare/changes",
+        "report/views",
+        "compare/inputs",
+        "compare/__main__",
+        "plan/layout",
+        *_REPORT,
+    ),
+    "report_html": ("report/html", "report/views", *_REPORT),
+    "results_md": ("report/results_markdown", "report/views", *_REPORT),
 }
 
 
