@@ -14,6 +14,7 @@ train = ArrayDataset.load(snakemake.input.train)
 if params.classes:
     train = train.select_classes(params.classes)
 log.info("k-means on %d training images: %s", len(train), params.palette)
-palette = kmeans_palette(train.images, **params.palette)
+options = dict(params.palette)  # the config's palette: colours (its key), seed, ...
+palette = kmeans_palette(train.images, colors=options.pop("colours"), **options)
 log.info("palette: %s", " ".join(color_names(palette)))
 save_palette(snakemake.output[0], palette)

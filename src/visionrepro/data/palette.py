@@ -9,7 +9,7 @@ from sklearn.cluster import KMeans
 def kmeans_palette(
     images: np.ndarray, colors: int, seed: int, sample_pixels: int = 200_000, n_init: int = 1
 ) -> np.ndarray:
-    """`colours` RGB centres (float32 in [0, 1], K x 3) of k-means (k-means++ seeding, `n_init`
+    """`colors` RGB centres (float32 in [0, 1], K x 3) of k-means (k-means++ seeding, `n_init`
     runs, the best kept) on a seeded sample of `sample_pixels` pixels of `images` (uint8
     N x 3 x H x W)."""
     pixels = images.transpose(0, 2, 3, 1).reshape(-1, 3).astype(np.float32) / 255
