@@ -19,10 +19,9 @@ from markupsafe import Markup, escape
 from visionrepro.report import views
 from visionrepro.report.verdicts import (
     CHANCE_MARGIN,
-    SYNTHETIC_NOTE,
     VERDICT_COLORS,
     headline,
-    synthetic,
+    synthetic_note,
     verdict_rules,
 )
 
@@ -121,12 +120,13 @@ def glance_fragment(glance: pd.DataFrame, with_banner: bool = True) -> Markup:
 
 def banner(glance: pd.DataFrame) -> Markup:
     """A warning above the verdicts when the runs trained on synthetic data; else nothing."""
-    if not synthetic(glance):
+    note = synthetic_note(glance)
+    if not note:
         return Markup("")
     return Markup(
         '<p class="banner" role="note" style="background:#fff4e5;border-left:6px solid '
         '#a86400;padding:0.5em 0.8em;font-weight:600">{}</p>'
-    ).format(SYNTHETIC_NOTE)
+    ).format(note)
 
 
 def verdict_rules_html() -> Markup:
