@@ -585,7 +585,7 @@ def _glance_row(
     # A reference at chance is judged on the divergence rate: no interval of the rest is used;
     # seeds all at chance have no interval either (their spread is that of diverged runs).
     divergence = _reference_at_chance(group, metric, value) and chance.any()
-    diverged = "the reference diverged: judged by how many seeds diverge"
+    diverged = "judged by the divergence rate"
     no_interval = "all at chance" if chance.all() else diverged if divergence else ""
     return {
         "experiment": first["experiment"],
