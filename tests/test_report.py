@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from visionrepro.data.datasets import ArrayDataset
-from visionrepro.provenance import code_version, content_hash
+from visionrepro.provenance import code_version, content_hash, project_digests
 from visionrepro.report import figures
 from visionrepro.report import html as report
+from visionrepro.report import tables as report_tables
 from visionrepro.report import views as report_views
 from visionrepro.report.tables import dataset_table, headline_values
 from visionrepro.report.verdicts import comparison_table, glance_table
@@ -343,3 +344,13 @@ def test_runs_table_shows_the_code_version_only_where_runs_differ() -> None:
     table.loc[4, "code_version"] = "git def456"
     short, _ = report_views.runs(table, metrics)
     assert list(short.frame["code"]) == ["git abc123"] * 4 + ["git def456"]
+
+
+def test_a_runs_code_version_names_the_project_files_it_imported(tmp_path: Path) -> None:
+    net = tmp_path / "x.py"
+    net.write_text("class X: ...\n")
+    digests = project_digests([net, None])
+    assert list(digests) == [net.as_posix()] and len(digests[net.as_posix()]) == 64
+    record = {"code_version": "git abc123", "project_files": {"nets/x.py": "0f1e2d3c4b5a" * 5}}
+    assert report_tables.code_version(record) == "git abc123; nets/x.py 0f1e2d3c4b5a"
+    assert report_tables.code_version({"code_version": "git abc123"}) == "git abc123"
