@@ -128,7 +128,7 @@ rule report_html:
         packs=[LAYOUT.packed(*pair) for pair in PLAN.packed_splits()],
         figures=[figure.path for figure in plots.all_figures(PLAN)],
         captions=sorted({caption(f.kind) for f in plots.all_figures(PLAN)}),
-        notes=f"{REPORT_DIR}/workflow.rst",
+        notes=f"{REPORT_DIR}/differences.rst",
         code=code("report_html"),
         template=str(SRC / "visionrepro" / "report" / "templates" / "report.html.j2"),
     output:

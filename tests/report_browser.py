@@ -224,6 +224,47 @@ def evaluate(html: Path, expression: str, width: int = 1400, height: int = 1000)
     return result["result"].get("value")
 
 
+# Snakemake's report renders its landing page (report/workflow.rst) after load: wait for the
+# heading, then where it sits in the window, and the scroll box around it.
+HEADING = """(async () => {
+  for (let i = 0; i < 200; i++) {
+    const h = [...document.querySelectorAll('h1, h2, h3')]
+      .find(e => e.textContent.trim() === %s);
+    if (h) {
+      let box = h.parentElement;
+      while (box && box.scrollHeight <= box.clientHeight) box = box.parentElement;
+      return {top: h.getBoundingClientRect().top, bottom: h.getBoundingClientRect().bottom,
+              scroll_top: box ? box.scrollTop : 0};
+    }
+    await new Promise(done => setTimeout(done, 100));
+  }
+  return null;
+})()"""
+
+
+def heading_position(
+    html: Path, text: str, width: int, height: int, shot: Path | None = None
+) -> dict[str, float] | None:
+    """Where the heading `text` first sits in a `width` x `height` window (None: not shown
+    within 20 s), with a screenshot of the window to `shot`."""
+    executable = chromium()
+    if executable is None:
+        raise FileNotFoundError("chromium is not installed (Debian: apt-get install chromium)")
+    with DevTools(executable) as browser:
+        session = open_page(browser, html.resolve().as_uri(), width, height)
+        found = browser.send(
+            "Runtime.evaluate",
+            session,
+            expression=HEADING % json.dumps(text),
+            awaitPromise=True,
+            returnByValue=True,
+        )["result"].get("value")
+        if shot is not None:
+            png = browser.send("Page.captureScreenshot", session, format="png")["data"]
+            shot.write_bytes(base64.b64decode(png))
+    return found
+
+
 def check(
     html: Path, out_dir: Path, width: int = 1400, height: int = 1000
 ) -> tuple[Rendering, Rendering, list[Path]]:

@@ -118,6 +118,20 @@ def test_changed_settings_and_code_are_attributed(tmp_path: Path) -> None:
     assert (table.loc["B", "what_differs"] == "code differs").all()
 
 
+def test_a_changed_network_file_is_named(tmp_path: Path) -> None:
+    """The commit is the same (an untracked network file), the file's digest is not."""
+    before = per_seed({"A": 0.0, "B": 0.0}, seed=7)
+    before["code_version"] = "git abc; nets/x.py 111111111111"
+    after = before.copy()
+    after.loc[after["variant"] == "B", "code_version"] = "git abc; nets/x.py 222222222222"
+    table = readings(before, after, tmp_path)
+    assert (table.loc["B", "what_differs"] == "code differs: nets/x.py").all()
+    assert (table.loc["A", "what_differs"] == "").all()
+    after.loc[after["variant"] == "B", "code_version"] = "git def; nets/x.py 222222222222"
+    table = readings(before, after, tmp_path)
+    assert (table.loc["B", "what_differs"] == "code differs").all()  # the whole code changed
+
+
 def test_new_and_gone_runs(tmp_path: Path) -> None:
     table = readings(per_seed({"A": 0.0, "B": 0.0}, 8), per_seed({"A": 0.0, "C": 0.0}, 8), tmp_path)
     assert (table.loc["B", "reading"] == "gone").all()

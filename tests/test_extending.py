@@ -119,7 +119,8 @@ def test_an_edit_reruns_only_what_it_feeds(extended: Path, tmp_path: Path) -> No
     image = workdir / "my_images/train/red/0.jpg"
     image.write_bytes((workdir / "my_images/train/red/1.jpg").read_bytes())
     jobs = planned_jobs(workdir, *CONFIGS)
-    assert jobs["image_folder_pack"] == 2 and jobs["train"] == 2  # patches_cnn's runs only
+    # the train split's pack only (its manifest), and patches_cnn's runs only
+    assert jobs["image_folder_pack"] == 1 and jobs["train"] == 2
 
 
 def test_a_write_up_of_ones_own_is_one_file_and_shows_its_verdict(tmp_path: Path) -> None:
@@ -190,13 +191,15 @@ def test_a_mistake_is_named_before_any_job(tmp_path: Path, change: str, message:
     assert "Building DAG of jobs" not in out  # failed while parsing
 
 
-def test_an_unreadable_image_stops_its_packing_job_naming_it(tmp_path: Path) -> None:
-    workdir = project_with_extensions(tmp_path)
-    (workdir / "my_images/val/green/2.jpg").write_bytes(b"\xff\xd8 not a jpeg")
-    proc = snakemake(workdir, "data/demo/patches_64px/packed/val.npz", *CONFIGS, check=False)
-    log = workdir / "results/logs/data/image_folder_pack_patches_64px_val.log"
-    assert proc.returncode != 0
-    assert (
-        "image_folders.patches: my_images/val/green/2.jpg cannot be read as an image"
-        in log.read_text()
-    )
+def test_an_unreadable_image_is_named_before_any_job_and_its_removal_reruns_nothing(
+    extended: Path, tmp_path: Path
+) -> None:
+    workdir = shutil.copytree(extended, tmp_path / "proj", symlinks=True)
+    bad = workdir / "my_images/val/green/9.jpg"
+    bad.write_bytes(b"\xff\xd8 not a jpeg")
+    proc = snakemake(workdir, "--dry-run", *CONFIGS, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "Building DAG of jobs" not in out
+    assert "image_folders.patches: my_images/val/green/9.jpg cannot be read as an image" in out
+    bad.unlink()
+    assert not planned_jobs(workdir, *CONFIGS)  # the packs made before it stand

@@ -1,5 +1,6 @@
 """A folder of one's own images as a dataset: layout, checks, seeded split, packing, hash."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from visionrepro.data.image_folder import (
     folder_record,
     pack,
     read_layout,
+    write_manifests,
 )
 from visionrepro.data.torchvision_config import SourceError
 
@@ -149,3 +151,40 @@ def test_a_folder_of_the_wrong_shape_says_what_is_expected(
     with pytest.raises(SourceError, match=r"^image_folders.mine.path: ") as err:
         read_layout(KEY, root)
     assert message in str(err.value)
+
+
+def test_each_split_has_a_manifest_rewritten_only_when_its_images_change(
+    split_folder: Path, tmp_path: Path
+) -> None:
+    """The packing job's one input: unchanged (same time) on a reparse or a touched image; an
+    edited train image changes train's only."""
+    out = tmp_path / "manifest"
+    paths = write_manifests(read_layout(KEY, split_folder), out)
+    assert set(paths) == {"train", "val"}
+    train, val = Path(paths["train"]), Path(paths["val"])
+    assert train.read_text().splitlines()[0].startswith("train/blue/0.jpg\t")
+    assert len(val.read_text().splitlines()) == 4
+    times = {p: p.stat().st_mtime_ns for p in (train, val)}
+    image = split_folder / "train/red/0.jpg"
+    os.utime(image, ns=(image.stat().st_atime_ns, image.stat().st_mtime_ns + 10**9))
+    write_manifests(read_layout(KEY, split_folder), out)
+    assert {p: p.stat().st_mtime_ns for p in (train, val)} == times
+    before = train.read_text()
+    shutil.copy(split_folder / "train/red/2.jpg", image)
+    write_manifests(read_layout(KEY, split_folder), out)
+    assert train.read_text() != before and val.stat().st_mtime_ns == times[val]
+
+
+def test_an_unreadable_new_image_is_named_before_any_pack_and_its_removal_changes_nothing(
+    split_folder: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "manifest"
+    val = Path(write_manifests(read_layout(KEY, split_folder), out)["val"])
+    written, at = val.read_text(), val.stat().st_mtime_ns
+    bad = split_folder / "val/red/9.jpg"
+    bad.write_bytes(b"\xff\xd8 not a jpeg")
+    with pytest.raises(SourceError, match=r"image_folders.mine: .*val/red/9.jpg cannot be read"):
+        write_manifests(read_layout(KEY, split_folder), out)
+    bad.unlink()
+    write_manifests(read_layout(KEY, split_folder), out)
+    assert (val.read_text(), val.stat().st_mtime_ns) == (written, at)

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from visionrepro.data.datasets import ArrayDataset
-from visionrepro.provenance import code_version, content_hash
+from visionrepro.provenance import code_version, content_hash, project_digests
 from visionrepro.report import figures
 from visionrepro.report import html as report
+from visionrepro.report import tables as report_tables
 from visionrepro.report import views as report_views
 from visionrepro.report.tables import dataset_table, headline_values
 from visionrepro.report.verdicts import comparison_table, glance_table
@@ -165,6 +166,8 @@ def test_report_page(tmp_path: Path) -> None:
         figures=[
             report.FigureEntry("e", "Loss", png, report.rst_html("loss of ``e``")),
             report.FigureEntry("e", "Confusion", png, report.rst_html("folded"), folded=True),
+            report.FigureEntry("f", "Loss", png, report.rst_html("loss of ``e``")),
+            report.FigureEntry("f", "Confusion", png, report.rst_html("folded f"), folded=True),
             report.FigureEntry("Datasets", "Training images", png, report.rst_html("x <y>")),
         ],
         config={"experiments": experiments, "results_dir": "results"},
@@ -180,7 +183,7 @@ def test_report_page(tmp_path: Path) -> None:
         },
         notes_html=report.rst_html("- a note"),
     )
-    assert html.count("data:image/png;base64,") == 3
+    assert html.count("data:image/png;base64,") == 5
     assert "x &lt;y&gt;" in html and "classify &lt;coco&gt;" in html
     # Reproduction at a glance first, then the experiments (config order), then the rest.
     order = [html.index(f'id="{i}"') for i in ("glance", "exp-e", "exp-f", "comparisons")]
@@ -210,6 +213,15 @@ def test_report_page(tmp_path: Path) -> None:
     assert "reference params" not in section_e  # repeats params: dropped
     assert f"<td {NUM}>1,200</td>" in section_e  # support, an integer
     assert "1 of 1" in section_e  # HW4Net2's seed at chance
+    # A caption shown in full under e is folded under f; one that differs is shown in full.
+    section_f = html[order[2] : order[3]]
+    loss = '<p>loss of <tt class="docutils literal">e</tt></p>'
+    assert f"<strong>Loss.</strong> {loss}" in section_e.replace("\n", "")
+    assert (
+        '<strong>Loss.</strong> <details class="caption"><summary>How to read it (as under e)'
+        f"</summary>{loss}"
+    ) in section_f.replace("\n", "")
+    assert "<figcaption><p>folded f</p>" in section_f.replace("\n", "")
     assert "not within 10 epochs" in html[order[2] : order[3]]
     assert "no test: under 3 seeds a side" in html[order[3] : order[4]]
     assert "8,000" in html[order[4] : order[5]]
@@ -332,3 +344,13 @@ def test_runs_table_shows_the_code_version_only_where_runs_differ() -> None:
     table.loc[4, "code_version"] = "git def456"
     short, _ = report_views.runs(table, metrics)
     assert list(short.frame["code"]) == ["git abc123"] * 4 + ["git def456"]
+
+
+def test_a_runs_code_version_names_the_project_files_it_imported(tmp_path: Path) -> None:
+    net = tmp_path / "x.py"
+    net.write_text("class X: ...\n")
+    digests = project_digests([net, None])
+    assert list(digests) == [net.as_posix()] and len(digests[net.as_posix()]) == 64
+    record = {"code_version": "git abc123", "project_files": {"nets/x.py": "0f1e2d3c4b5a" * 5}}
+    assert report_tables.code_version(record) == "git abc123; nets/x.py 0f1e2d3c4b5a"
+    assert report_tables.code_version({"code_version": "git abc123"}) == "git abc123"

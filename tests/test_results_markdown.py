@@ -5,8 +5,9 @@ import json
 
 import pandas as pd
 
+from visionrepro.report.html import banner
 from visionrepro.report.results_markdown import results_markdown
-from visionrepro.report.verdicts import glance_table
+from visionrepro.report.verdicts import glance_table, headline_line
 
 
 def _runs(form: str = "original") -> pd.DataFrame:
@@ -51,8 +52,9 @@ SETTINGS = {
 }
 
 
-def _markdown(form: str = "original") -> str:
+def _markdown(form: str = "original", synthetic_in: tuple[str, ...] = ()) -> str:
     runs = _runs(form)
+    runs.loc[runs["experiment"].isin(synthetic_in), "data_form"] = "synthetic"
     return results_markdown(
         glance_table(runs, SETTINGS),
         experiments={
@@ -97,3 +99,26 @@ def test_the_demos_results_say_the_data_is_synthetic_and_judge_nothing() -> None
     assert "0 compared like for like, 3 not comparable" in text
     assert "⚪ not comparable: synthetic data" in text
     assert "✅" not in text and "❌" not in text
+
+
+def test_a_mixed_run_names_its_synthetic_experiments() -> None:
+    """Real data beside the demo's: the warning names the synthetic experiments only, and the
+    real one keeps its verdicts."""
+    text = _markdown(synthetic_in=("cifar10_colour",))
+    warning = next(line for line in text.splitlines() if line.startswith("> **Synthetic data.**"))
+    assert "The data of 1 of these 2 experiments is synthetic (the demo's): cifar10_colour." in (
+        warning
+    )
+    assert "these runs is synthetic" not in text and "mnist_mlp_vs_cnn" not in warning
+    mnist, color = text.split("## mnist_mlp_vs_cnn")[1].split("## cifar10_colour")
+    assert "not comparable: synthetic data" in color and "synthetic" not in mnist
+    runs = _runs()
+    runs.loc[runs["experiment"] == "cifar10_colour", "data_form"] = "synthetic"
+    glance = glance_table(runs, SETTINGS)
+    assert headline_line(glance).startswith("Synthetic data in cifar10_colour (the demo's, not")
+    assert "1 of these 2 experiments is synthetic (the demo&#39;s): cifar10_colour" in banner(
+        glance
+    )
+    everything = glance_table(_runs("synthetic"), SETTINGS)
+    assert "The data of these runs is synthetic" in banner(everything)
+    assert headline_line(everything).startswith("Synthetic data (the demo's), no reference")

@@ -2,10 +2,12 @@
 any job, naming in the grid, and a trained run's model.pt read back with weights_only."""
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
 
+from visionrepro.data.sources import ImageFolder, Torchvision
 from visionrepro.engine.checkpoints import load_trained, save_trained
 from visionrepro.engine.train_settings import TrainSettings
 from visionrepro.engine.training import predict_with_loss, train
@@ -13,6 +15,9 @@ from visionrepro.grid import expand
 from visionrepro.models import build_network, count_parameters
 from visionrepro.models.user import NetworkFileError, check_file_network
 from visionrepro.networks import parse_network
+from visionrepro.plan.load import check_builtin_networks, resolved_variants
+from visionrepro.plan.model import Experiment
+from visionrepro.tasks import task
 
 TINY = "nets/tiny.py:TinyNet"
 SOURCE = '''
@@ -154,3 +159,59 @@ def test_a_trained_file_network_reloads_from_model_pt(project: Path) -> None:
     want, _ = predict_with_loss(state.model.eval(), inputs)
     got, _ = predict_with_loss(trained.build(), inputs)
     assert torch.equal(got, want)
+
+
+def test_a_file_network_given_the_wrong_channels_is_told_its_in_channels(project: Path) -> None:
+    with pytest.raises(NetworkFileError) as err:
+        check_file_network(
+            TINY, num_classes=5, options={}, input_shape=(1, 28, 28), task="classification"
+        )
+    assert "its constructor takes in_channels (3 here)" in str(err.value)
+    assert str(err.value).endswith("set network_options: {in_channels: 1}")
+    assert check_file_network(
+        TINY,
+        num_classes=5,
+        options={"in_channels": 1},
+        input_shape=(1, 28, 28),
+        task="classification",
+    )
+
+
+def builtin_experiment(network: str, source, **config) -> Experiment:
+    """An experiment of one built-in network on `source`."""
+    config = {"networks": [network], "seeds": [0], "train": {}, **config}
+    variants = resolved_variants(config)
+    kind = "segmentation" if network == "UNet" else "classification"
+    return Experiment("e", config, task(kind), source, variants, ())
+
+
+FOLDER = SimpleNamespace(classes=["red", "green", "blue"], eval_split="val")
+
+
+def test_a_built_in_network_is_dry_run_on_inputs_it_was_not_sized_for() -> None:
+    folder = ImageFolder("patches", {"path": "my_images"}, FOLDER)
+    at_32 = builtin_experiment("HW4Net1", folder, dataset="patches", image_size=32)
+    with pytest.raises(ValueError) as err:
+        check_builtin_networks(at_32)
+    assert str(err.value).startswith(
+        "experiments.e.networks: HW4Net1 fails on one input of the experiment's shape 1x3x32x32"
+    )
+    assert str(err.value).endswith(
+        "HW4Net1 needs inputs of 3x64x64: set experiments.e.image_size: 64"
+    )
+    check_builtin_networks(builtin_experiment("HW4Net1", folder, dataset="patches", image_size=64))
+    cifar = builtin_experiment("HW4Net1", Torchvision("cifar10", {}), dataset="cifar10")
+    with pytest.raises(ValueError, match="cifar10's images are 32x32: use another network"):
+        check_builtin_networks(cifar)
+
+
+def test_a_built_in_network_of_any_size_is_told_its_in_channels() -> None:
+    grey = builtin_experiment("UNet", Torchvision("mnist", {}), dataset="mnist")
+    with pytest.raises(ValueError) as err:
+        check_builtin_networks(grey)
+    assert str(err.value) == (
+        "experiments.e.networks: UNet takes 3 input channels (in_channels) and the experiment's "
+        "inputs have 1: set network_options: {in_channels: 1}"
+    )
+    ok = builtin_experiment("UNet", Torchvision("mnist", {}), network_options={"in_channels": 1})
+    check_builtin_networks(ok)

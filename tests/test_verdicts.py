@@ -458,7 +458,7 @@ def test_a_divergent_reference_row_says_how_it_is_judged() -> None:
     glance = glance_table(runs, settings)
     row = glance_view(glance).loc[1]
     assert row["ours, mean ± std"] == "2 of 3 at chance; the rest 61.00"
-    assert row["one new run, 95 % PI"] == "– (see verdict)"
+    assert row["one new run, 95 % PI"] == "– (judged by the divergence rate)"
     assert row["verdict"] == "consistent (2 of 3 seeds diverged, as the reference did)"
 
 

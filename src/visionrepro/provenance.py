@@ -112,6 +112,12 @@ def data_digests(paths: Iterable[str | Path | None]) -> dict[str, str]:
     return {Path(p).name: file_digest(p, "sha256") for p in paths if p}
 
 
+def project_digests(paths: Iterable[str | Path | None]) -> dict[str, str]:
+    """The SHA-256 of each file of the user's project a run imports (a network file), by its
+    path relative to the project: the code version (a commit) does not cover untracked files."""
+    return {Path(p).as_posix(): file_digest(p, "sha256") for p in paths if p}
+
+
 def provenance(repo: str | Path, **extra: object) -> dict[str, object]:
     """A provenance record of the workflow folder `repo`; `extra` adds run-specific fields
     (seed, device, config...)."""

@@ -88,8 +88,28 @@ def what_changed(before: pd.DataFrame, after: pd.DataFrame) -> str:
     if keys:
         parts.append(f"settings differ: {', '.join(keys)}")
     if set(before["code_version"]) != set(after["code_version"]):
-        parts.append("code differs")
+        files = changed_files(before["code_version"], after["code_version"])
+        parts.append(f"code differs: {', '.join(files)}" if files else "code differs")
     return "; ".join(parts)
+
+
+def changed_files(before: pd.Series, after: pd.Series) -> list[str]:
+    """The project files (a network file) whose digest differs between the sides' code
+    versions (tables.code_version: "<version>; <path> <digest>; ..."), or that one side lacks;
+    none when the rest of the code version differs too (the whole code changed)."""
+
+    def parts(versions: pd.Series) -> tuple[set[str], set[tuple[str, str]]]:
+        bases, files = set(), set()
+        for version in versions.astype(str):
+            base, *named = version.split("; ")
+            bases.add(base)
+            files |= {tuple(entry.rsplit(" ", 1)) for entry in named if " " in entry}
+        return bases, files
+
+    (bases_a, files_a), (bases_b, files_b) = parts(before), parts(after)
+    if bases_a != bases_b:
+        return []
+    return sorted({path for path, _ in files_a ^ files_b})
 
 
 def _side(values: pd.Series) -> dict[str, float]:

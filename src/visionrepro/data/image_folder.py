@@ -6,8 +6,11 @@
 Class names come from the folder names (sorted, as ImageFolder's); the images of a class are the
 files with an image extension anywhere under its folder (sorted, as ImageFolder's). Every image is
 converted to RGB and resized to the experiment's image_size, then packed like the other sources.
-The layout is read (no image opened, no torch) while Snakemake parses the workflow, so that an
-empty class folder or classes that differ between the splits are errors before any job runs.
+The layout is read (no torch) while Snakemake parses the workflow, so that an empty class
+folder or classes that differ between the splits are errors before any job runs. Each split's
+manifest (every image's path, size and modification time) is then written when it changed: it
+is the packing job's one input, and an image new to it is opened first, so that one that cannot
+be read is named before any job runs (and never costs the packs already made).
 """
 
 import hashlib
@@ -23,7 +26,7 @@ import numpy as np
 
 from visionrepro.data.datasets import ArrayDataset
 from visionrepro.data.torchvision_config import SourceError
-from visionrepro.fileio import file_digest
+from visionrepro.fileio import atomic_path, file_digest
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -60,6 +63,10 @@ class FolderLayout:
     def files(self) -> list[Path]:
         """Every image file, sorted (the inputs of the packing job)."""
         return sorted(path for samples in self.samples.values() for path, _ in samples)
+
+    def source_split(self, split: str) -> str:
+        """The layout's split a packed split is drawn from (SEEDED for a seeded folder)."""
+        return SEEDED if self.seeded else split
 
 
 def _refuse_braces(key: str, path: Path) -> None:
@@ -288,3 +295,75 @@ def folder_record(layout: FolderLayout, data: ArrayDataset, files: Sequence[str]
         "per_class": class_counts(data),
         "files": list(files),
     }
+
+
+def manifest_lines(
+    layout: FolderLayout, split: str, known: dict[str, tuple[int, int, str]]
+) -> tuple[list[str], dict[str, tuple[int, int, str]]]:
+    """A split's images as its manifest lists them (path relative to the folder, SHA-256;
+    tab-separated, in ImageFolder's order), and each one's size, modification time (ns) and
+    SHA-256: an image whose size and time are those `known` has its SHA-256 taken from there,
+    not read again."""
+    lines, stats = [], {}
+    for path, _ in layout.samples[split]:
+        rel, info = path.relative_to(layout.root).as_posix(), path.stat()
+        hit = known.get(rel)
+        same = hit is not None and hit[:2] == (info.st_size, info.st_mtime_ns)
+        digest = hit[2] if same else file_digest(path, "sha256")
+        stats[rel] = (info.st_size, info.st_mtime_ns, digest)
+        lines.append(f"{rel}\t{digest}")
+    return lines, stats
+
+
+def _read_stats(path: Path) -> dict[str, tuple[int, int, str]]:
+    """The sizes, times and digests a previous parse recorded (none if unreadable)."""
+    try:
+        rows = [line.split("\t") for line in path.read_text().splitlines()]
+        return {rel: (int(size), int(mtime), digest) for rel, size, mtime, digest in rows}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_lines(path: Path, lines: Sequence[str]) -> None:
+    """Write `lines` to `path` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text("".join(f"{line}\n" for line in lines))
+
+
+def check_image(path: Path, key: str) -> None:
+    """Decode `path` (JPEGs at a reduced scale): an image that cannot be read is an error
+    naming it."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            img.draft("RGB", (64, 64))
+            img.load()
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
+        raise SourceError(
+            f"{key}: {path} cannot be read as an image ({err}); replace or remove it"
+        ) from err
+
+
+def write_manifests(layout: FolderLayout, folder: Path) -> dict[str, str]:
+    """Each split's manifest under `folder` (`<split>.tsv`, with `.<split>.stats.tsv` beside
+    it so that unchanged images are not read again), written only when it changed: an
+    unchanged one keeps its time, and a copied or touched image with the same content repacks
+    nothing. Images new to a manifest are opened first (check_image). Returns the manifests'
+    paths by split."""
+    paths = {}
+    for split in layout.samples:
+        path, stats_path = folder / f"{split}.tsv", folder / f".{split}.stats.tsv"
+        known = _read_stats(stats_path)
+        lines, stats = manifest_lines(layout, split, known)
+        old = path.read_text().splitlines() if path.is_file() else []
+        if lines != old:
+            seen = set(old)
+            for line, (image, _) in zip(lines, layout.samples[split], strict=True):
+                if line not in seen:
+                    check_image(image, layout.key)
+            _write_lines(path, lines)
+        if stats != known:
+            _write_lines(stats_path, ["\t".join(map(str, (k, *v))) for k, v in stats.items()])
+        paths[split] = str(path)
+    return paths

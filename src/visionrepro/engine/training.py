@@ -41,6 +41,7 @@ from visionrepro.engine.model_inputs import (
 )
 from visionrepro.engine.precision import autocast, check_precision, grad_scaler
 from visionrepro.engine.train_settings import TrainSettings
+from visionrepro.logs import DETAIL
 from visionrepro.models import build_network
 
 log = logging.getLogger(__name__)
@@ -286,6 +287,7 @@ class _Progress:
             mean_loss,
             rate,
             format_duration(self.clock.eta(iteration)),
+            extra=DETAIL,
         )
 
 
@@ -363,6 +365,7 @@ def _end_epoch(state: TrainState, scores: dict[str, float], seconds: float) -> N
         state.settings.epochs,
         seconds,
         ", ".join(f"{k.replace('_', ' ')} {v:.4g}" for k, v in scores.items()),
+        extra=DETAIL,
     )
 
 

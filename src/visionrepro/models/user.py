@@ -4,6 +4,7 @@ too), and checked while the workflow is parsed: the class exists, takes `num_cla
 output fits the task on one input of the experiment's shape.
 """
 
+import functools
 import hashlib
 import importlib.util
 import inspect
@@ -164,21 +165,52 @@ def check_file_network(
             f"({err}); its constructor must take num_classes (the number of classes it "
             "predicts) and the experiment's network_options"
         ) from None
+    hint = channels_hint(cls, options, input_shape[0])
+    build = functools.partial(cls, num_classes=num_classes, **options)
+    return dry_run(network, build, input_shape, task, num_classes, hint)
+
+
+def channels_hint(cls: type, options: Mapping[str, Any], channels: int) -> str:
+    """The fix when the constructor takes in_channels and gets another count than the input's."""
+    parameter = inspect.signature(cls).parameters.get("in_channels")
+    if parameter is None:
+        return ""
+    given = options.get("in_channels", parameter.default)
+    if given == channels:
+        return ""
+    return (
+        f"; its constructor takes in_channels ({given!r} here) and the experiment's inputs have "
+        f"{channels} channel{'s' if channels != 1 else ''}: set network_options: "
+        f"{{in_channels: {channels}}}"
+    )
+
+
+def dry_run(
+    network: str,
+    build: Any,
+    input_shape: tuple[int, int, int],
+    task: str,
+    num_classes: int,
+    hint: str = "",
+) -> int:
+    """Run `build()` once on zeros of `input_shape`; raise NetworkFileError (with `hint`) unless
+    its output fits `task`. Returns its parameter count."""
+    shown = "x".join(map(str, input_shape))
     try:
-        model = cls(num_classes=num_classes, **options).eval()
+        model = build().eval()
         with torch.no_grad():
             out = model(torch.zeros(1, *input_shape))
-    except Exception as err:  # noqa: BLE001 - any failure of the user's network is reported
+    except Exception as err:  # noqa: BLE001 - any failure of the network is reported
         raise NetworkFileError(
-            f"{network} fails on one input of the experiment's shape 1x"
-            f"{'x'.join(map(str, input_shape))}: {type(err).__name__}: {err}"
+            f"{network} fails on one input of the experiment's shape 1x{shown}: "
+            f"{type(err).__name__}: {err}{hint}"
         ) from err
     expected = expected_output(task, num_classes, input_shape[-1])
     shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
     if shape != expected:
         raise NetworkFileError(
-            f"{network} gives an output of shape {shape} for one input of shape 1x"
-            f"{'x'.join(map(str, input_shape))}; a {task} network with {num_classes} classes "
-            f"must give {expected} (scores per class{'' if len(expected) == 2 else ' and pixel'})"
+            f"{network} gives an output of shape {shape} for one input of shape 1x{shown}; a "
+            f"{task} network with {num_classes} classes must give {expected} (scores per "
+            f"class{'' if len(expected) == 2 else ' and pixel'}){hint}"
         )
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -2,8 +2,8 @@
 error names the config key to fix), then the resolved experiments.
 
 Runs while Snakemake parses the workflow, so it imports no torch, pandas or scipy (a cluster job
-parses the workflow again); a network from a file is dry-run (which needs torch) only when an
-enabled experiment has one.
+parses the workflow again); a network is dry-run (which needs torch) only when an enabled
+experiment has one from a file, or a built-in one sized for other inputs than the experiment's.
 """
 
 from collections.abc import Iterable, Mapping
@@ -42,6 +42,7 @@ def load_plan(
     }
     for experiment in experiments.values():
         check_file_networks(experiment)
+        check_builtin_networks(experiment)
     check_local_copies(config, {exp.source.name for exp in experiments.values()})
     return Plan(experiments, Layout(config["results_dir"], config["data_dir"]))
 
@@ -256,6 +257,65 @@ def check_file_networks(experiment: Experiment) -> None:
             )
         except ValueError as err:
             raise ValueError(f"{variant_key(experiment, variant.name)}: {err}") from None
+
+
+def check_builtin_networks(experiment: Experiment) -> None:
+    """Each built-in network fits the experiment's inputs: one sized for another input shape
+    (HW4Net1: 3x64x64) is dry-run on the experiment's, and a failure says which shape it needs;
+    one that takes any size gets the channels its `in_channels` says (no torch needed)."""
+    size, channels = experiment.image_size, experiment.input_channels
+    shape = (channels, size, size)
+    for variant in experiment.variants.values():
+        entry, options = variant.network.entry, variant.network_options
+        if entry is None:
+            continue
+        where = variant_key(experiment, variant.name)
+        if entry.input_shape is None:
+            given = options.get("in_channels", 3)
+            if "in_channels" in entry.options and given != channels:
+                raise ValueError(
+                    f"{where}: {variant.network.name} takes {given} input channels "
+                    f"(in_channels) and the experiment's inputs have {channels}: set "
+                    f"network_options: {{in_channels: {channels}}}"
+                )
+        elif entry.input_shape != shape:
+            _dry_run_builtin(experiment, variant, where, entry.input_shape)
+
+
+def _dry_run_builtin(
+    experiment: Experiment, variant: Variant, where: str, needs: tuple[int, int, int]
+) -> None:
+    """Run a built-in network once on the experiment's input shape; a failure names the shape
+    the network needs and the setting that gives it."""
+    # Imports torch: only for a built-in network on inputs it was not sized for.
+    from visionrepro.models import build_network
+    from visionrepro.models.user import dry_run
+
+    size, channels = experiment.image_size, experiment.input_channels
+    name = variant.network.name
+    fix = f"{name} needs inputs of {'x'.join(map(str, needs))}"
+    if needs[1] != size and isinstance(experiment.source, ImageFolder):
+        fix += f": set experiments.{experiment.name}.image_size: {needs[1]}"
+    elif needs[1] != size:
+        fix += (
+            f" and {experiment.config['dataset']}'s images are {size}x{size}: use another network"
+        )
+    if needs[0] != channels:
+        fix += f" ({needs[0]} channel{'s' if needs[0] > 1 else ''}; this experiment's color gives "
+        fix += f"{channels})"
+    try:
+        dry_run(
+            name,
+            lambda: build_network(
+                variant.network.spec, experiment.outputs, **variant.network_options
+            ),
+            (channels, size, size),
+            experiment.task.name,
+            experiment.outputs,
+            hint=f"; {fix}",
+        )
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}") from None
 
 
 def check_local_copies(config: Mapping[str, Any], used: set[str]) -> None:

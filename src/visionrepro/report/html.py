@@ -5,7 +5,7 @@ Snakemake's report."""
 import base64
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,10 +19,9 @@ from markupsafe import Markup, escape
 from visionrepro.report import views
 from visionrepro.report.verdicts import (
     CHANCE_MARGIN,
-    SYNTHETIC_NOTE,
     VERDICT_COLORS,
     headline,
-    synthetic,
+    synthetic_note,
     verdict_rules,
 )
 
@@ -39,10 +38,23 @@ class FigureEntry:
     path: str
     caption: Markup
     folded: bool = False
+    repeat_of: str = ""  # the section that showed this caption in full first ("": this one)
 
     def data_uri(self) -> str:
         """The PNG as a data: URI, so the page needs no other file."""
         return "data:image/png;base64," + base64.b64encode(Path(self.path).read_bytes()).decode()
+
+
+def captions_once(figures: Sequence[FigureEntry]) -> list[FigureEntry]:
+    """The figures with each caption in full at its first appearance only: a later figure
+    with the same title and caption (the same kind under another experiment) names the
+    section that showed it (the page folds it there)."""
+    first: dict[tuple[str, str], str] = {}
+    marked = []
+    for fig in figures:
+        section = first.setdefault((fig.title, str(fig.caption)), fig.section)
+        marked.append(replace(fig, repeat_of="" if section == fig.section else section))
+    return marked
 
 
 def rst_html(text: str) -> Markup:
@@ -121,12 +133,13 @@ def glance_fragment(glance: pd.DataFrame, with_banner: bool = True) -> Markup:
 
 def banner(glance: pd.DataFrame) -> Markup:
     """A warning above the verdicts when the runs trained on synthetic data; else nothing."""
-    if not synthetic(glance):
+    note = synthetic_note(glance)
+    if not note:
         return Markup("")
     return Markup(
         '<p class="banner" role="note" style="background:#fff4e5;border-left:6px solid '
         '#a86400;padding:0.5em 0.8em;font-weight:600">{}</p>'
-    ).format(SYNTHETIC_NOTE)
+    ).format(note)
 
 
 def verdict_rules_html() -> Markup:
@@ -259,6 +272,7 @@ def render(
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
     )
+    figures = captions_once(figures)
     sections = [
         experiment_section(name, spec, tables, figures)
         for name, spec in experiments.items()

@@ -165,7 +165,7 @@ def results_markdown(
     with its description and seed note from its spec (`experiments`, plan.Experiment.spec)."""
     lines = ["# Results", ""]
     if verdicts.synthetic(glance):
-        lines += [f"> **Synthetic data.** {verdicts.SYNTHETIC_NOTE}", ""]
+        lines += [f"> **Synthetic data.** {verdicts.synthetic_note(glance)}", ""]
     lines += [f"**{verdicts.headline(glance)}.**", ""]
     lines += ["Config files: " + ", ".join(code_span(plain_line(f)) for f in configfiles) + ".", ""]
     if runs is not None and len(runs):

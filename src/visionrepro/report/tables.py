@@ -96,8 +96,12 @@ def at_chance(run: Mapping[str, Any]) -> bool:
 
 
 def code_version(record: Mapping[str, Any]) -> str:
-    """A run's code version; records written before code versions existed give their commit."""
-    return record.get("code_version") or f"git {record['git_commit']}"
+    """A run's code version, then each project file it imported with its SHA-256's first 12
+    digits ("git abc123; nets/tiny.py 0f1e2d3c4b5a"); records written before code versions
+    existed give their commit."""
+    base = record.get("code_version") or f"git {record['git_commit']}"
+    files = record.get("project_files") or {}
+    return "; ".join([base, *(f"{path} {digest[:12]}" for path, digest in sorted(files.items()))])
 
 
 # A run's resolved settings in its provenance record (metrics.json): the runs table's `settings`.

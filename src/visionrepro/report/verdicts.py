@@ -585,7 +585,8 @@ def _glance_row(
     # A reference at chance is judged on the divergence rate: no interval of the rest is used;
     # seeds all at chance have no interval either (their spread is that of diverged runs).
     divergence = _reference_at_chance(group, metric, value) and chance.any()
-    no_interval = "all at chance" if chance.all() else "see verdict" if divergence else ""
+    diverged = "judged by the divergence rate"
+    no_interval = "all at chance" if chance.all() else diverged if divergence else ""
     return {
         "experiment": first["experiment"],
         "variant": first["variant"],
@@ -646,17 +647,43 @@ SYNTHETIC_NOTE = (
 )
 
 
+def synthetic_experiments(glance: pd.DataFrame) -> list[str]:
+    """The experiments of the table with a run trained on synthetic data (the demo's)."""
+    if "data_form" not in glance:
+        return []
+    marked = glance["data_form"].astype(str).str.contains("synthetic")
+    return list(dict.fromkeys(glance.loc[marked, "experiment"]))
+
+
 def synthetic(glance: pd.DataFrame) -> bool:
     """Whether any run of the table trained on synthetic data (the demo's)."""
-    forms = glance["data_form"] if "data_form" in glance else pd.Series([], dtype=str)
-    return any("synthetic" in str(form) for form in forms)
+    return bool(synthetic_experiments(glance))
+
+
+def synthetic_note(glance: pd.DataFrame) -> str:
+    """The synthetic-data warning: SYNTHETIC_NOTE when every experiment's data is synthetic,
+    else which experiments' is ("" when none)."""
+    names = synthetic_experiments(glance)
+    total = glance["experiment"].nunique()
+    if not names or len(names) == total:
+        return SYNTHETIC_NOTE if names else ""
+    return (
+        f"The data of {len(names)} of these {total} experiments is synthetic (the demo's): "
+        f"{', '.join(names)}. Their numbers test the pipeline, not the write-ups, so their "
+        "references are not judged (each reads 'not comparable: synthetic data'); the other "
+        "experiments' verdicts stand. Run them on the real data (docs/data.md) for verdicts."
+    )
 
 
 def headline_line(glance: pd.DataFrame) -> str:
     """The headline as the end of a run and Snakemake's report show it: the count, after a
-    warning when the data is synthetic."""
-    warning = "Synthetic data (the demo's), no reference judged: " if synthetic(glance) else ""
-    return warning + headline(glance)
+    warning when the data is synthetic (naming the experiments when only some are)."""
+    names = synthetic_experiments(glance)
+    if not names:
+        return headline(glance)
+    if len(names) == glance["experiment"].nunique():
+        return "Synthetic data (the demo's), no reference judged: " + headline(glance)
+    return f"Synthetic data in {', '.join(names)} (the demo's, not judged): " + headline(glance)
 
 
 def _count_of(kinds: pd.Series, kind: str, words: str) -> str:
