@@ -1,3 +1,6 @@
+from visionrepro.engine.gpus import gpu_resource
+
+
 rule train:
     input:
         train=pack("train"),
@@ -18,7 +21,9 @@ rule train:
         "../envs/visionrepro.yaml"
     threads: job("train", "threads")
     resources:
-        gpu=job("train", "gpu"),
+        # jobs.train.gpu; none on a machine without a GPU unless jobs go to a cluster
+        # (gpu.devices: auto counts the GPUs here, an integer pretends; docs/gpus-and-clusters.md).
+        gpu=gpu_resource(job("train", "gpu"), GPU.device_count(), workflow),
         mem_mb=job("train", "mem_mb"),
         runtime=job("train", "runtime"),
     params:
