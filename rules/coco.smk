@@ -26,7 +26,7 @@ if DEMO:
             mem_mb=job("small", "mem_mb"),
             runtime=job("small", "runtime"),
         params:
-            root=lambda w, output: Path(output[0]).parents[1],
+            root=Path(DEMO["mirror_dir"]),  # a Path: outside the params trigger, as before
             images_per_class=DEMO["images_per_class"],
             seed=DEMO["seed"],
         script:

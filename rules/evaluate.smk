@@ -31,6 +31,6 @@ for _dense in (False, True):
             mem_mb=job("train" if _dense else "small", "mem_mb"),
             runtime=job("small", "runtime"),
         params:
-            data=lambda w: experiment_of(w).data_options(),
+            data=JOB.data,
         script:
             "../workflow_scripts/evaluate.py"

@@ -1,4 +1,8 @@
 from visionrepro.engine.gpus import gpu_resource
+from visionrepro.plan.job_params import JobParams
+
+# Params functions of the training, palette and evaluation jobs (named, one per param).
+JOB = JobParams(PLAN)
 
 
 rule train:
@@ -27,14 +31,14 @@ rule train:
         mem_mb=job("train", "mem_mb"),
         runtime=job("train", "runtime"),
     params:
-        network=lambda w: variant_of(w).network.spec,
-        train=lambda w: variant_of(w).train,
-        color=lambda w: experiment_of(w).config["color"],
-        task=lambda w: experiment_of(w).task.name,
+        network=JOB.network,
+        train=JOB.train,
+        color=JOB.color,
+        task=JOB.task,
         network_options=network_options,
-        data=lambda w: experiment_of(w).data_options(),
-        dataset=lambda w: experiment_of(w).data_settings(),
-        checkpoint=lambda w: f"{LAYOUT.run_dir(w.experiment, w.variant, w.seed)}/checkpoint.pt",
+        data=JOB.data,
+        dataset=JOB.dataset,
+        checkpoint=LAYOUT.run_pattern("checkpoint.pt"),
         gpu=GPU,
     script:
         "../workflow_scripts/train.py"
@@ -75,10 +79,7 @@ rule color_palette:
         mem_mb=job("small", "mem_mb"),
         runtime=job("small", "runtime"),
     params:
-        classes=lambda w: experiment_of(w).config.get("classes", []),
-        palette=lambda w: {
-            **experiment_of(w).config["palette"],
-            "seed": int(w.palette_seed),
-        },
+        classes=JOB.classes,
+        palette=JOB.palette,
     script:
         "../workflow_scripts/color_palette.py"
