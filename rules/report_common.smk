@@ -90,7 +90,8 @@ def run_end_lines():
 
 def stale_results_note(wildcards):
     """No input. Building the DAG with no execution settings (`--report`, not a run nor
-    `--report-after-run`): say, here and atop the report, that the tables predate the config."""
+    `--report-after-run`): say, here and atop the report, that the tables predate the config.
+    """
     if workflow.execution_settings is None and "stale_results_note" not in config:
         note = landing.stale_note(Path(LAYOUT.table("glance")), config_files())
         config["stale_results_note"] = rst_text(note)  # shown as written

@@ -27,6 +27,8 @@ if DEMO and DEMO.get("sources_dir"):
             directory(f"{DEMO['sources_dir']}/{{dataset}}"),
         log:
             f"{LOGS}/data/demo_source_{{dataset}}.log",
+        benchmark:
+            LAYOUT.benchmark("data/demo_source_{dataset}")
         wildcard_constraints:
             dataset=SOURCE_NAMES,
         conda:
@@ -51,6 +53,8 @@ rule source_fetch:
         directory(f"{DATA}/{{dataset}}/raw"),
     log:
         f"{LOGS}/data/source_fetch_{{dataset}}.log",
+    benchmark:
+        LAYOUT.benchmark("data/source_fetch_{dataset}")
     wildcard_constraints:
         dataset=SOURCE_NAMES,
     conda:
@@ -77,6 +81,8 @@ rule source_pack:
         test=LAYOUT.packed("{dataset}", "test"),
     log:
         f"{LOGS}/data/source_pack_{{dataset}}.log",
+    benchmark:
+        LAYOUT.benchmark("data/source_pack_{dataset}")
     wildcard_constraints:
         dataset=SOURCE_NAMES,
     conda:

@@ -21,6 +21,8 @@ rule train:
         history=LAYOUT.run_pattern("train.json"),
     log:
         f"{LOGS}/train/{{experiment}}/{{variant}}/seed{{seed}}.log",
+    benchmark:
+        LAYOUT.benchmark("train/{experiment}/{variant}/seed{seed}")
     conda:
         "../envs/visionrepro.yaml"
     threads: job("train", "threads")
@@ -51,6 +53,8 @@ rule deeplab_weights:
         DEEPLAB_WEIGHTS,
     log:
         f"{LOGS}/data/deeplab_weights.log",
+    benchmark:
+        LAYOUT.benchmark("data/deeplab_weights")
     conda:
         "../envs/visionrepro.yaml"
     threads: 1
@@ -69,6 +73,8 @@ rule color_palette:
         LAYOUT.palette("{experiment}", "{palette_seed}"),
     log:
         f"{LOGS}/data/color_palette_{{experiment}}_seed{{palette_seed}}.log",
+    benchmark:
+        LAYOUT.benchmark("data/color_palette_{experiment}_seed{palette_seed}")
     wildcard_constraints:
         experiment=one_of(PLAN.of_task("colorization")),
         palette_seed=r"\d+",
