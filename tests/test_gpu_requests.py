@@ -25,13 +25,14 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def planned_train_gpus(workdir: Path, devices: int, *args: str, env: dict | None = None) -> int:
-    """The `gpu` resource of the training job a dry run plans (`env` added to the offline one)."""
+    """The `gpu` resource of the training job a dry run plans (`env` over the offline one, which
+    is outside any SLURM job even where the tests run in one)."""
     command = [sys.executable, "-m", "snakemake", "--cores", "2", TARGET, "--dry-run"]
     config = ["--configfile", f"gpus{devices}.yaml"]
     proc = subprocess.run(
         [*command, *config, *args],
         cwd=workdir,
-        env={**OFFLINE, **(env or {})},
+        env={**{k: v for k, v in OFFLINE.items() if k != SLURM_JOB}, **(env or {})},
         capture_output=True,
         text=True,
         timeout=300,
