@@ -19,6 +19,8 @@ if DEMO:
             demo_mirror(),
         log:
             f"{LOGS}/data/demo_mirror.log",
+        benchmark:
+            LAYOUT.benchmark("data/demo_mirror")
         conda:
             "../envs/visionrepro.yaml"
         threads: 1
@@ -26,7 +28,7 @@ if DEMO:
             mem_mb=job("small", "mem_mb"),
             runtime=job("small", "runtime"),
         params:
-            root=lambda w, output: Path(output[0]).parents[1],
+            root=Path(DEMO["mirror_dir"]),  # a Path: outside the params trigger, as before
             images_per_class=DEMO["images_per_class"],
             seed=DEMO["seed"],
         script:
@@ -41,6 +43,8 @@ rule coco_annotations:
         ANNOTATIONS,
     log:
         f"{LOGS}/data/coco_annotations.log",
+    benchmark:
+        LAYOUT.benchmark("data/coco_annotations")
     conda:
         "../envs/visionrepro.yaml"
     threads: 1
@@ -65,6 +69,8 @@ rule coco_subset:
         dataset=f"{COCO_DIR}/subset/dataset.json",
     log:
         f"{LOGS}/data/coco_subset.log",
+    benchmark:
+        LAYOUT.benchmark("data/coco_subset")
     conda:
         "../envs/visionrepro.yaml"
     threads: 1
@@ -89,6 +95,8 @@ rule coco_images:
         index=f"{IMAGE_CACHE}/index.csv",
     log:
         f"{LOGS}/data/coco_images.log",
+    benchmark:
+        LAYOUT.benchmark("data/coco_images")
     conda:
         "../envs/visionrepro.yaml"
     threads: job("data", "threads")
@@ -113,6 +121,8 @@ rule coco_pack:
         val=LAYOUT.packed("coco", "val"),
     log:
         f"{LOGS}/data/coco_pack.log",
+    benchmark:
+        LAYOUT.benchmark("data/coco_pack")
     conda:
         "../envs/visionrepro.yaml"
     threads: 1
@@ -136,6 +146,8 @@ rule coco_masks:
         val=LAYOUT.packed_masks("coco", "val"),
     log:
         f"{LOGS}/data/coco_masks.log",
+    benchmark:
+        LAYOUT.benchmark("data/coco_masks")
     conda:
         "../envs/visionrepro.yaml"
     threads: 1

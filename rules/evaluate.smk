@@ -20,6 +20,8 @@ for _dense in (False, True):
             predictions=LAYOUT.run_pattern("predictions.csv"),
         log:
             f"{LOGS}/evaluate/{{experiment}}/{{variant}}/seed{{seed}}.log",
+        benchmark:
+            LAYOUT.benchmark("evaluate/{experiment}/{variant}/seed{seed}")
         wildcard_constraints:
             experiment=one_of(
                 PLAN.dense() if _dense else PLAN.of_task("classification")
@@ -28,9 +30,9 @@ for _dense in (False, True):
             "../envs/visionrepro.yaml"
         threads: 1
         resources:
-            mem_mb=job("train" if _dense else "small", "mem_mb"),
+            mem_mb=job("small", "mem_mb"),
             runtime=job("small", "runtime"),
         params:
-            data=lambda w: experiment_of(w).data_options(),
+            data=JOB.data,
         script:
             "../workflow_scripts/evaluate.py"

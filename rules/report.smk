@@ -11,6 +11,8 @@ rule aggregate:
             for path in PLAN.run_files("train.json", name)
         ],
         code=code("aggregate"),
+        # in the DAG of every report of the tables: notes their being older than the config
+        stale=stale_results_note,
     output:
         glance=report(
             f"{RESULTS}/tables/glance.csv",
@@ -32,7 +34,11 @@ rule aggregate:
             caption="../report/runs.rst",
             category="Tables",
         ),
-        per_class=f"{RESULTS}/tables/per_class.csv",
+        per_class=report(
+            f"{RESULTS}/tables/per_class.csv",
+            caption="../report/per_class.rst",
+            category="Tables",
+        ),
         convergence=report(
             f"{RESULTS}/tables/convergence.csv",
             caption="../report/convergence.rst",
@@ -92,7 +98,7 @@ for _kind in plots.KINDS.values():
 
 rule changes:
     input:
-        earlier=lambda w: EARLIER,
+        earlier=earlier_input,
         runs=result_table("runs"),
         code=code("changes"),
     output:
@@ -152,7 +158,7 @@ rule report_html:
         figures=shown([f.entry(caption(f.kind)) for f in plots.all_figures(PLAN)]),
         packs=shown(PLAN.packed_splits()),
         config=shown(config),
-        configfiles=lambda w: config_files(),
+        configfiles=config_files,
         experiments=specs(),
         compare=comparison_setting(),
     script:
@@ -180,8 +186,7 @@ rule results_md:
     params:
         experiments=specs(),
         compare=comparison_setting(),
-        # Functions, so that Snakemake reads no {wildcard} in these texts.
-        configfiles=lambda w: config_files(),
-        note=lambda w: config["results_note"],
+        configfiles=config_files,
+        note=results_note,
     script:
         "../workflow_scripts/results_markdown.py"

@@ -26,7 +26,8 @@ def caption(kind):
     return f"{REPORT_DIR}/{kind}.rst"
 
 
-def config_files():
+def config_files(wildcards=None):
+    """The config files as applied (a params function: no {wildcard} read in the paths)."""
     return landing.applied_order(
         workflow.configfiles, workflow.config_settings.configfiles
     )
@@ -61,6 +62,16 @@ def earlier_table():
 EARLIER = earlier_table() if config["compare_with"] else None
 
 
+def earlier_input(wildcards):
+    """The earlier run's table (a function: no {wildcard} read in its path)."""
+    return EARLIER
+
+
+def results_note(wildcards):
+    """The config's results_note (a function: no {wildcard} read in the text)."""
+    return config["results_note"]
+
+
 def changes_input(wildcards):
     """The changes table, an input of the report rules when compare_with is set."""
     return {"changes": LAYOUT.table("changes")} if EARLIER else {}
@@ -73,28 +84,17 @@ def comparison_setting():
 
 
 def run_end_lines():
-    metrics = [
-        f"{LAYOUT.run_dir(r.experiment, r.variant, r.seed)}/metrics.json"
-        for r in PLAN.runs()
-    ]
-    return landing.end_lines(Path(RESULTS) / "report", metrics)
+    """The last lines of a finished run (the Snakefile's onsuccess)."""
+    return landing.end_lines(Path(RESULTS) / "report", PLAN.run_files("metrics.json"))
 
 
-def building_report():
-    """Whether this invocation builds Snakemake's report from the results as they are
-    (`--report`, not `--report-after-run`)."""
-    args = sys.argv[1:]
-    asked = any(arg == "--report" or arg.startswith("--report=") for arg in args)
-    return asked and "--report-after-run" not in args
-
-
-# `snakemake --report` of stale results says so, in the terminal and atop the report
-# (report/workflow.rst shows config["stale_results_note"]; no job runs in this mode).
-STALE_NOTE = (
-    landing.stale_note(Path(LAYOUT.table("glance")), config_files())
-    if building_report()
-    else ""
-)
-if STALE_NOTE:
-    logger.warning(STALE_NOTE)
-    config["stale_results_note"] = rst_text(STALE_NOTE)  # shown as written
+def stale_results_note(wildcards):
+    """No input. Building the DAG with no execution settings (`--report`, not a run nor
+    `--report-after-run`): say, here and atop the report, that the tables predate the config.
+    """
+    if workflow.execution_settings is None and "stale_results_note" not in config:
+        note = landing.stale_note(Path(LAYOUT.table("glance")), config_files())
+        config["stale_results_note"] = rst_text(note)  # shown as written
+        if note:
+            logger.warning(note)
+    return []

@@ -7,6 +7,15 @@ from visionrepro.data.transport.fetch import Transfer
 
 SOURCES = {name: config[name] for name in DATASETS}
 SOURCE_NAMES = one_of(SOURCES)
+# Per dataset: the demo's synthetic copy it reads (none outside the demo), and its download.
+DEMO_COPIES = {
+    name: demo_copy(name, source["local_dir"], DEMO) or []
+    for name, source in SOURCES.items()
+}
+TRANSFERS = {
+    name: Transfer(url=source["url"], **source["download"])
+    for name, source in SOURCES.items()
+}
 
 
 if DEMO and DEMO.get("sources_dir"):
@@ -18,6 +27,8 @@ if DEMO and DEMO.get("sources_dir"):
             directory(f"{DEMO['sources_dir']}/{{dataset}}"),
         log:
             f"{LOGS}/data/demo_source_{{dataset}}.log",
+        benchmark:
+            LAYOUT.benchmark("data/demo_source_{dataset}")
         wildcard_constraints:
             dataset=SOURCE_NAMES,
         conda:
@@ -36,12 +47,14 @@ if DEMO and DEMO.get("sources_dir"):
 
 rule source_fetch:
     input:
-        demo=lambda w: demo_copy(w.dataset, SOURCES[w.dataset]["local_dir"], DEMO) or [],
+        demo=lookup(dpath="{dataset}", within=DEMO_COPIES),
         code=code("source_fetch"),
     output:
         directory(f"{DATA}/{{dataset}}/raw"),
     log:
         f"{LOGS}/data/source_fetch_{{dataset}}.log",
+    benchmark:
+        LAYOUT.benchmark("data/source_fetch_{dataset}")
     wildcard_constraints:
         dataset=SOURCE_NAMES,
     conda:
@@ -51,12 +64,10 @@ rule source_fetch:
         mem_mb=job("small", "mem_mb"),
         runtime=job("data", "runtime"),
     params:
-        transfer=lambda w: Transfer(
-            url=SOURCES[w.dataset]["url"], **SOURCES[w.dataset]["download"]
-        ),
-        local_dir=lambda w: SOURCES[w.dataset]["local_dir"],
-        md5_check=lambda w: SOURCES[w.dataset]["md5_check"],
-        downloads=lambda w: f"{DATA}/{w.dataset}/downloads",
+        transfer=lookup(dpath="{dataset}", within=TRANSFERS),
+        local_dir=lookup(dpath="{dataset}/local_dir", within=SOURCES),
+        md5_check=lookup(dpath="{dataset}/md5_check", within=SOURCES),
+        downloads=f"{DATA}/{{dataset}}/downloads",
     script:
         "../workflow_scripts/source_fetch.py"
 
@@ -70,6 +81,8 @@ rule source_pack:
         test=LAYOUT.packed("{dataset}", "test"),
     log:
         f"{LOGS}/data/source_pack_{{dataset}}.log",
+    benchmark:
+        LAYOUT.benchmark("data/source_pack_{dataset}")
     wildcard_constraints:
         dataset=SOURCE_NAMES,
     conda:
@@ -79,6 +92,6 @@ rule source_pack:
         mem_mb=job("small", "mem_mb"),
         runtime=job("small", "runtime"),
     params:
-        md5_check=lambda w: SOURCES[w.dataset]["md5_check"],
+        md5_check=lookup(dpath="{dataset}/md5_check", within=SOURCES),
     script:
         "../workflow_scripts/source_pack.py"

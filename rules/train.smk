@@ -1,3 +1,10 @@
+from visionrepro.engine.gpus import gpu_resource
+from visionrepro.plan.job_params import JobParams
+
+# Params functions of the training, palette and evaluation jobs (named, one per param).
+JOB = JobParams(PLAN)
+
+
 rule train:
     input:
         train=pack("train"),
@@ -14,22 +21,26 @@ rule train:
         history=LAYOUT.run_pattern("train.json"),
     log:
         f"{LOGS}/train/{{experiment}}/{{variant}}/seed{{seed}}.log",
+    benchmark:
+        LAYOUT.benchmark("train/{experiment}/{variant}/seed{seed}")
     conda:
         "../envs/visionrepro.yaml"
     threads: job("train", "threads")
     resources:
-        gpu=job("train", "gpu"),
+        # jobs.train.gpu; none on a machine without a GPU unless jobs go to a cluster
+        # (gpu.devices: auto counts the GPUs here, an integer pretends; docs/gpus-and-clusters.md).
+        gpu=gpu_resource(job("train", "gpu"), GPU.device_count(), workflow),
         mem_mb=job("train", "mem_mb"),
         runtime=job("train", "runtime"),
     params:
-        network=lambda w: variant_of(w).network.spec,
-        train=lambda w: variant_of(w).train,
-        color=lambda w: experiment_of(w).config["color"],
-        task=lambda w: experiment_of(w).task.name,
+        network=JOB.network,
+        train=JOB.train,
+        color=JOB.color,
+        task=JOB.task,
         network_options=network_options,
-        data=lambda w: experiment_of(w).data_options(),
-        dataset=lambda w: experiment_of(w).data_settings(),
-        checkpoint=lambda w: f"{LAYOUT.run_dir(w.experiment, w.variant, w.seed)}/checkpoint.pt",
+        data=JOB.data,
+        dataset=JOB.dataset,
+        checkpoint=LAYOUT.run_pattern("checkpoint.pt"),
         gpu=GPU,
     script:
         "../workflow_scripts/train.py"
@@ -42,6 +53,8 @@ rule deeplab_weights:
         DEEPLAB_WEIGHTS,
     log:
         f"{LOGS}/data/deeplab_weights.log",
+    benchmark:
+        LAYOUT.benchmark("data/deeplab_weights")
     conda:
         "../envs/visionrepro.yaml"
     threads: 1
@@ -60,6 +73,8 @@ rule color_palette:
         LAYOUT.palette("{experiment}", "{palette_seed}"),
     log:
         f"{LOGS}/data/color_palette_{{experiment}}_seed{{palette_seed}}.log",
+    benchmark:
+        LAYOUT.benchmark("data/color_palette_{experiment}_seed{palette_seed}")
     wildcard_constraints:
         experiment=one_of(PLAN.of_task("colorization")),
         palette_seed=r"\d+",
@@ -70,10 +85,7 @@ rule color_palette:
         mem_mb=job("small", "mem_mb"),
         runtime=job("small", "runtime"),
     params:
-        classes=lambda w: experiment_of(w).config.get("classes", []),
-        palette=lambda w: {
-            **experiment_of(w).config["palette"],
-            "seed": int(w.palette_seed),
-        },
+        classes=JOB.classes,
+        palette=JOB.palette,
     script:
         "../workflow_scripts/color_palette.py"

@@ -6,7 +6,8 @@ kernel. Slot i is on device i // slots_per_device (so several slots per device p
 the first devices). The job exports CUDA_VISIBLE_DEVICES before CUDA initialises. A job that
 finds every slot taken (Snakemake started more training jobs than slots: no `--resources gpu=N`)
 waits for one to come free, saying so in its log, up to `gpu.slot_wait` seconds. Inside a SLURM
-job no slot is taken: SLURM assigns the job's GPUs.
+job no slot is taken: SLURM assigns the job's GPUs. On a machine without a GPU (outside a
+cluster) training jobs ask for none (gpus_to_request), so `--resources gpu=N` cannot serialise them.
 """
 
 import fcntl
@@ -15,10 +16,11 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from visionrepro.errors import UserError
 
@@ -66,6 +68,36 @@ class GpuSettings:
     def device_count(self) -> int:
         """The number of devices: detected for 'auto', else the configured number."""
         return detected_devices() if self.devices == "auto" else int(self.devices)
+
+
+def gpus_to_request(
+    configured: int, devices: int, cluster: bool, environ: Mapping[str, str] | None = None
+) -> int:
+    """The GPUs a training job asks for: `configured` on a cluster (a cluster executor, or inside
+    a SLURM job) or where `devices` were found; 0 on a machine without one, so that
+    `--resources gpu=N` cannot serialise CPU training."""
+    env = os.environ if environ is None else environ
+    if cluster or SLURM_JOB in env or devices > 0:
+        return configured
+    return 0
+
+
+class Executing(Protocol):
+    """What gpu_resource reads of Snakemake's workflow object once jobs are planned."""
+
+    non_local_exec: bool  # a cluster executor (slurm, ...) submits the jobs
+    remote_exec: bool  # this Snakemake runs inside a submitted job
+
+
+def gpu_resource(configured: int, devices: int, workflow: Executing) -> Callable[..., int]:
+    """A `resources: gpu=` function: gpus_to_request, with the executor read at job time
+    (Snakemake knows it only after parsing; its submit host may have no GPU, its nodes do)."""
+
+    def gpus(wildcards: object) -> int:
+        cluster = bool(workflow.non_local_exec or workflow.remote_exec)
+        return gpus_to_request(configured, devices, cluster)
+
+    return gpus
 
 
 @dataclass(frozen=True)

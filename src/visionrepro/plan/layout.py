@@ -2,7 +2,8 @@
 
 A run's folder is `<results>/runs/<experiment>/<variant>/seed<seed>`; a dataset's packs are
 `<data>/<key>/packed/<split>.npz` (masks beside them as `<split>_masks.npz`); a colorization
-run's palette `<results>/palettes/<experiment>/seed<palette seed>.npz`.
+run's palette `<results>/palettes/<experiment>/seed<palette seed>.npz`; a job's benchmark
+`<results>/benchmarks/<its log's name>.tsv`.
 """
 
 from dataclasses import dataclass
@@ -55,3 +56,8 @@ class Layout:
 
     def figure(self, path: str) -> str:
         return f"{self.results}/figures/{path}"
+
+    def benchmark(self, name: str) -> str:
+        """A job's Snakemake benchmark (a TSV: wall time, CPU time, peak memory), named like
+        its log under logs/."""
+        return f"{self.results}/benchmarks/{name}.tsv"
