@@ -27,6 +27,7 @@ _SCORES = (
 )
 _REPORT = (
     "report/tables",
+    "report/measures",
     "report/verdicts",
     "report/stats",
     "report/shown_params",

@@ -14,7 +14,7 @@ from visionrepro.data.datasets import ArrayDataset
 from visionrepro.fileio import read_json
 from visionrepro.report import figures
 from visionrepro.report.tables import headline_values, run_table
-from visionrepro.report.verdicts import glance_table, plural
+from visionrepro.report.verdicts import glance_table, headline_spec, plural
 
 Inputs = Mapping[str, Any]
 Draw = Callable[[Inputs, Mapping[str, Any], Mapping[str, str]], Figure]
@@ -22,7 +22,7 @@ Draw = Callable[[Inputs, Mapping[str, Any], Mapping[str, str]], Figure]
 
 def headline(inputs: Inputs, params: Mapping[str, Any], w: Mapping[str, str]) -> Figure:
     """Every seed's headline metric, the mean with its interval and verdict, the reference."""
-    spec = params["spec"]
+    spec = headline_spec(params["spec"])
     runs = run_table([read_json(path) for path in inputs["metrics"]])
     glance = glance_table(runs, {w["experiment"]: spec})
     values = headline_values(runs, {w["experiment"]: spec["metric"]})
