@@ -63,8 +63,14 @@ CODE: dict[str, tuple[str, ...]] = {
     "aggregate": ("report/aggregate", *_REPORT),
     "plot": ("report/plots", "report/figures", *_REPORT, "data/datasets", "data/color"),
     "changes": ("compare/changes", "compare/inputs", "compare/__main__", "plan/layout", *_REPORT),
-    "report_html": ("report/html", "report/views", "compare/changes", *_REPORT),
-    "results_md": ("report/results_markdown", "report/views", "compare/changes", *_REPORT),
+    "report_html": ("report/html", "report/views", "compare/changes", *_REPORT, "report/coverage"),
+    "results_md": (
+        "report/results_markdown",
+        "report/views",
+        "compare/changes",
+        *_REPORT,
+        "report/coverage",
+    ),
 }
 
 

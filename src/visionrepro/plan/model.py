@@ -191,6 +191,12 @@ class Experiment:
             "writeup": self.config.get("writeup"),
         }
 
+    def reads_histories(self) -> bool:
+        """Whether the report reads its runs' train.json: a convergence setting, or a reference
+        measure of the per-epoch history (history.*, epoch_*: report/measures.py)."""
+        per_epoch = any(m.startswith(("history.", "epoch_")) for m in self.measures())
+        return bool(self.config.get("convergence")) or per_epoch
+
     def measures(self) -> list[str]:
         """Every metric or derived measure its references name (report/measures.py)."""
         names = (m for ref in self.reference.values() for m in reference_metrics(ref))

@@ -563,7 +563,7 @@ def _judged(
         group[metric].to_numpy(dtype=float),
         value,
         tolerance,
-        float(reference.get("precision", 0.0)),
+        precision_of(reference, metric),
         mismatches(reference, settings, data) if value is not None else (),
         chance,
         _reference_at_chance(group, metric, value),
@@ -598,6 +598,16 @@ def source_of(reference: Mapping[str, Any], metric: str) -> str:
     return str(source.get(metric, "")) if isinstance(source, Mapping) else str(source)
 
 
+def precision_of(reference: Mapping[str, Any], metric: str) -> float:
+    """The rounding unit of a reference's number for `metric`: its `precision`, or the entry
+    of `metric` where it gives one per number ({test_accuracy: 0.1, test_loss: 0.0001}); 0
+    (exact, e.g. a count) where none is given."""
+    precision = reference.get("precision", 0.0)
+    if isinstance(precision, Mapping):
+        return float(precision.get(metric, 0.0))
+    return float(precision)
+
+
 def row_tolerance(
     experiment: str,
     variant: str,
@@ -630,7 +640,7 @@ def _glance_row(
     value = reference_metrics(reference).get(metric)
     used = values if not chance.any() or chance.all() else values[~chance]
     seeds = seed_stats(used)
-    precision = float(reference.get("precision", 0.0))
+    precision = precision_of(reference, metric)
     tolerance = row_tolerance(first["experiment"], first["variant"], metric, reference, setting)
     judged = _judged(group, metric, reference, tolerance, chance)
     # A reference at chance is judged on the divergence rate: no interval of the rest is used;
@@ -740,6 +750,18 @@ def family_reading(glance: pd.DataFrame, alpha: float = 1 - LEVEL) -> str:
     )
 
 
+def verdict_parts(kinds: pd.Series, verdicts: pd.Series) -> list[str]:
+    """The like-for-like verdicts counted ("5 consistent", "2 below", ...; empty where none)."""
+    return [
+        _count_of(kinds, "consistent", "consistent"),
+        _count_of(verdicts, COMPATIBLE, COMPATIBLE),
+        _count_of(verdicts, UNRESOLVED, UNRESOLVED),
+        _count_of(verdicts, "below", "below"),
+        _count_of(verdicts, "above", "above"),
+        _count_of(kinds, "no estimate", "without a noise estimate"),
+    ]
+
+
 def headline(glance: pd.DataFrame) -> str:
     """The count of verdicts, e.g. "13 reference numbers: 9 compared like for like (5
     consistent, 2 compatible, not decisive, 2 below), 4 not comparable (settings or data
@@ -748,16 +770,8 @@ def headline(glance: pd.DataFrame) -> str:
     total = int((kinds != "no reference").sum())
     if total == 0:
         return "No reference numbers to compare with."
-    verdicts = glance["verdict"]
     compared = total - int((kinds == "not comparable").sum())
-    parts = [
-        _count_of(kinds, "consistent", "consistent"),
-        _count_of(verdicts, COMPATIBLE, COMPATIBLE),
-        _count_of(verdicts, UNRESOLVED, UNRESOLVED),
-        _count_of(verdicts, "below", "below"),
-        _count_of(verdicts, "above", "above"),
-        _count_of(kinds, "no estimate", "without a noise estimate"),
-    ]
+    parts = verdict_parts(kinds, glance["verdict"])
     text = f"{plural(total, 'reference number')}: {compared} compared like for like"
     if compared:
         text += f" ({'; '.join(p for p in parts if p)})"
