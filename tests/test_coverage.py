@@ -146,3 +146,17 @@ def test_specs_without_write_up_records_give_no_coverage() -> None:
         coverage.lines(glance, specs, runs) == [] and coverage.markdown(glance, specs, runs) == []
     )
     assert str(coverage.html(glance, specs, runs)) == ""
+
+
+def test_fast_shortens_the_long_runs_and_the_demo_leaves_the_new_experiments_off() -> None:
+    fast = yaml.safe_load((PROJECT / "configs" / "fast.yaml").read_text())["experiments"]
+    names = yaml.safe_load((PROJECT / "config.yaml").read_text())["writeups"]
+    loaded = [writeups.load_writeup(n, PROJECT / "writeups", SCHEMA) for n in names]
+    shortened = writeups.experiments(loaded, fast, demo=False)
+    assert {v["train"]["epochs"] for v in shortened["fashion_mlp"]["variants"]} == {20}
+    assert shortened["fashion_mlp_q12"]["train"]["epochs"] == 20
+    reference = shortened["fashion_mlp"]["reference"]["base"]
+    assert reference["settings"] == {"epochs": 200}  # so a fast run reads "epochs 20 ≠ 200"
+    demo = writeup_experiments(demo=True)
+    assert demo["fashion_mlp_q12"]["enabled"] is False
+    assert demo["cifar10_colour_batch"]["enabled"] is False
