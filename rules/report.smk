@@ -7,7 +7,7 @@ rule aggregate:
         histories=[
             path
             for name, exp in PLAN.experiments.items()
-            if exp.config.get("convergence")
+            if exp.reads_histories()
             for path in PLAN.run_files("train.json", name)
         ],
         code=code("aggregate"),

@@ -27,6 +27,7 @@ _SCORES = (
 )
 _REPORT = (
     "report/tables",
+    "report/measures",
     "report/verdicts",
     "report/stats",
     "report/shown_params",
@@ -69,8 +70,8 @@ CODE: dict[str, tuple[str, ...]] = {
         "plan/layout",
         *_REPORT,
     ),
-    "report_html": ("report/html", "report/views", *_REPORT),
-    "results_md": ("report/results_markdown", "report/views", *_REPORT),
+    "report_html": ("report/html", "report/views", *_REPORT, "report/coverage"),
+    "results_md": ("report/results_markdown", "report/views", *_REPORT, "report/coverage"),
 }
 
 

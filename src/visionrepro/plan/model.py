@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # the report imports this module; it needs no data source's c
 
 DEFAULT_TOLERANCE = 1.0  # metric points; an experiment's `tolerance` overrides it
 # Keys of a reference entry that describe it rather than give a metric.
-REFERENCE_KEYS = ("params", "settings", "data", "precision", "source")
+REFERENCE_KEYS = ("params", "settings", "data", "precision", "source", "tolerances", "note")
 
 
 @dataclass(frozen=True)
@@ -171,11 +171,13 @@ class Experiment:
     def spec(self) -> dict[str, Any]:
         """What the report rules need of the experiment, serialisable (RESULTS.json keeps it
         for `republish`): its headline metric, tolerance, references and labels, description,
-        seed draws, comparison groups (and the write-up's headline number per variant) and
-        convergence setting."""
+        seed draws, comparison groups (and the write-up's headline number per variant),
+        convergence setting, per-metric tolerances and its write-up's coverage (plan/writeups.py
+        coverage_record: its numbers and those not judged, with why)."""
         return {
             "metric": self.metric,
             "tolerance": self.config.get("tolerance", DEFAULT_TOLERANCE),
+            "tolerances": dict(self.config.get("tolerances") or {}),
             "reference": dict(self.reference),
             "task": self.task.name,
             "labels": {v.name: v.label for v in self.variants.values()},
@@ -186,7 +188,19 @@ class Experiment:
             "headline_references": self.headline_references(),
             "groups": [[kind, list(names)] for kind, names in self.groups],
             "convergence": self.config.get("convergence"),
+            "writeup": self.config.get("writeup"),
         }
+
+    def reads_histories(self) -> bool:
+        """Whether the report reads its runs' train.json: a convergence setting, or a reference
+        measure of the per-epoch history (history.*, epoch_*: report/measures.py)."""
+        per_epoch = any(m.startswith(("history.", "epoch_")) for m in self.measures())
+        return bool(self.config.get("convergence")) or per_epoch
+
+    def measures(self) -> list[str]:
+        """Every metric or derived measure its references name (report/measures.py)."""
+        names = (m for ref in self.reference.values() for m in reference_metrics(ref))
+        return list(dict.fromkeys(names))
 
 
 def reference_metrics(reference: Mapping[str, Any]) -> dict[str, float]:

@@ -6,6 +6,7 @@ their experiments become the config's, under whatever `experiments` the config f
 """
 
 import copy
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +16,29 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from visionrepro.plan.model import REFERENCE_KEYS
+
+# Why a write-up's number is not judged (`not_judged: [{id, value, reason, note}]`): the
+# fixed list, the reason's key in the file, its words in the report (plural, after a count).
+NOT_JUDGED = {
+    "structural": "structural arithmetic",
+    "timing": "hardware timing",
+    "full_coco": "need the full COCO download",
+    "pretrained": "need pretrained weights",
+    "contradiction": "where the write-up contradicts itself (the other value is judged)",
+    "single_batch": "not seeded, single-batch noise",
+    "rng_stream": "from the write-up's own random stream",
+    "qualitative": "qualitative (no number printed)",
+    "other_quantity": "of a quantity the pipeline does not compute",
+}
+ID = re.compile(r"^[A-Z]\d+$")  # a number's id in the write-ups' inventory (H8, F29, ...)
+
 
 @dataclass(frozen=True)
 class Writeup:
-    """One write-up file: its title, differences (reStructuredText items), experiments and the
-    demo's overrides of them (by experiment name, merged over them when the demo runs)."""
+    """One write-up file: its title, differences (reStructuredText items), experiments, the
+    demo's overrides of them (by experiment name, merged over them when the demo runs) and the
+    numbers it reports that no reference judges, with why (`not_judged`)."""
 
     name: str
     path: str
@@ -27,6 +46,35 @@ class Writeup:
     differences: tuple[str, ...]
     experiments: Mapping[str, Any]
     demo: Mapping[str, Any]
+    not_judged: tuple[Mapping[str, Any], ...] = ()
+
+    def numbers(self) -> list[dict[str, Any]]:
+        """Every number its references give with a write-up id as source (per experiment,
+        variant and metric; `params` included)."""
+        found = []
+        for experiment, exp in self.experiments.items():
+            for variant, ref in (exp.get("reference") or {}).items():
+                for metric, value in ref.items():
+                    source = ref.get("source", "")
+                    sid = source.get(metric, "") if isinstance(source, Mapping) else source
+                    descriptive = metric in REFERENCE_KEYS and metric != "params"
+                    if descriptive or not ID.match(str(sid)):
+                        continue
+                    row = {"id": sid, "experiment": experiment, "variant": variant}
+                    found.append({**row, "metric": metric, "value": value})
+        return found
+
+    def coverage_record(self) -> dict[str, Any]:
+        """What the report's coverage lines read of it (each experiment's spec keeps it)."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "numbers": self.numbers(),
+            "not_judged": [
+                {**dict(item), "reason_words": NOT_JUDGED[item["reason"]]}
+                for item in self.not_judged
+            ],
+        }
 
 
 def writeup_path(entry: str, folder: Path) -> Path:
@@ -51,6 +99,7 @@ def load_writeup(entry: str, folder: Path, schema: Mapping[str, Any]) -> Writeup
     if error is not None:
         key = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in error.absolute_path)
         raise ValueError(f"{path}{key or ''}: {error.message} (schemas/writeup.schema.yaml)")
+    check_not_judged(path, data.get("not_judged") or [])
     return Writeup(
         name=path.stem,
         path=str(path),
@@ -58,7 +107,20 @@ def load_writeup(entry: str, folder: Path, schema: Mapping[str, Any]) -> Writeup
         differences=tuple(data.get("differences", [])),
         experiments=data.get("experiments", {}),
         demo=(data.get("demo") or {}),
+        not_judged=tuple(data.get("not_judged") or []),
     )
+
+
+def check_not_judged(path: Path, items: Sequence[Mapping[str, Any]]) -> None:
+    """Each `not_judged` entry's reason is one of NOT_JUDGED's, and its id is an id."""
+    for i, item in enumerate(items):
+        if item["reason"] not in NOT_JUDGED:
+            raise ValueError(
+                f"{path}.not_judged[{i}].reason: {item['reason']!r} is not one of "
+                f"{sorted(NOT_JUDGED)} (plan/writeups.py NOT_JUDGED)"
+            )
+        if not ID.match(str(item["id"])):
+            raise ValueError(f"{path}.not_judged[{i}].id: {item['id']!r} is not an id like H8")
 
 
 def merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,7 +147,9 @@ def experiments(
         raise ValueError(f"writeups: the experiments {twice} are defined by {owners}; rename one")
     base: dict[str, Any] = {}
     for w in writeups:
-        base |= merged(w.experiments, w.demo if demo else {})
+        record = w.coverage_record()
+        for name, exp in merged(w.experiments, w.demo if demo else {}).items():
+            base[name] = {**exp, "writeup": record}
     return merged(base, configured)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from visionrepro.plan.model import REFERENCE_KEYS
 from visionrepro.report.tables import (
     convergence_table,
     headline_values,
@@ -26,7 +27,9 @@ def tables(
 ) -> dict[str, pd.DataFrame]:
     """The at-a-glance (verdicts), comparisons, summary, per-run, per-class and convergence
     tables, by name."""
-    table = run_table(runs)
+    named = (m for spec in specs.values() for ref in spec["reference"].values() for m in ref)
+    wanted = [m for m in dict.fromkeys(named) if m not in REFERENCE_KEYS]
+    table = run_table(runs, histories, wanted)
     values = headline_values(table, {name: spec["metric"] for name, spec in specs.items()})
     comparisons = comparison_table(
         values,

@@ -16,7 +16,7 @@ import yaml
 from docutils.core import publish_parts
 from markupsafe import Markup, escape
 
-from visionrepro.report import views
+from visionrepro.report import coverage, views
 from visionrepro.report.verdicts import (
     CHANCE_MARGIN,
     VERDICT_COLORS,
@@ -288,7 +288,8 @@ def render(
         banner=banner(tables.glance),
         changes=None if changes is None else changes_fragment(changes),
         compare_label=compare_label,
-        glance=glance_fragment(tables.glance, with_banner=False),
+        glance=glance_fragment(tables.glance, with_banner=False)
+        + coverage.html(tables.glance, experiments, tables.runs),
         chance=int(tables.runs["chance"].sum()),
         chance_margin=CHANCE_MARGIN,
         verdict_rules=verdict_rules_html(),

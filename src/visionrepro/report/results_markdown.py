@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from visionrepro.report import verdicts
+from visionrepro.report import coverage, verdicts
 from visionrepro.report.views import changes, changes_summary, duration, provenance_summary
 
 # A mark per verdict kind (verdicts.VERDICT_COLOURS), so the column reads at a glance.
@@ -167,6 +167,7 @@ def results_markdown(
     if verdicts.synthetic(glance):
         lines += [f"> **Synthetic data.** {verdicts.synthetic_note(glance)}", ""]
     lines += [f"**{verdicts.headline(glance)}.**", ""]
+    lines += coverage.markdown(glance, experiments, runs)
     lines += ["Config files: " + ", ".join(code_span(plain_line(f)) for f in configfiles) + ".", ""]
     if runs is not None and len(runs):
         lines += [*provenance_lines(runs), ""]

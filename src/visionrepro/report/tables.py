@@ -14,6 +14,7 @@ import pandas as pd
 from visionrepro.engine.metrics import summarise
 from visionrepro.errors import UserError
 from visionrepro.provenance import PACKAGES
+from visionrepro.report.measures import measure_columns
 from visionrepro.report.verdicts import (
     CHANCE_MARGIN,
     chance_margin,
@@ -129,15 +130,32 @@ def data_version(provenance: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def run_table(runs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per run: its metrics, whether it is at chance level, its classes and evaluation
-    set's size, training time, resolved settings (JSON: train, network, dataset, ...), data form
-    and version, code version and provenance (device, CPU, threads, host, date, versions)."""
+def _histories_by_run(
+    histories: Sequence[Mapping[str, Any]],
+) -> dict[tuple[Any, Any, Any], Mapping[str, Any]]:
+    """Each train.json record's history by (experiment, variant, seed)."""
+    return {(h["experiment"], h["variant"], h["seed"]): h["history"] for h in histories}
+
+
+def run_table(
+    runs: Sequence[Mapping[str, Any]],
+    histories: Sequence[Mapping[str, Any]] = (),
+    measures: Sequence[str] = (),
+) -> pd.DataFrame:
+    """One row per run: its metrics (and the `measures` the references name that it gives:
+    report/measures.py, from its metrics.json and its train.json among `histories`), whether it
+    is at chance level, its classes and evaluation set's size, training time, resolved settings
+    (JSON: train, network, dataset, ...), data form and version, code version and provenance
+    (device, CPU, threads, host, date, versions)."""
+    by_run = _histories_by_run(histories)
     return pd.DataFrame(
         [
             {
                 **{k: run[k] for k in RUN_KEYS},
                 **{m: run[m] for m in run_metrics(run)},
+                **measure_columns(
+                    run, by_run.get((run["experiment"], run["variant"], run["seed"])), measures
+                ),
                 "chance": at_chance(run),
                 "n_classes": len(run["classes"]),
                 "n_eval": run.get("n_eval"),

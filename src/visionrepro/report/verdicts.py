@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from visionrepro.plan.model import DEFAULT_TOLERANCE, reference_metrics
-from visionrepro.report import stats
+from visionrepro.plan.model import DEFAULT_TOLERANCE, REFERENCE_KEYS, reference_metrics
+from visionrepro.report import measures, stats
 
 CHANCE_MARGIN = 5.0  # points above 100 / classes still counted as chance level
 LEVEL = stats.LEVEL  # of every interval; 1 - LEVEL is the tests' significance level
@@ -119,8 +119,11 @@ def plural(n: int, noun: str) -> str:
 
 def metric_range(metric: str) -> tuple[float, float]:
     """The values a metric can take: percentages (accuracies, IoU) lie in 0 to 100."""
-    percent = metric.endswith("accuracy") or metric.endswith("iou")
-    return (0.0, 100.0) if percent else (-math.inf, math.inf)
+    if measures.unit(metric) == "points":
+        return (0.0, 100.0)
+    return (
+        (0.0, math.inf) if measures.unit(metric) in ("epochs", "count") else (-math.inf, math.inf)
+    )
 
 
 @dataclass(frozen=True)
@@ -183,15 +186,34 @@ def _shown(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def resolved_setting(settings: Mapping[str, Any], key: str) -> Any:
+    """A run's resolved value of `key` from its settings (the runs table's JSON: train,
+    color, task, network, network_options, dataset): a train setting, then a top-level one
+    (`dataset` by its name), then the dataset's options (classes, ...); a flat mapping is read
+    as train settings alone. "unset" where the run records none."""
+    nested = isinstance(settings.get("train"), Mapping)
+    train = settings["train"] if nested else settings
+    dataset = settings.get("dataset") if nested else None
+    dataset = dataset if isinstance(dataset, Mapping) else {}
+    if key in train:
+        return train[key]
+    if key == "dataset" and dataset:
+        return dataset.get("name", "unset")
+    if nested and key in settings:
+        return settings[key]
+    return dataset.get(key, "unset")
+
+
 def mismatches(
     reference: Mapping[str, Any], settings: Sequence[Mapping[str, Any]], data: Sequence[str]
 ) -> list[str]:
-    """How the runs differ from what the reference was made with: each `settings:` key whose
-    resolved value differs in any run ("epochs 20 ≠ 200"), and the data ("data image folder ≠
-    original"); runs that did not record their data are not held against it."""
+    """How the runs differ from what the reference was made with: each `settings:` key
+    (anything a run's resolved config holds: resolved_setting) whose value differs in any run
+    ("epochs 20 ≠ 200", "color rgb ≠ gray"), and the data ("data image folder ≠ original");
+    runs that did not record their data are not held against it."""
     found = []
     for key, wanted in reference.get("settings", {}).items():
-        ours = list(dict.fromkeys(_shown(s.get(key, "unset")) for s in settings))
+        ours = list(dict.fromkeys(_shown(resolved_setting(s, key)) for s in settings))
         if ours != [_shown(wanted)]:
             found.append(f"{key} {'/'.join(ours)} ≠ {_shown(wanted)}")
     wanted_data = reference.get("data", ORIGINAL_DATA)
@@ -533,7 +555,7 @@ def _judged(
     """The verdict of a row: its reference against its seeds, like for like."""
     value = reference_metrics(reference).get(metric)
     settings = [
-        json.loads(s).get("train", {}) if isinstance(s, str) and s else {}
+        json.loads(s) if isinstance(s, str) and s else {"train": {}}
         for s in _column(group, "settings")
     ]
     data = [str(d) for d in _column(group, "data_form") if pd.notna(d)]
@@ -541,7 +563,7 @@ def _judged(
         group[metric].to_numpy(dtype=float),
         value,
         tolerance,
-        float(reference.get("precision", 0.0)),
+        precision_of(reference, metric),
         mismatches(reference, settings, data) if value is not None else (),
         chance,
         _reference_at_chance(group, metric, value),
@@ -551,7 +573,7 @@ def _judged(
 def _evaluation_set(group: pd.DataFrame, metric: str, mean: float) -> dict[str, float]:
     """The evaluation set's size and, for a classification accuracy, its binomial SE."""
     n_eval = pd.to_numeric(_column(group, "n_eval", math.nan)).max()
-    accuracy = metric.endswith("_accuracy") and metric != "pixel_accuracy"
+    accuracy = metric in ("val_accuracy", "test_accuracy")
     binomial = stats.binomial_se(mean, int(n_eval)) if accuracy and pd.notna(n_eval) else math.nan
     return {"n_eval": n_eval, "binomial_se": binomial}
 
@@ -569,6 +591,45 @@ def _runs_behind(group: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def source_of(reference: Mapping[str, Any], metric: str) -> str:
+    """Where a reference's number for `metric` comes from: its `source`, or the entry of
+    `metric` (or `params`) where `source` gives one per number ({test_accuracy: F13, ...})."""
+    source = reference.get("source", "")
+    return str(source.get(metric, "")) if isinstance(source, Mapping) else str(source)
+
+
+def precision_of(reference: Mapping[str, Any], metric: str) -> float:
+    """The rounding unit of a reference's number for `metric`: its `precision`, or the entry
+    of `metric` where it gives one per number ({test_accuracy: 0.1, test_loss: 0.0001}); 0
+    (exact, e.g. a count) where none is given."""
+    precision = reference.get("precision", 0.0)
+    if isinstance(precision, Mapping):
+        return float(precision.get(metric, 0.0))
+    return float(precision)
+
+
+def row_tolerance(
+    experiment: str,
+    variant: str,
+    metric: str,
+    reference: Mapping[str, Any],
+    setting: Mapping[str, Any],
+) -> float:
+    """A row's tolerance in its metric's unit (measures.tolerance_of); a loss, epoch or count
+    that states none is an error naming the key to set. The headline metric without a stated
+    one takes the experiment's `tolerance`."""
+    found = measures.tolerance_of(metric, reference, setting, DEFAULT_TOLERANCE)
+    if found is None and metric == setting.get("metric"):
+        found = float(setting.get("tolerance", DEFAULT_TOLERANCE))
+    if found is None:
+        raise ValueError(
+            f"experiments.{experiment}.reference.{variant}: {metric!r} is in "
+            f"{measures.unit(metric)}, so it needs its own tolerance: set "
+            f"experiments.{experiment}.tolerances.{metric} (or the entry's tolerances)"
+        )
+    return found
+
+
 def _glance_row(
     group: pd.DataFrame, metric: str, reference: Mapping[str, Any], setting: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -579,8 +640,8 @@ def _glance_row(
     value = reference_metrics(reference).get(metric)
     used = values if not chance.any() or chance.all() else values[~chance]
     seeds = seed_stats(used)
-    precision = float(reference.get("precision", 0.0))
-    tolerance = float(setting.get("tolerance", DEFAULT_TOLERANCE))
+    precision = precision_of(reference, metric)
+    tolerance = row_tolerance(first["experiment"], first["variant"], metric, reference, setting)
     judged = _judged(group, metric, reference, tolerance, chance)
     # A reference at chance is judged on the divergence rate: no interval of the rest is used;
     # seeds all at chance have no interval either (their spread is that of diverged runs).
@@ -610,10 +671,18 @@ def _glance_row(
         "p_beyond": judged.p_beyond,
         "verdict": judged.text,
         "kind": judged.kind,
-        "note": judged.note,
-        "source": str(reference.get("source", "")),
+        "note": "; ".join(n for n in (judged.note, str(reference.get("note", ""))) if n),
+        "source": source_of(reference, metric),
         **_runs_behind(group),
     }
+
+
+def headline_spec(setting: Mapping[str, Any]) -> dict[str, Any]:
+    """An experiment's spec with its references cut to the headline metric (for a figure of it,
+    drawn from metrics.json alone: the derived measures need the histories)."""
+    keep = (setting["metric"], *REFERENCE_KEYS)
+    cut = {v: {k: x for k, x in r.items() if k in keep} for v, r in setting["reference"].items()}
+    return {**setting, "reference": cut}
 
 
 def glance_table(runs: pd.DataFrame, settings: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
@@ -634,7 +703,9 @@ def glance_table(runs: pd.DataFrame, settings: Mapping[str, Mapping[str, Any]]) 
                 if metric not in group or group[metric].isna().all():
                     raise ValueError(
                         f"experiments.{experiment}.reference.{variant}: {metric!r} is not a "
-                        f"metric of its runs ({setting['metric']!r} is the headline)"
+                        f"metric of its runs ({setting['metric']!r} is the headline; a derived "
+                        "measure is one of report/measures.py's, e.g. recall[dog], "
+                        "history.test_accuracy[1], epoch_reaching.test_accuracy>=85)"
                     )
                 rows.append(_glance_row(group, metric, reference, setting))
     return pd.DataFrame(rows, columns=GLANCE_COLUMNS)
@@ -706,6 +777,18 @@ def family_reading(glance: pd.DataFrame, alpha: float = 1 - LEVEL) -> str:
     )
 
 
+def verdict_parts(kinds: pd.Series, verdicts: pd.Series) -> list[str]:
+    """The like-for-like verdicts counted ("5 consistent", "2 below", ...; empty where none)."""
+    return [
+        _count_of(kinds, "consistent", "consistent"),
+        _count_of(verdicts, COMPATIBLE, COMPATIBLE),
+        _count_of(verdicts, UNRESOLVED, UNRESOLVED),
+        _count_of(verdicts, "below", "below"),
+        _count_of(verdicts, "above", "above"),
+        _count_of(kinds, "no estimate", "without a noise estimate"),
+    ]
+
+
 def headline(glance: pd.DataFrame) -> str:
     """The count of verdicts, e.g. "13 reference numbers: 9 compared like for like (5
     consistent, 2 compatible, not decisive, 2 below), 4 not comparable (settings or data
@@ -714,16 +797,8 @@ def headline(glance: pd.DataFrame) -> str:
     total = int((kinds != "no reference").sum())
     if total == 0:
         return "No reference numbers to compare with."
-    verdicts = glance["verdict"]
     compared = total - int((kinds == "not comparable").sum())
-    parts = [
-        _count_of(kinds, "consistent", "consistent"),
-        _count_of(verdicts, COMPATIBLE, COMPATIBLE),
-        _count_of(verdicts, UNRESOLVED, UNRESOLVED),
-        _count_of(verdicts, "below", "below"),
-        _count_of(verdicts, "above", "above"),
-        _count_of(kinds, "no estimate", "without a noise estimate"),
-    ]
+    parts = verdict_parts(kinds, glance["verdict"])
     text = f"{plural(total, 'reference number')}: {compared} compared like for like"
     if compared:
         text += f" ({'; '.join(p for p in parts if p)})"
@@ -762,6 +837,8 @@ def verdict_rules(em: Callable[[str], str] = _starred) -> str:
 def metric_name(metric: str) -> str:
     """A metric's short name for a table: "val_accuracy" -> "val acc.", "miou" -> "mIoU"."""
     names = {"miou": "mIoU", "thresholded_iou": "thresholded IoU"}
+    if measures.describe(metric):
+        return measures.describe(metric).replace("_accuracy", " acc.").replace("_", " ")
     return names.get(metric, metric.replace("_accuracy", " acc.").replace("_", " "))
 
 
