@@ -222,9 +222,9 @@ def plot(tmp_path: Path, kind: str, out: Path, inputs: dict, settings=None, wild
 def test_plot_script_draws_every_kind_of_an_experiment(tmp_path: Path, runs: dict) -> None:
     figures = tmp_path / "figures"
     figures.mkdir()
-    glance = aggregate(tmp_path, runs, 99)["glance"]
-    inputs = {"metrics": runs["metrics"], "glance": glance}
-    plot(tmp_path, "headline", figures / "headline.png", inputs, {"spec": SPEC})
+    plot(
+        tmp_path, "headline", figures / "headline.png", {"metrics": runs["metrics"]}, {"spec": SPEC}
+    )
     plot(
         tmp_path,
         "confusion",

@@ -49,7 +49,7 @@ KINDS: dict[str, FigureKind] = {
         _kind(
             "headline",
             "Headline metric: every seed, the mean and the reference",
-            ("metrics", "glance"),
+            ("metrics",),
             folded=False,
             settings=("spec",),
         ),
@@ -254,7 +254,6 @@ def _first_masks(plan: Plan, w: Mapping[str, str]) -> list[str]:
 
 
 _INPUTS = {
-    "glance": lambda plan, w: plan.layout.table("glance"),
     "metrics": _runs_files("metrics.json"),
     "histories": _runs_files("train.json"),
     "eval_pack": _eval_pack,

@@ -14,19 +14,19 @@ from visionrepro.data.datasets import ArrayDataset
 from visionrepro.fileio import read_json
 from visionrepro.report import figures
 from visionrepro.report.tables import headline_values, run_table
-from visionrepro.report.verdicts import plural
+from visionrepro.report.verdicts import glance_table, headline_spec, plural
 
 Inputs = Mapping[str, Any]
 Draw = Callable[[Inputs, Mapping[str, Any], Mapping[str, str]], Figure]
 
 
 def headline(inputs: Inputs, params: Mapping[str, Any], w: Mapping[str, str]) -> Figure:
-    """Every seed's headline metric, the mean with its interval and verdict (the glance
-    table's: the verdict is reached once, by the aggregate rule), the reference."""
-    spec = params["spec"]
+    """Every seed's headline metric, the mean with its interval and verdict, the reference
+    (judged here from the experiment's own runs, so that its figure needs no other
+    experiment's runs: `snakemake <experiment>` draws it)."""
+    spec = headline_spec(params["spec"])
     runs = run_table([read_json(path) for path in inputs["metrics"]])
-    glance = pd.read_csv(inputs["glance"], keep_default_na=False, na_values=[""])
-    glance = glance[glance["experiment"] == w["experiment"]]
+    glance = glance_table(runs, {w["experiment"]: spec})
     values = headline_values(runs, {w["experiment"]: spec["metric"]})
     title = f"{w['experiment']}: {figures.metric_label(spec['metric'])}"
     return figures.headline(
