@@ -186,6 +186,8 @@ def html(
             for row in rest.to_numpy()
         )
         out += Markup(
-            f'<table class="table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+            f"<details><summary>The {len(rest)} numbers not judged like for like, and why"
+            '</summary><div class="scroll"><table class="table wrap">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div></details>"
         )
     return out
