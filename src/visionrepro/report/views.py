@@ -59,7 +59,7 @@ def glance(table: pd.DataFrame) -> View:
     if (view["eval. set (SE)"] == DASH).all():
         view = view.drop(columns="eval. set (SE)")
     text = {"experiment", "variant", "metric", "verdict", "ours, mean ± std"}
-    wrap = frozenset({"variant", "ours, mean ± std", "verdict"})
+    wrap = frozenset({"variant", "metric", "ours, mean ± std", "reference ± tol.", "verdict"})
     return View(view, frozenset(set(view.columns) - text), tuple(table["kind"]), wrap)
 
 
