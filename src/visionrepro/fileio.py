@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -115,11 +116,13 @@ UNREADABLE_SUFFIX = ".unreadable"
 
 
 def set_aside_unreadable_json(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """Rename each of `paths` that exists but does not parse to `<path>.unreadable` (kept to
-    look at), so that Snakemake, seeing the output gone, reruns the job that wrote it instead
-    of every job reading it failing (and its outputs being removed) run after run."""
+    """Rename each of `paths` that is a regular file but does not parse to `<path>.unreadable`
+    (kept to look at), so that Snakemake, seeing the output gone, reruns the job that wrote it
+    instead of every job reading it failing (and its outputs being removed) run after run."""
     moved = []
     for path in map(Path, paths):
+        if not path.is_file() or not stat.S_ISREG(path.lstat().st_mode):
+            continue  # only a regular file is read (a FIFO would block the parse)
         try:
             read_json(path)
         except FileNotFoundError:

@@ -7,6 +7,7 @@ again and no job reading it starts (the tables stay until they are rewritten).
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,10 @@ def test_the_workflow_sets_run_files_aside_while_planning() -> None:
         'set_aside_unreadable_json(PLAN.run_files("metrics.json") + PLAN.run_files("train.json"))'
         in common
     )
+
+
+def test_a_fifo_in_place_of_a_run_file_is_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "train.json"
+    os.mkfifo(fifo)  # reading it would block until a writer came
+    assert set_aside_unreadable_json([fifo]) == []
+    assert fifo.exists()
