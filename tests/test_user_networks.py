@@ -1,6 +1,7 @@
 """Networks from a file of the project (`nets/tiny.py:TinyNet`): loading, the checks run before
 any job, naming in the grid, and a trained run's model.pt read back with weights_only."""
 
+import hashlib
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -215,3 +216,22 @@ def test_a_built_in_network_of_any_size_is_told_its_in_channels() -> None:
     )
     ok = builtin_experiment("UNet", Torchvision("mnist", {}), network_options={"in_channels": 1})
     check_builtin_networks(ok)
+
+
+def test_a_run_records_every_project_file_it_imports(tmp_path: Path) -> None:
+    import importlib.util
+    import sys
+
+    from visionrepro.provenance import imported_project_files, project_digests
+
+    for name, text in {"nets/blocks.py": "WIDTH = 3\n", ".hidden/x.py": "Y = 1\n"}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+        spec = importlib.util.spec_from_file_location(f"_probe_{len(sys.modules)}", tmp_path / name)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    files = imported_project_files(tmp_path)
+    assert files == ["nets/blocks.py"]  # not the hidden folder's, not the library's
+    digests = project_digests(tmp_path / f for f in files)
+    assert list(digests.values())[0] == hashlib.sha256(b"WIDTH = 3\n").hexdigest()

@@ -19,7 +19,12 @@ from visionrepro.fileio import read_json, write_json
 from visionrepro.logs import setup_logging
 from visionrepro.models import count_parameters
 from visionrepro.networks import parse_network
-from visionrepro.provenance import data_digests, project_digests, provenance
+from visionrepro.provenance import (
+    data_digests,
+    imported_project_files,
+    project_digests,
+    provenance,
+)
 
 setup_logging(snakemake.log[0])
 w, params, inputs = snakemake.wildcards, snakemake.params, snakemake.input
@@ -81,7 +86,9 @@ write_json(
             task=params.task,
             network=params.network,
             network_options=params.network_options,
-            project_files=project_digests([parse_network(params.network).file]),
+            project_files=project_digests(
+                dict.fromkeys([parse_network(params.network).file, *imported_project_files(".")])
+            ),
             dataset=dataset,
             data_sha256=data_digests(
                 [inputs.train, inputs.val, inputs.train_masks, inputs.val_masks, inputs.palette]

@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 import platform
 import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
@@ -113,9 +114,29 @@ def data_digests(paths: Iterable[str | Path | None]) -> dict[str, str]:
 
 
 def project_digests(paths: Iterable[str | Path | None]) -> dict[str, str]:
-    """The SHA-256 of each file of the user's project a run imports (a network file), by its
-    path relative to the project: the code version (a commit) does not cover untracked files."""
+    """The SHA-256 of each file of the user's project a run imports (a network file and the
+    files it imports: imported_project_files), by its path relative to the project: the code
+    version (a commit) does not cover untracked files."""
     return {Path(p).as_posix(): file_digest(p, "sha256") for p in paths if p}
+
+
+def imported_project_files(project: str | Path) -> list[str]:
+    """The files of the modules loaded now that lie in the user's `project` folder, outside
+    the library, hidden folders (.venv, .snakemake) and installed packages (a network file
+    and what it imports), relative to the project, sorted."""
+    root = Path(project).resolve()
+    library = Path(__file__).resolve().parent
+    found = set()
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if not file:
+            continue
+        path = Path(file).resolve()
+        inside = path.is_relative_to(root) and not path.is_relative_to(library)
+        hidden = any(part.startswith(".") or part == "site-packages" for part in path.parts)
+        if inside and not hidden:  # not .venv, not Snakemake's .snakemake/scripts
+            found.add(path.relative_to(root).as_posix())
+    return sorted(found)
 
 
 def provenance(repo: str | Path, **extra: object) -> dict[str, object]:
