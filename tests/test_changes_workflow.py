@@ -57,7 +57,9 @@ def test_a_learning_rate_change_reads_settings_differ_and_the_rest_identical(
     changes = pd.read_csv(workdir / "results" / "tables" / "changes.csv")
     wider_rows = changes[(changes["experiment"] == "fashion_mlp") & (changes["variant"] == "wider")]
     assert len(wider_rows) and (wider_rows["what_differs"] == "settings differ: train.lr").all()
-    assert (wider_rows["reading"] != "identical").all()
+    # Its accuracy moved; a measure such as the epoch of the lowest test loss may not.
+    accuracy = wider_rows[wider_rows["metric"] == "test_accuracy"]
+    assert len(accuracy) == 1 and (accuracy["reading"] != "identical").all()
     rest = changes.drop(wider_rows.index)
     assert len(rest) > 30 and (rest["reading"] == "identical").all()
     assert rest["what_differs"].isna().all()
@@ -67,4 +69,5 @@ def test_a_learning_rate_change_reads_settings_differ_and_the_rest_identical(
     assert "Changes since yesterday" in page and "train.lr" in page
     markdown = (workdir / "results" / "report" / "RESULTS.md").read_text()
     assert markdown.index("## Changes since yesterday") < markdown.index("## coco_gray")
-    assert f"{len(rest)} identical, every seed bit-equal" in markdown
+    same = int((changes["reading"] == "identical").sum())  # the rest, and wider's unmoved measures
+    assert same >= len(rest) and f"{same} identical, every seed bit-equal" in markdown

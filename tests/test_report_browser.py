@@ -28,7 +28,8 @@ def test_the_demo_report_renders_whole_and_compact(demo_report: Path) -> None:
     print("\n".join(str(path) for path in shots))
     assert closed.viewport == WIDTH
     assert closed.width <= WIDTH and opened.width <= WIDTH  # no horizontal overflow
-    assert closed.height < 15_000
+    # 14,863 px with 24 reference rows; 17,027 with issue 31's 43 and the write-ups' coverage.
+    assert closed.height < 18_000
     assert closed.glance_top is not None and closed.glance_top < 1_000
     assert closed.image_widths and min(closed.image_widths) > 0  # every image decoded
     assert closed.errors == [] and opened.errors == []

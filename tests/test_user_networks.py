@@ -231,6 +231,8 @@ def test_a_run_records_every_project_file_it_imports(tmp_path: Path) -> None:
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
+    sys.modules["_probe_relative"] = type(sys)("_probe_relative")
+    sys.modules["_probe_relative"].__file__ = "_classes.py"  # a name without a path: skipped
     files = imported_project_files(tmp_path)
     assert files == ["nets/blocks.py"]  # not the hidden folder's, not the library's
     digests = project_digests(tmp_path / f for f in files)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import os
 import platform
 import subprocess
 import sys
@@ -127,10 +128,12 @@ def imported_project_files(project: str | Path) -> list[str]:
     root = Path(project).resolve()
     library = Path(__file__).resolve().parent
     found = set()
-    for module in list(sys.modules.values()):
+    for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if not file:
-            continue
+        if name == "__main__":
+            continue  # the running script: the workflow's own code, in the code version
+        if not (isinstance(file, str) and os.path.isabs(file) and os.path.isfile(file)):
+            continue  # built-in, frozen, or a name without a path (e.g. "_classes.py")
         path = Path(file).resolve()
         inside = path.is_relative_to(root) and not path.is_relative_to(library)
         hidden = any(part.startswith(".") or part == "site-packages" for part in path.parts)
