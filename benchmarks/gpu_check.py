@@ -54,18 +54,6 @@ class Budget:
         return time.perf_counter() > self.deadline
 
 
-def head(data: ArrayDataset, n: int) -> ArrayDataset:
-    """The first n images of a split, with their masks."""
-    return ArrayDataset(
-        data.images[:n],
-        data.labels[:n],
-        data.ids[:n],
-        data.classes,
-        masks=data.masks[:n],
-        mask_names=data.mask_names,
-    )
-
-
 def timed_run(
     network: str, data: ArrayDataset, settings: TrainSettings, device: torch.device
 ) -> tuple[float, dict[str, torch.Tensor], float | None]:
@@ -74,7 +62,7 @@ def timed_run(
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    state = train(network, data, head(data, 16), settings, seed=0, device=device)
+    state = train(network, data, data.take(slice(16)), settings, seed=0, device=device)
     if device.type == "cuda":
         torch.cuda.synchronize()
     rate = len(data) * settings.epochs / (time.perf_counter() - start)
@@ -104,14 +92,14 @@ def measure(
     settings = replace(base, precision=precision, epochs=1)
     warm = 8 * base.batch_size
     try:
-        rate, _, _ = timed_run(network, head(data, warm), settings, device)
+        rate, _, _ = timed_run(network, data.take(slice(warm)), settings, device)
     except ValueError as err:  # engine.precision.check_precision: e.g. no bf16 on this GPU
         return row | {"result": f"unsupported: {err}"}
     n = int(min(MAX_IMAGES, len(data), max(warm, rate * seconds)))
     n -= n % base.batch_size
     rates, runs, peaks = [], [], []
     for _ in range(2):
-        rate, weights, peak = timed_run(network, head(data, n), settings, device)
+        rate, weights, peak = timed_run(network, data.take(slice(n)), settings, device)
         rates.append(rate)
         runs.append(weights)
         peaks.append(peak)
@@ -137,12 +125,24 @@ def worker(args: argparse.Namespace) -> None:
         device = select_device()
         data = images(args.images)
         settings = replace(NETWORKS[SHARED_NETWORK], epochs=1)
-        train(SHARED_NETWORK, head(data, 64), head(data, 16), settings, seed=0, device=device)
+        train(
+            SHARED_NETWORK,
+            data.take(slice(64)),
+            data.take(slice(16)),
+            settings,
+            seed=0,
+            device=device,
+        )
         print("ready", flush=True)
         sys.stdin.readline()  # every worker holds its slot and is warm: start together
         start = time.time()
         train(
-            SHARED_NETWORK, data, head(data, 16), replace(settings, epochs=2), seed=0, device=device
+            SHARED_NETWORK,
+            data,
+            data.take(slice(16)),
+            replace(settings, epochs=2),
+            seed=0,
+            device=device,
         )
         end = time.time()
     print(json.dumps({"slot": slot.index, "device": device.type, "start": start, "end": end}))

@@ -50,19 +50,8 @@ def images(n: int, seed: int = 0) -> ArrayDataset:
 def samples_per_second(network: str, data: ArrayDataset, settings: TrainSettings) -> float:
     """One training run's rate (its set-up included, as a real run's)."""
     start = time.perf_counter()
-    train(network, data, _head(data, 16), settings, seed=0, device=CPU)
+    train(network, data, data.take(slice(16)), settings, seed=0, device=CPU)
     return len(data) * settings.epochs / (time.perf_counter() - start)
-
-
-def _head(data: ArrayDataset, n: int) -> ArrayDataset:
-    return ArrayDataset(
-        data.images[:n],
-        data.labels[:n],
-        data.ids[:n],
-        data.classes,
-        masks=data.masks[:n],
-        mask_names=data.mask_names,
-    )
 
 
 def main() -> None:
@@ -79,7 +68,7 @@ def main() -> None:
     for network, base in NETWORKS.items():
         ways = {p: replace(base, precision=p, epochs=args.epochs) for p in ("fp32", "bf16")}
         for settings in ways.values():
-            samples_per_second(network, _head(data, 64), replace(settings, epochs=1))
+            samples_per_second(network, data.take(slice(64)), replace(settings, epochs=1))
         rates: dict[str, list[float]] = {p: [] for p in ways}
         for i in range(1, args.repeats + 1):
             for precision, settings in ways.items():
